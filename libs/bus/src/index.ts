@@ -1,0 +1,4 @@
+export * from './topics';
+export * from './reading';
+export * from './health';
+export * from './mqtt-connection';

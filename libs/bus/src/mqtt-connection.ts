@@ -1,0 +1,58 @@
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { Topics } from './topics';
+import type { ServiceHealth } from './health';
+
+export interface BusOptions {
+  url: string;
+  /** fixed client id: with clean=false the broker keeps our subscriptions and queued QoS 1 messages */
+  clientId: string;
+  service: string;
+  username?: string;
+  password?: string;
+  clean?: boolean;
+}
+
+/**
+ * Connect to the broker the way every service must: fixed client id, persistent session,
+ * automatic reconnect, MQTT 3.1.1 (the embedded demo broker speaks only that), and a last
+ * will that marks the service offline on cicenns/sc/health/<service>.
+ */
+export function connectBus(opts: BusOptions): MqttClient {
+  const offline: ServiceHealth = {
+    service: opts.service,
+    state: 'offline',
+    ts: 0,
+    connections: {},
+    counters: {},
+  };
+  const options: IClientOptions = {
+    clientId: opts.clientId,
+    clean: opts.clean ?? false,
+    protocolVersion: 4,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    username: opts.username,
+    password: opts.password,
+    will: {
+      topic: Topics.health(opts.service),
+      payload: Buffer.from(JSON.stringify(offline)),
+      qos: 1,
+      retain: true,
+    },
+  };
+  return connect(opts.url, options);
+}
+
+/** Publish at QoS 1 and resolve when the broker has acknowledged. */
+export function publishAsync(
+  client: MqttClient,
+  topic: string,
+  payload: string | Buffer,
+  opts: { retain?: boolean } = {},
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.publish(topic, payload, { qos: 1, retain: opts.retain ?? false }, (err) =>
+      err ? reject(err) : resolve(),
+    );
+  });
+}

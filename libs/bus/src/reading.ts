@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+export const MEASUREMENTS = ['hv', 'temperature', 'dcr', 'gain', 'coincidence', 'beam'] as const;
+export type Measurement = (typeof MEASUREMENTS)[number];
+
+/** good: a valid value; bad: the source was asked and failed (fields say why). Stale is derived from age. */
+export type Quality = 'good' | 'bad' | 'stale';
+
+/**
+ * One normalized reading, the unit of data between services and into the historian.
+ * `id` is the PMT (hv, dcr, gain), the sensor (temperature), the crystal (coincidence), '' (beam).
+ */
+export interface Reading {
+  m: Measurement;
+  id: string;
+  /** epoch milliseconds */
+  ts: number;
+  quality: 'good' | 'bad';
+  fields: Record<string, number | string | boolean>;
+  /** why a bad reading is bad (timeout, exception code, sensor open, ...) */
+  error?: string;
+  /** the device id or 'daq' */
+  source: string;
+}
+
+export interface ReadingBatch {
+  service: string;
+  /** per-publisher sequence number, for gap detection */
+  seq: number;
+  readings: Reading[];
+}
+
+const readingSchema = z.object({
+  m: z.enum(MEASUREMENTS),
+  id: z.string(),
+  ts: z.number().finite(),
+  quality: z.enum(['good', 'bad']),
+  fields: z.record(z.string(), z.union([z.number().finite(), z.string(), z.boolean()])),
+  error: z.string().optional(),
+  source: z.string(),
+});
+export const readingBatchSchema = z.object({
+  service: z.string(),
+  seq: z.number().int(),
+  readings: z.array(readingSchema),
+});
+
+/** Influx tag key that identifies each measurement's subject. */
+export const ID_TAG: Record<Measurement, string | undefined> = {
+  hv: 'pmt',
+  dcr: 'pmt',
+  gain: 'pmt',
+  temperature: 'sensor',
+  coincidence: 'crystal',
+  beam: undefined,
+};
+
+/** Key of the latest-value cache: "dcr/CsI01-A". */
+export function readingKey(r: Pick<Reading, 'm' | 'id'>): string {
+  return `${r.m}/${r.id}`;
+}

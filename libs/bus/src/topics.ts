@@ -1,0 +1,21 @@
+/**
+ * MQTT topics. `cicenns/daq/...` and `cicenns/beam/...` come from outside (SPEC 2.3);
+ * `cicenns/sc/...` are between our own services (docs/ARCHITECTURE.md).
+ */
+export const Topics = {
+  daq: {
+    pmtDcr: 'cicenns/daq/pmt/+/dcr',
+    sweepDcr: 'cicenns/daq/dcr',
+    pmtGain: 'cicenns/daq/pmt/+/gain',
+    coincidence: 'cicenns/daq/crystal/+/coincidence',
+    beam: 'cicenns/beam/status',
+  },
+  /** normalized readings, batched: cicenns/sc/readings/<service> */
+  readings: (service: string) => `cicenns/sc/readings/${service}`,
+  readingsAll: 'cicenns/sc/readings/#',
+  /** retained health of each service: cicenns/sc/health/<service> */
+  health: (service: string) => `cicenns/sc/health/${service}`,
+  healthAll: 'cicenns/sc/health/+',
+  /** simulator fault injection (JSON command) */
+  simFault: 'cicenns/sim/fault',
+} as const;

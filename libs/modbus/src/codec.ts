@@ -1,0 +1,101 @@
+import type { RegisterSpec } from '@cicenns/model';
+
+export type WordOrder = 'ABCD' | 'CDAB' | 'BADC' | 'DCBA';
+export type ValueType = RegisterSpec['type'];
+
+/** How many 16-bit registers a value of this type occupies. */
+export function registerCount(type: ValueType): number {
+  return type === 'uint16' || type === 'int16' ? 1 : 2;
+}
+
+/**
+ * Put two registers, as they came off the wire, into ABCD (big-endian) byte order.
+ * A = most significant byte. CDAB swaps words, BADC swaps bytes in each word, DCBA both.
+ */
+function toBigEndian(words: readonly number[], order: WordOrder): Buffer {
+  const b = Buffer.alloc(4);
+  const [first, second] = order === 'CDAB' || order === 'DCBA' ? [words[1], words[0]] : [words[0], words[1]];
+  b.writeUInt16BE(first & 0xffff, 0);
+  b.writeUInt16BE(second & 0xffff, 2);
+  if (order === 'BADC' || order === 'DCBA') b.swap16();
+  return b;
+}
+
+function fromBigEndian(b: Buffer, order: WordOrder): number[] {
+  const c = Buffer.from(b);
+  if (order === 'BADC' || order === 'DCBA') c.swap16();
+  const w = [c.readUInt16BE(0), c.readUInt16BE(2)];
+  return order === 'CDAB' || order === 'DCBA' ? [w[1], w[0]] : w;
+}
+
+/** Raw (unscaled) value of the registers. */
+export function decodeRaw(words: readonly number[], type: ValueType, order: WordOrder): number {
+  switch (type) {
+    case 'uint16':
+      return words[0] & 0xffff;
+    case 'int16':
+      return ((words[0] & 0xffff) << 16) >> 16;
+    case 'uint32':
+      return toBigEndian(words, order).readUInt32BE(0);
+    case 'int32':
+      return toBigEndian(words, order).readInt32BE(0);
+    case 'float32':
+      return toBigEndian(words, order).readFloatBE(0);
+  }
+}
+
+export function encodeRaw(raw: number, type: ValueType, order: WordOrder): number[] {
+  const b = Buffer.alloc(4);
+  switch (type) {
+    case 'uint16':
+      return [raw & 0xffff];
+    case 'int16':
+      return [raw & 0xffff];
+    case 'uint32':
+      b.writeUInt32BE(raw >>> 0, 0);
+      break;
+    case 'int32':
+      b.writeInt32BE(raw | 0, 0);
+      break;
+    case 'float32':
+      b.writeFloatBE(raw, 0);
+      break;
+  }
+  return fromBigEndian(b, order);
+}
+
+export interface DecodedValue {
+  /** engineering value, null when the raw value is one of the spec's "invalid" markers */
+  value: number | null;
+  raw: number;
+}
+
+export function decodeValue(
+  spec: RegisterSpec,
+  words: readonly number[],
+  profileOrder: WordOrder,
+): DecodedValue {
+  const raw = decodeRaw(words, spec.type, spec.wordOrder ?? profileOrder);
+  if (spec.invalidRaw.includes(raw) || !Number.isFinite(raw)) return { value: null, raw };
+  return { value: raw * spec.scale + spec.add, raw };
+}
+
+/** Registers for an engineering value; integers are rounded and range-checked. */
+export function encodeValue(spec: RegisterSpec, value: number, profileOrder: WordOrder): number[] {
+  const raw = (value - spec.add) / spec.scale;
+  if (spec.type !== 'float32') {
+    const r = Math.round(raw);
+    const [min, max] = INT_RANGE[spec.type];
+    if (r < min || r > max)
+      throw new RangeError(`${value} does not fit ${spec.type} with scale ${spec.scale}`);
+    return encodeRaw(r, spec.type, spec.wordOrder ?? profileOrder);
+  }
+  return encodeRaw(raw, spec.type, spec.wordOrder ?? profileOrder);
+}
+
+const INT_RANGE: Record<Exclude<ValueType, 'float32'>, [number, number]> = {
+  uint16: [0, 0xffff],
+  int16: [-0x8000, 0x7fff],
+  uint32: [0, 0xffffffff],
+  int32: [-0x80000000, 0x7fffffff],
+};

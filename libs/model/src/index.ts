@@ -1,0 +1,6 @@
+export * from './schemas';
+export * from './config-error';
+export * from './yaml-file';
+export * from './detector';
+export * from './physics';
+export * from './load-config';

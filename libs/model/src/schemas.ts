@@ -1,0 +1,271 @@
+import { z } from 'zod';
+
+/** Identifier patterns of SPEC 1 (defaults; the inventory file is the authority). */
+export const PMT_ID = /^(CsI\d{2}|PSV\d{2})-[AB]$/;
+
+const positiveInt = z.number().int().positive();
+const port = z.number().int().min(1).max(65535);
+
+// ---------- device profiles (SPEC 2.1, 2.2) ----------
+
+export const WORD_ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
+export const VALUE_TYPES = ['uint16', 'int16', 'uint32', 'int32', 'float32'] as const;
+
+export const registerSpecSchema = z
+  .object({
+    offset: z.number().int().min(0).max(65535),
+    type: z.enum(VALUE_TYPES),
+    table: z.enum(['holding', 'input']).default('holding'),
+    access: z.enum(['r', 'rw']).default('r'),
+    unit: z.string().optional(),
+    /** engineering value = raw * scale + add */
+    scale: z.number().default(1),
+    add: z.number().default(0),
+    wordOrder: z.enum(WORD_ORDERS).optional(),
+    /** raw values that mean "no valid reading" (e.g. 0x8000 = sensor open) */
+    invalidRaw: z.array(z.number().int()).default([]),
+  })
+  .strict();
+export type RegisterSpec = z.infer<typeof registerSpecSchema>;
+
+export const profileSchema = z
+  .object({
+    name: z.string().min(1),
+    kind: z.enum(['hv', 'temperature']),
+    description: z.string().optional(),
+    wordOrder: z.enum(WORD_ORDERS).default('ABCD'),
+    addressing: z
+      .object({
+        /** register offset of channel n = base + n * stride (ignored when unitIdPerChannel) */
+        base: z.number().int().min(0).default(0),
+        stride: z.number().int().min(0),
+        /** some vendors give every channel its own unit id: unit = device.unitId + n */
+        unitIdPerChannel: z.boolean().default(false),
+      })
+      .strict(),
+    maxChannels: positiveInt,
+    registers: z.record(z.string(), registerSpecSchema),
+    /** bit number -> flag name, for uint16 status words */
+    statusBits: z.record(z.string().regex(/^\d+$/), z.string()).default({}),
+    /** registers read on every poll */
+    poll: z.array(z.string()).min(1),
+    /** largest gap (in registers) worth bridging to save a transaction */
+    maxGapRegisters: z.number().int().min(0).default(16),
+    /** largest read the device accepts (Modbus allows 125) */
+    maxReadRegisters: z.number().int().min(1).max(125).default(125),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    for (const [i, name] of p.poll.entries()) {
+      if (!p.registers[name]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['poll', i],
+          message: `register "${name}" is not defined in registers`,
+        });
+      }
+    }
+  });
+export type DeviceProfile = z.infer<typeof profileSchema>;
+
+// ---------- links and devices ----------
+
+const backoffSchema = z
+  .object({ initialMs: positiveInt.default(200), maxMs: positiveInt.default(10_000) })
+  .strict()
+  .default({ initialMs: 200, maxMs: 10_000 });
+
+const linkCommon = {
+  id: z.string().min(1),
+  timeoutMs: positiveInt.default(1000),
+  retries: z.number().int().min(0).default(1),
+  backoff: backoffSchema,
+};
+
+export const linkSchema = z.discriminatedUnion('type', [
+  z.object({ ...linkCommon, type: z.literal('tcp'), host: z.string().min(1), port }).strict(),
+  z.object({ ...linkCommon, type: z.literal('rtu-over-tcp'), host: z.string().min(1), port }).strict(),
+  z
+    .object({
+      ...linkCommon,
+      type: z.literal('rtu'),
+      path: z.string().min(1),
+      baudRate: positiveInt.default(9600),
+      dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
+      parity: z.enum(['none', 'even', 'odd']).default('none'),
+      stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+    })
+    .strict(),
+]);
+export type LinkConfig = z.infer<typeof linkSchema>;
+
+export const deviceSchema = z
+  .object({
+    id: z.string().min(1),
+    link: z.string().min(1),
+    profile: z.string().min(1),
+    unitId: z.number().int().min(0).max(255),
+    channels: positiveInt,
+    pollMs: positiveInt.default(1000),
+  })
+  .strict();
+export type DeviceConfig = z.infer<typeof deviceSchema>;
+
+// ---------- the application configuration ----------
+
+export const appConfigSchema = z
+  .object({
+    site: z.string().default('CICENNS'),
+    mqtt: z
+      .object({
+        url: z.string().min(1).default('mqtt://127.0.0.1:1883'),
+        clientIdPrefix: z.string().min(1).default('cicenns'),
+        username: z.string().optional(),
+        password: z.string().optional(),
+      })
+      .strict()
+      .default({ url: 'mqtt://127.0.0.1:1883', clientIdPrefix: 'cicenns' }),
+    influx: z
+      .object({
+        /** empty: no historian (the demo's default) */
+        url: z.string().default(''),
+        database: z.string().min(1).default('cicenns'),
+        retentionPolicy: z
+          .object({ name: z.string().min(1), duration: z.string().min(1) })
+          .strict()
+          .default({ name: 'cicenns_raw', duration: '0s' }),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        batchSize: positiveInt.default(5000),
+        flushIntervalMs: positiveInt.default(200),
+        spoolPath: z.string().min(1).default('var/historian-spool.db'),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({ host: z.string().default('127.0.0.1'), port: port.default(8080) })
+      .strict()
+      .prefault({}),
+    intake: z
+      .object({
+        maxPayloadBytes: positiveInt.default(64 * 1024),
+        maxFutureSkewMs: positiveInt.default(5 * 60_000),
+        maxAgeMs: positiveInt.default(7 * 24 * 3600_000),
+        batchMaxReadings: positiveInt.default(1000),
+        batchMaxDelayMs: positiveInt.default(50),
+      })
+      .strict()
+      .prefault({}),
+    quality: z
+      .object({
+        /** a reading older than this many of its expected periods is shown as stale */
+        staleAfterPeriods: z.number().positive().default(3),
+        expectedPeriodMs: z
+          .object({
+            hv: positiveInt.default(1000),
+            temperature: positiveInt.default(2000),
+            dcr: positiveInt.default(10_000),
+            gain: positiveInt.default(600_000),
+            coincidence: positiveInt.default(10_000),
+            beam: positiveInt.default(1000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    files: z
+      .object({
+        detector: z.string().default('detector.yaml'),
+        calibration: z.string().default('calibration.yaml'),
+        profilesDir: z.string().default('profiles'),
+      })
+      .strict()
+      .prefault({}),
+    links: z.array(linkSchema),
+    devices: z.array(deviceSchema),
+  })
+  .strict();
+export type AppConfigFile = z.infer<typeof appConfigSchema>;
+
+// ---------- the detector inventory (SPEC 1) ----------
+
+const hvRefSchema = z.object({ device: z.string().min(1), channel: z.number().int().min(0) }).strict();
+const hvLimitsSchema = z
+  .object({
+    vmax: z.number().positive(),
+    imaxUa: z.number().positive(),
+    rampMaxVps: z.number().positive(),
+  })
+  .strict();
+
+export const pmtSchema = z
+  .object({
+    id: z.string().regex(PMT_ID, 'PMT id must look like CsI01-A or PSV01-B'),
+    hv: hvRefSchema,
+    limits: hvLimitsSchema.partial().optional(),
+  })
+  .strict();
+
+export const detectorSchema = z
+  .object({
+    hvLimits: z.object({ crystal: hvLimitsSchema, veto: hvLimitsSchema }).strict(),
+    crystals: z.array(
+      z
+        .object({
+          id: z.string().regex(/^CsI\d{2}$/),
+          sensor: z.string().min(1),
+          pmts: z.array(pmtSchema).length(2),
+        })
+        .strict(),
+    ),
+    panels: z.array(
+      z
+        .object({
+          id: z.string().regex(/^PSV\d{2}$/),
+          sensor: z.string().min(1),
+          pmts: z.array(pmtSchema).length(2),
+        })
+        .strict(),
+    ),
+    sensors: z.array(
+      z
+        .object({
+          id: z.string().min(1),
+          device: z.string().min(1),
+          channel: z.number().int().min(0),
+          location: z.string().default(''),
+          rangeC: z.tuple([z.number(), z.number()]).default([0, 40]),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type DetectorFile = z.infer<typeof detectorSchema>;
+export type HvLimits = z.infer<typeof hvLimitsSchema>;
+
+// ---------- calibration (SPEC 3) ----------
+
+export const calibrationRecordSchema = z
+  .object({
+    pmt: z.string().regex(PMT_ID),
+    version: positiveInt,
+    validFrom: z.iso.datetime({ offset: true }),
+    hvV: z.number().positive(),
+    gain: z.number().positive(),
+    beta: z.number().min(1).max(20),
+    dcrHz: z.number().nonnegative(),
+    dcrRefTempC: z.number(),
+    /** relative DCR change per degree: DCR(T) = dcrHz * exp(coeff * (T - ref)) */
+    dcrTempCoeffPerC: z.number(),
+    /** relative gain change per degree (linear, small) */
+    gainTempCoeffPerC: z.number().default(0),
+    measuredAt: z.iso.datetime({ offset: true }),
+    method: z.string().min(1),
+    by: z.string().min(1),
+    note: z.string().optional(),
+  })
+  .strict();
+export type CalibrationRecord = z.infer<typeof calibrationRecordSchema>;
+
+export const calibrationFileSchema = z.object({ records: z.array(calibrationRecordSchema) }).strict();

@@ -1,0 +1,75 @@
+/**
+ * Run our services as real child processes (from dist/, built by `npm test`), capture their
+ * output, kill and restart them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+
+export type ServiceName = 'simulator' | 'poller' | 'intake' | 'historian' | 'api' | 'demo';
+
+export class ServiceProcess {
+  child?: ChildProcess;
+  output = '';
+
+  constructor(
+    readonly name: ServiceName,
+    readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  start(): this {
+    const main = join(ROOT, 'dist', 'apps', this.name, 'src', 'main.js');
+    this.output = '';
+    this.child = spawn(process.execPath, [main], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (b: Buffer) => {
+      this.output += b.toString();
+      if (this.output.length > 200_000) this.output = this.output.slice(-100_000);
+      if (process.env.E2E_VERBOSE) process.stderr.write(`[${this.name}] ${b}`);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    return this;
+  }
+
+  /** Stop: SIGTERM (graceful) or SIGKILL (a crash). Resolves when the process has exited. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill(signal);
+    const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+
+  async waitForOutput(pattern: RegExp, timeoutMs = 20_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!pattern.test(this.output)) {
+      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
+        throw new Error(`${this.name} exited (${this.child.exitCode}) before ${pattern}:\n${this.output}`);
+      }
+      if (Date.now() > until)
+        throw new Error(`${this.name}: no ${pattern} within ${timeoutMs} ms:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

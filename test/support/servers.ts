@@ -1,0 +1,149 @@
+/**
+ * Real servers for the e2e tests: Debian's mosquitto and influxd (and prometheus-alertmanager
+ * when present), started as plain background processes on loopback, on non-default ports,
+ * with their data in a temp dir. globalSetup starts them, globalTeardown stops them; test files
+ * read where they are from the state file.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const STATE_FILE = join(__dirname, '..', '..', '.test-services', 'state.json');
+
+export interface ServerState {
+  dir: string;
+  mqttUrl: string;
+  mqttPort: number;
+  influxUrl: string;
+  pids: Record<string, number>;
+}
+
+export function readServerState(): ServerState {
+  if (!existsSync(STATE_FILE)) throw new Error(`no ${STATE_FILE}: e2e servers not started (run npm test)`);
+  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as ServerState;
+}
+
+export const MOSQUITTO_PORT = 18831;
+export const INFLUX_PORT = 18086;
+
+export function mosquittoConf(dir: string, port: number): string {
+  return [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence true',
+    `persistence_location ${dir}/`,
+    'autosave_interval 5',
+    // The default (1000) silently drops QoS 1 messages queued for a slow or offline subscriber.
+    'max_queued_messages 10000000',
+    'max_queued_bytes 0',
+    'max_inflight_messages 100',
+    'user root',
+    'log_type error',
+    'log_type warning',
+    `log_dest file ${dir}/mosquitto.log`,
+    '',
+  ].join('\n');
+}
+
+export function influxConf(dir: string, port: number): string {
+  return `reporting-disabled = true
+bind-address = "127.0.0.1:${port + 2}"
+[meta]
+  dir = "${dir}/meta"
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:${port}"
+  log-enabled = false
+  max-body-size = 0
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+`;
+}
+
+function startDetached(name: string, cmd: string, args: string[], dir: string): number {
+  const out = openSync(join(dir, `${name}.out`), 'a');
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  if (!child.pid) throw new Error(`could not start ${cmd}`);
+  return child.pid;
+}
+
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function startMosquitto(dir: string, port: number): number {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'mosquitto.conf'), mosquittoConf(dir, port));
+  return startDetached('mosquitto', '/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], dir);
+}
+
+export function startInflux(dir: string, port: number): number {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'influxdb.conf'), influxConf(dir, port));
+  return startDetached('influxd', '/usr/bin/influxd', ['run', '-config', join(dir, 'influxdb.conf')], dir);
+}
+
+export async function startAll(): Promise<ServerState> {
+  for (const bin of ['/usr/sbin/mosquitto', '/usr/bin/influxd']) {
+    if (!existsSync(bin))
+      throw new Error(`${bin} missing: run the README test command (npm test), which installs it`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'cicenns-test-'));
+  const pids: Record<string, number> = {};
+  pids.mosquitto = startMosquitto(join(dir, 'mosquitto'), MOSQUITTO_PORT);
+  pids.influxd = startInflux(join(dir, 'influxdb'), INFLUX_PORT);
+  const influxUrl = `http://127.0.0.1:${INFLUX_PORT}`;
+  await waitFor('influxd /ping', async () => (await fetch(`${influxUrl}/ping`)).status === 204);
+  await waitFor('mosquitto port', () => portOpen(MOSQUITTO_PORT));
+  const state: ServerState = {
+    dir,
+    mqttUrl: `mqtt://127.0.0.1:${MOSQUITTO_PORT}`,
+    mqttPort: MOSQUITTO_PORT,
+    influxUrl,
+    pids,
+  };
+  mkdirSync(join(STATE_FILE, '..'), { recursive: true });
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  return state;
+}
+
+export function portOpen(port: number): Promise<boolean> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const net = require('node:net') as typeof import('node:net');
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export function stopPid(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+}

@@ -1,0 +1,48 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { ROOT } from './processes';
+
+export interface TestConfigOptions {
+  hvPort: number;
+  tempPort: number;
+  mqttUrl: string;
+  influxUrl?: string;
+  apiPort?: number;
+  pollMs?: number;
+  /** a unique prefix keeps MQTT client ids of parallel test files apart */
+  clientIdPrefix?: string;
+  database?: string;
+  /** replace devices/links entirely */
+  mutate?: (cfg: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/**
+ * A copy of the embedded default configuration pointed at this test's ports, written to a temp
+ * dir (the detector, calibration and profiles stay the repository's). Returns the file path.
+ */
+export function writeTestConfig(o: TestConfigOptions): { file: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cicenns-cfg-'));
+  const cfg = parse(readFileSync(join(ROOT, 'config', 'cicenns.yaml'), 'utf8'));
+  cfg.mqtt.url = o.mqttUrl;
+  cfg.mqtt.clientIdPrefix = o.clientIdPrefix ?? `t${process.pid}`;
+  cfg.influx.url = o.influxUrl ?? '';
+  cfg.influx.database = o.database ?? 'cicenns_test';
+  cfg.influx.spoolPath = join(dir, 'spool.db');
+  cfg.api.port = o.apiPort ?? 0;
+  cfg.files = {
+    detector: join(ROOT, 'config', 'detector.yaml'),
+    calibration: join(ROOT, 'config', 'calibration.yaml'),
+    profilesDir: join(ROOT, 'config', 'profiles'),
+  };
+  for (const l of cfg.links) {
+    if (l.id === 'hv-gw') l.port = o.hvPort;
+    if (l.id === 'temp-line') l.port = o.tempPort;
+  }
+  if (o.pollMs) for (const d of cfg.devices) d.pollMs = o.pollMs;
+  o.mutate?.(cfg);
+  const file = join(dir, 'cicenns.yaml');
+  writeFileSync(file, stringify(cfg));
+  return { file, dir };
+}
