@@ -2,3 +2,5 @@ export * from './topics';
 export * from './reading';
 export * from './health';
 export * from './mqtt-connection';
+export * from './reading-publisher';
+export * from './health-reporter';

@@ -4,3 +4,4 @@ export * from './yaml-file';
 export * from './detector';
 export * from './physics';
 export * from './load-config';
+export * from './tokens';

@@ -1,0 +1,12 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { loadSystemConfig } from '@cicenns/model';
+import { runMain } from '@cicenns/common';
+import { startApi } from './api.module';
+
+runMain('api', async () => {
+  const cfg = loadSystemConfig();
+  const { app, url } = await startApi(cfg);
+  new Logger('api').log(`api: listening on ${url} (GET /api/health, /api/pmts, /metrics)`);
+  return () => app.close();
+});

@@ -1,0 +1,131 @@
+import type { Reading } from '@cicenns/bus';
+import type { DeviceProfile, SystemConfig } from '@cicenns/model';
+import type { LiveCache } from './live-cache';
+
+export type QualityFlag = 'good' | 'stale' | 'bad';
+
+export interface ValueView {
+  value: number | null;
+  unit: string;
+  ts: number | null;
+  quality: QualityFlag;
+  error?: string;
+}
+
+/**
+ * good: a valid value younger than staleAfterPeriods expected periods; stale: older, or none yet;
+ * bad: the source reported a failure (the error says which).
+ */
+export function qualityOf(
+  r: Reading | undefined,
+  periodMs: number,
+  staleAfterPeriods: number,
+  now: number,
+): QualityFlag {
+  if (!r) return 'stale';
+  if (r.quality === 'bad') return 'bad';
+  return now - r.ts > periodMs * staleAfterPeriods ? 'stale' : 'good';
+}
+
+export class Views {
+  private readonly statusBits = new Map<string, DeviceProfile['statusBits']>();
+
+  constructor(
+    private readonly cfg: SystemConfig,
+    private readonly cache: LiveCache,
+  ) {
+    for (const d of cfg.app.devices) this.statusBits.set(d.id, cfg.profiles.get(d.profile)?.statusBits ?? {});
+  }
+
+  private value(
+    r: Reading | undefined,
+    field: string,
+    unit: string,
+    periodMs: number,
+    now: number,
+  ): ValueView {
+    const q = this.cfg.app.quality;
+    const raw = r?.fields[field];
+    return {
+      value: typeof raw === 'number' ? raw : null,
+      unit,
+      ts: r?.ts ?? null,
+      quality:
+        raw === undefined && r?.quality === 'good' ? 'bad' : qualityOf(r, periodMs, q.staleAfterPeriods, now),
+      ...(r?.error && { error: r.error }),
+    };
+  }
+
+  pmt(id: string, now = Date.now()) {
+    const p = this.cfg.detector.pmt(id);
+    if (!p) return undefined;
+    const periods = this.cfg.app.quality.expectedPeriodMs;
+    const hvPeriod = this.cfg.app.devices.find((d) => d.id === p.hv.device)?.pollMs ?? periods.hv;
+    const hv = this.cache.get('hv', id);
+    const t = this.cache.get('temperature', p.sensorId);
+    const status = this.value(hv, 'status', '', hvPeriod, now);
+    const bits = this.statusBits.get(p.hv.device) ?? {};
+    const cal = this.cfg.detector.currentCalibration(id, now);
+    return {
+      id,
+      group: p.group,
+      parent: p.parentId,
+      hv: p.hv,
+      sensor: p.sensorId,
+      limits: p.limits,
+      vset: this.value(hv, 'vset', 'V', hvPeriod, now),
+      vmon: this.value(hv, 'vmon', 'V', hvPeriod, now),
+      imon: this.value(hv, 'imon', 'uA', hvPeriod, now),
+      status: {
+        ...status,
+        flags:
+          status.value === null
+            ? []
+            : Object.entries(bits)
+                .filter(([bit]) => ((status.value as number) >> Number(bit)) & 1)
+                .map(([, name]) => name),
+      },
+      temperature: this.value(t, 'value_c', 'degC', periods.temperature, now),
+      dcr: this.value(this.cache.get('dcr', id), 'rate_hz', 'Hz', periods.dcr, now),
+      gain: this.value(this.cache.get('gain', id), 'gain', '', periods.gain, now),
+      calibration: cal ? { version: cal.version, hvV: cal.hvV, gain: cal.gain, dcrHz: cal.dcrHz } : null,
+    };
+  }
+
+  pmts(now = Date.now()) {
+    return this.cfg.detector.pmts.map((p) => this.pmt(p.id, now)!);
+  }
+
+  sensors(now = Date.now()) {
+    const period = this.cfg.app.quality.expectedPeriodMs.temperature;
+    return this.cfg.detector.sensors.map((s) => ({
+      id: s.id,
+      location: s.location,
+      temperature: this.value(this.cache.get('temperature', s.id), 'value_c', 'degC', period, now),
+    }));
+  }
+
+  /** Every service's last report; a report older than 3 reporting periods means the service is gone. */
+  health(apiMqttUp: boolean, now = Date.now()) {
+    const expected = ['poller', 'intake', ...(this.cfg.app.influx.url ? ['historian'] : [])];
+    const services: Record<string, unknown> = {};
+    let worst: 'ok' | 'degraded' | 'down' = apiMqttUp ? 'ok' : 'down';
+    for (const name of new Set([...expected, ...this.cache.services.keys()])) {
+      const s = this.cache.services.get(name);
+      const ageMs = s ? now - s.receivedAt : null;
+      const state = !s
+        ? 'unknown'
+        : s.health.state !== 'offline' && ageMs! > 10_000
+          ? 'silent'
+          : s.health.state;
+      services[name] = { ...(s?.health ?? {}), service: name, state, ageMs };
+      if (state !== 'running' && worst === 'ok') worst = 'degraded';
+    }
+    return {
+      status: worst,
+      ts: now,
+      api: { connections: { mqtt: { state: apiMqttUp ? 'up' : 'down' } }, badBatches: this.cache.badBatches },
+      services,
+    };
+  }
+}

@@ -1,0 +1,181 @@
+import { Logger } from '@nestjs/common';
+import { connectBus, HealthReporter, readingBatchSchema, Topics } from '@cicenns/bus';
+import type { SystemConfig } from '@cicenns/model';
+import type { MqttClient } from 'mqtt';
+import { InfluxWriter } from './influx-writer';
+import { toLine } from './line-protocol';
+import { Spool } from './spool';
+
+/**
+ * Subscribes to every normalized reading (cicenns/sc/readings/#), commits it to the spool, and
+ * only then acknowledges the broker; a flusher moves the spool into InfluxDB in batches,
+ * retrying with back-off while the database is away.
+ */
+export class Historian {
+  private readonly log = new Logger('historian');
+  private readonly spool: Spool;
+  private readonly influx: InfluxWriter;
+  private readonly mqtt: MqttClient;
+  private readonly health: HealthReporter;
+  private influxState: 'up' | 'down' | 'connecting' = 'connecting';
+  private influxDetail = '';
+  private dbReady = false;
+  private stopped = false;
+  private wake?: () => void;
+  private flushing?: Promise<void>;
+  readonly counters = {
+    batches: 0,
+    readings: 0,
+    written: 0,
+    writes: 0,
+    writeFailures: 0,
+    badBatches: 0,
+    deadLettered: 0,
+  };
+
+  constructor(private readonly cfg: SystemConfig) {
+    const { app } = cfg;
+    this.spool = new Spool(app.influx.spoolPath);
+    this.influx = new InfluxWriter(app.influx);
+    this.mqtt = connectBus({
+      url: app.mqtt.url,
+      clientId: `${app.mqtt.clientIdPrefix}-historian`,
+      service: 'historian',
+      username: app.mqtt.username,
+      password: app.mqtt.password,
+    });
+    // mqtt.js sends the PUBACK of a QoS 1 message when this callback is called: after the commit.
+    this.mqtt.handleMessage = (packet, done) => {
+      if (packet.cmd === 'publish') this.accept(packet.topic, packet.payload as Buffer);
+      done();
+    };
+    this.mqtt.on('connect', () => this.mqtt.subscribe(Topics.readingsAll, { qos: 1 }));
+    this.mqtt.on('error', (e) => this.log.warn(`mqtt: ${e.message}`));
+    this.health = new HealthReporter(this.mqtt, 'historian', () => ({
+      state: this.influxState === 'up' ? 'running' : 'degraded',
+      connections: {
+        mqtt: { state: this.mqtt.connected ? 'up' : 'down' },
+        influxdb: { state: this.influxState, detail: this.influxDetail || undefined },
+      },
+      counters: {
+        ...this.counters,
+        backlogLines: this.spool.backlogLines,
+        deadLetterLines: this.spool.deadLetterLines(),
+      },
+      detail: {
+        backlogOldestMs: this.spool.oldestAgeMs(),
+        database: app.influx.database,
+        url: app.influx.url,
+      },
+    })).start();
+  }
+
+  start(): this {
+    if (this.spool.backlogLines > 0)
+      this.log.log(`historian: ${this.spool.backlogLines} readings in the spool from before`);
+    this.flushing = this.flushLoop();
+    return this;
+  }
+
+  private accept(topic: string, payload: Buffer): void {
+    let parsed;
+    try {
+      parsed = readingBatchSchema.safeParse(JSON.parse(payload.toString()));
+    } catch (e) {
+      parsed = { success: false as const, error: e as Error };
+    }
+    if (!parsed.success) {
+      this.counters.badBatches++;
+      this.log.warn(
+        `historian: refused a malformed batch on ${topic}: ${String(parsed.error).slice(0, 300)}`,
+      );
+      return;
+    }
+    const lines = parsed.data.readings.map((r) => toLine(r, this.cfg.detector));
+    this.spool.append(lines);
+    this.counters.batches++;
+    this.counters.readings += lines.length;
+    if (this.spool.backlogLines >= this.cfg.app.influx.batchSize) this.wake?.();
+  }
+
+  private async flushLoop(): Promise<void> {
+    let backoffMs = 250;
+    while (!this.stopped) {
+      const chunk = this.spool.peek(this.cfg.app.influx.batchSize);
+      if (!chunk) {
+        await this.sleep(this.cfg.app.influx.flushIntervalMs);
+        continue;
+      }
+      if (!this.dbReady) {
+        try {
+          await this.influx.ensureDatabase();
+          this.dbReady = true;
+        } catch (e) {
+          this.setInflux('down', (e as Error).message);
+          await this.sleep(backoffMs);
+          backoffMs = Math.min(backoffMs * 2, 10_000);
+          continue;
+        }
+      }
+      const outcome = await this.influx.write(chunk.body);
+      this.counters.writes++;
+      if (outcome.ok) {
+        this.spool.remove(chunk);
+        this.counters.written += chunk.lines;
+        this.setInflux('up', '');
+        backoffMs = 250;
+      } else if (outcome.retry) {
+        this.counters.writeFailures++;
+        this.dbReady = false;
+        this.setInflux('down', outcome.message);
+        await this.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 10_000);
+      } else {
+        this.counters.writeFailures++;
+        this.counters.deadLettered += chunk.lines;
+        this.spool.deadLetter(chunk, outcome.message);
+        this.log.error(
+          `historian: InfluxDB refused ${chunk.lines} lines, kept in the spool's dead_letter table: ${outcome.message}`,
+        );
+      }
+    }
+  }
+
+  private setInflux(state: 'up' | 'down', detail: string): void {
+    if (state !== this.influxState) {
+      this.log[state === 'up' ? 'log' : 'warn'](`historian: InfluxDB ${state}${detail ? `: ${detail}` : ''}`);
+      this.influxState = state;
+      this.health.publish();
+    }
+    this.influxDetail = detail;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** Stop taking messages, give the flusher a moment to drain, keep the rest in the spool. */
+  async stop(drainMs = 2000): Promise<void> {
+    await this.mqtt.unsubscribeAsync(Topics.readingsAll).catch(() => undefined);
+    const until = Date.now() + drainMs;
+    while (this.spool.backlogLines > 0 && this.influxState === 'up' && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.stopped = true;
+    this.wake?.();
+    await this.flushing;
+    await this.health.stop();
+    await this.mqtt.endAsync();
+    this.spool.close();
+  }
+
+  get backlog(): number {
+    return this.spool.backlogLines;
+  }
+}

@@ -1,0 +1,46 @@
+import type { MqttClient } from 'mqtt';
+import type { ServiceHealth } from './health';
+import { Topics } from './topics';
+
+/** Publishes a service's health, retained, every `periodMs` and whenever asked to. */
+export class HealthReporter {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly client: MqttClient,
+    private readonly service: string,
+    private readonly snapshot: () => Omit<ServiceHealth, 'service' | 'ts'>,
+    private readonly periodMs = 2000,
+  ) {}
+
+  start(): this {
+    this.client.on('connect', () => this.publish());
+    this.timer = setInterval(() => this.publish(), this.periodMs);
+    this.timer.unref();
+    return this;
+  }
+
+  publish(): void {
+    if (!this.client.connected) return;
+    const h: ServiceHealth = { service: this.service, ts: Date.now(), ...this.snapshot() };
+    this.client.publish(Topics.health(this.service), JSON.stringify(h), { qos: 1, retain: true });
+  }
+
+  /** Stop reporting and leave an explicit "offline" (a clean disconnect sends no last will). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (!this.client.connected) return;
+    const h: ServiceHealth = {
+      service: this.service,
+      ts: Date.now(),
+      state: 'offline',
+      connections: {},
+      counters: {},
+    };
+    await new Promise<void>((r) =>
+      this.client.publish(Topics.health(this.service), JSON.stringify(h), { qos: 1, retain: true }, () =>
+        r(),
+      ),
+    );
+  }
+}
