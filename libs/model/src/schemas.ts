@@ -143,7 +143,8 @@ export const appConfigSchema = z
       .strict()
       .prefault({}),
     api: z
-      .object({ host: z.string().default('127.0.0.1'), port: port.default(8080) })
+      // port 0: any free port (tests)
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
       .strict()
       .prefault({}),
     intake: z

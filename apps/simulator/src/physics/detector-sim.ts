@@ -1,0 +1,274 @@
+import {
+  accidentalRate,
+  dcrAtTemperature,
+  gainAtVoltage,
+  type CalibrationRecord,
+  type Pmt,
+  type SystemConfig,
+} from '@cicenns/model';
+import type { Fault } from '../faults/fault-schema';
+import type { FaultRegistry } from '../faults/fault-registry';
+import { HvChannel } from './hv-channel';
+import type { Random } from './random';
+
+/** Divider resistance per PMT group: crystal 1400 V -> 100 uA, veto 900 V -> 90 uA. */
+const DIVIDER_MOHM = { crystal: 14, veto: 10 } as const;
+/** Ambient temperature of the known sensor locations; crystal housings scatter around 22 degC. */
+const BASE_TEMP_C: Record<string, number> = {
+  'T-hall': 23.5,
+  'T-shield-inner': 21.8,
+  'T-rack': 28.0,
+  'T-psv': 22.5,
+};
+const TEMP_NOISE_C = 0.02;
+const GAIN_REL_ERR = 0.01;
+
+export interface DetectorSimOptions {
+  /** scales every noise amplitude; 0 = measurements equal expectations */
+  noise: number;
+  coincWindowNs: number;
+}
+
+export interface BeamStatus {
+  on: boolean;
+  power_kw: number;
+  rep_rate_hz: number;
+}
+
+/**
+ * The true state of the simulated detector: HV channels, temperatures, and the DAQ
+ * measurements derived from them (SPEC 1, 3). Time only moves in tick(); the measure*()
+ * methods draw one noisy measurement of the present state and remember it for /truth.
+ */
+export class DetectorSim {
+  private readonly hv = new Map<string, HvChannel>();
+  private readonly hvByPmt = new Map<string, HvChannel>();
+  private readonly tempBase = new Map<string, number>();
+  private readonly tempTrue = new Map<string, number>();
+  private readonly tempReading = new Map<string, number | null>();
+  readonly last = {
+    dcr: {} as Record<string, number>,
+    gain: {} as Record<string, number>,
+    coincidence: {} as Record<string, number>,
+    beam: undefined as BeamStatus | undefined,
+  };
+  private lastTickMs: number;
+
+  constructor(
+    readonly config: SystemConfig,
+    private readonly faults: FaultRegistry,
+    private readonly rng: Random,
+    private readonly opts: DetectorSimOptions,
+    nowMs: number,
+  ) {
+    this.lastTickMs = nowMs;
+    const d = config.detector;
+    for (const dev of config.app.devices) {
+      if (config.profiles.get(dev.profile)?.kind !== 'hv') continue;
+      for (let ch = 0; ch < dev.channels; ch++) {
+        const pmt = d.pmtByHv(dev.id, ch);
+        const cal = pmt && this.calibration(pmt.id);
+        const channel =
+          pmt && cal
+            ? new HvChannel(cal.hvV, true, DIVIDER_MOHM[pmt.group], pmt.limits.vmax)
+            : new HvChannel(0, false, 10, 2000); // spare channel: off
+        this.hv.set(`${dev.id}/${ch}`, channel);
+        if (pmt) this.hvByPmt.set(pmt.id, channel);
+      }
+    }
+    for (const s of d.sensors) {
+      const base = BASE_TEMP_C[s.id] ?? 22 + 0.6 * (rng.next() - 0.5);
+      this.tempBase.set(s.id, base);
+    }
+    faults.onChange((ev, f) => this.onFault(ev, f));
+    this.tick(nowMs);
+  }
+
+  hvChannel(device: string, channel: number): HvChannel | undefined {
+    return this.hv.get(`${device}/${channel}`);
+  }
+
+  hvOfPmt(pmtId: string): HvChannel | undefined {
+    return this.hvByPmt.get(pmtId);
+  }
+
+  /** The calibration in force now (or the first one, if all lie in the future). */
+  calibration(pmtId: string): CalibrationRecord | undefined {
+    const d = this.config.detector;
+    return d.currentCalibration(pmtId) ?? d.calibrationHistory(pmtId)[0];
+  }
+
+  /** Advance the physics to `nowMs`. */
+  tick(nowMs: number): void {
+    const dt = Math.max(0, (nowMs - this.lastTickMs) / 1000);
+    this.lastTickMs = nowMs;
+    const noise = this.opts.noise;
+    for (const s of this.config.detector.sensors) {
+      let t = this.tempBase.get(s.id) ?? 22;
+      for (const f of this.faults.on('temperature-offset', s.id)) t += f.deltaC;
+      for (const f of this.faults.on('temperature-cycle', s.id)) {
+        t += f.amplitudeC * Math.sin((2 * Math.PI * (nowMs - f.injectedAtMs)) / 1000 / f.periodS);
+      }
+      this.tempTrue.set(s.id, t);
+      const open = this.faults.on('sensor-open', s.id).length > 0;
+      this.tempReading.set(s.id, open ? null : t + TEMP_NOISE_C * noise * this.rng.gaussian());
+    }
+    for (const [key, ch] of this.hv) {
+      const pmt = this.pmtOfKey(key);
+      const oc = pmt ? this.faults.on('over-current', pmt.id) : [];
+      const forced = oc.length ? Math.max(...oc.map((f) => f.imonUa ?? ch.iset * 1.5)) : undefined;
+      ch.step(dt, this.rng, noise, forced);
+    }
+  }
+
+  /** Physical temperature (also when the sensor reads open). */
+  temperature(sensorId: string): number {
+    return this.tempTrue.get(sensorId) ?? 22;
+  }
+
+  /** What the PT100 transmitter reports: null when the sensor is open. */
+  temperatureReading(sensorId: string): number | null {
+    const v = this.tempReading.get(sensorId);
+    return v === undefined ? null : v;
+  }
+
+  /** Noiseless dark count rate: DCR(T) from the calibration, scaled by (V/V_cal)^(beta/2). */
+  expectedDcr(pmtId: string): number {
+    const pmt = this.config.detector.pmt(pmtId);
+    const cal = this.calibration(pmtId);
+    const ch = this.hvByPmt.get(pmtId);
+    if (!pmt || !cal || !ch || ch.vTrue < 1) return 0;
+    let rate = dcrAtTemperature(cal, this.temperature(pmt.sensorId)) * Math.pow(ch.vTrue / cal.hvV, cal.beta / 2);
+    for (const f of this.faults.on('dcr-jump', pmtId)) rate *= f.factor;
+    return rate;
+  }
+
+  /** Noiseless gain: power law in the true voltage, temperature coefficient, injected drift. */
+  expectedGain(pmtId: string, nowMs: number): number {
+    const pmt = this.config.detector.pmt(pmtId);
+    const cal = this.calibration(pmtId);
+    const ch = this.hvByPmt.get(pmtId);
+    if (!pmt || !cal || !ch) return 0;
+    const t = this.temperature(pmt.sensorId);
+    let drift = 1;
+    for (const f of this.faults.on('gain-drift', pmtId)) {
+      drift += ((f.pctPerHour / 100) * (nowMs - f.injectedAtMs)) / 3_600_000;
+    }
+    return gainAtVoltage(cal, ch.vTrue) * (1 + cal.gainTempCoeffPerC * (t - cal.dcrRefTempC)) * Math.max(0, drift);
+  }
+
+  expectedCoincidence(crystalId: string): number {
+    const c = this.config.detector.crystals.find((x) => x.id === crystalId);
+    if (!c) return 0;
+    return accidentalRate(this.expectedDcr(c.pmts[0]), this.expectedDcr(c.pmts[1]), this.opts.coincWindowNs);
+  }
+
+  /** One DCR measurement per PMT: Poisson counts over the window. */
+  measureDcr(windowS: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const p of this.config.detector.pmts) out[p.id] = this.count(this.expectedDcr(p.id), windowS);
+    Object.assign(this.last.dcr, out);
+    return out;
+  }
+
+  /**
+   * One SPE gain measurement per PMT whose tube has enough voltage for an SPE peak
+   * (the DAQ cannot fit a gain on a tube that is off).
+   */
+  measureGain(nowMs: number): Record<string, { gain: number; gain_err: number }> {
+    const out: Record<string, { gain: number; gain_err: number }> = {};
+    for (const p of this.config.detector.pmts) {
+      const cal = this.calibration(p.id);
+      const ch = this.hvByPmt.get(p.id);
+      if (!cal || !ch || ch.vTrue < 0.5 * cal.hvV) continue;
+      const g = this.expectedGain(p.id, nowMs) * (1 + GAIN_REL_ERR * this.opts.noise * this.rng.gaussian());
+      out[p.id] = { gain: g, gain_err: GAIN_REL_ERR * g };
+      this.last.gain[p.id] = g;
+    }
+    return out;
+  }
+
+  measureCoincidence(windowS: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.config.detector.crystals) out[c.id] = this.count(this.expectedCoincidence(c.id), windowS);
+    Object.assign(this.last.coincidence, out);
+    return out;
+  }
+
+  beam(): BeamStatus {
+    const on = this.faults.ofType('beam-off').length === 0;
+    const b = { on, power_kw: on ? 140 : 0, rep_rate_hz: on ? 25 : 0 };
+    this.last.beam = b;
+    return b;
+  }
+
+  get coincWindowNs(): number {
+    return this.opts.coincWindowNs;
+  }
+
+  /** The simulator's present true state, for GET /api/sim/truth. */
+  truth(nowMs: number): Record<string, unknown> {
+    const hv: Record<string, unknown> = {};
+    const dcrExpected: Record<string, number> = {};
+    const gainExpected: Record<string, number> = {};
+    for (const p of this.config.detector.pmts) {
+      const ch = this.hvByPmt.get(p.id);
+      if (ch) {
+        hv[p.id] = {
+          vset: ch.vset,
+          iset: ch.iset,
+          vmon: ch.vmon,
+          imon: ch.imon,
+          status: ch.status,
+          power: ch.power,
+          tripped: ch.tripped,
+          vTrue: ch.vTrue,
+        };
+      }
+      dcrExpected[p.id] = this.expectedDcr(p.id);
+      gainExpected[p.id] = this.expectedGain(p.id, nowMs);
+    }
+    const temperatures: Record<string, number | null> = {};
+    const temperaturesTrue: Record<string, number> = {};
+    for (const s of this.config.detector.sensors) {
+      temperatures[s.id] = this.temperatureReading(s.id);
+      temperaturesTrue[s.id] = this.temperature(s.id);
+    }
+    const coincidenceExpected: Record<string, number> = {};
+    for (const c of this.config.detector.crystals) coincidenceExpected[c.id] = this.expectedCoincidence(c.id);
+    return {
+      ts: nowMs,
+      hv,
+      temperatures,
+      temperaturesTrue,
+      dcr: { ...this.last.dcr },
+      dcrExpected,
+      gain: { ...this.last.gain },
+      gainExpected,
+      coincidence: { ...this.last.coincidence },
+      coincidenceExpected,
+      coincidenceWindowNs: this.opts.coincWindowNs,
+      beam: this.last.beam ?? this.beam(),
+      faults: this.faults.list(),
+    };
+  }
+
+  private count(expectedHz: number, windowS: number): number {
+    if (this.opts.noise === 0) return expectedHz;
+    return this.rng.poisson(expectedHz * windowS) / windowS;
+  }
+
+  private pmtOfKey(key: string): Pmt | undefined {
+    const i = key.lastIndexOf('/');
+    return this.config.detector.pmtByHv(key.slice(0, i), Number(key.slice(i + 1)));
+  }
+
+  /** Trips are events: inject one trips the channel; removing the fault resets the channel. */
+  private onFault(ev: 'added' | 'removed', f: Fault): void {
+    if (f.type !== 'hv-trip' && f.type !== 'over-current') return;
+    const ch = this.hvByPmt.get(f.pmt);
+    if (!ch) return;
+    if (ev === 'added' && f.type === 'hv-trip') ch.trip();
+    if (ev === 'removed' && ch.tripped) ch.setPower(true);
+  }
+}

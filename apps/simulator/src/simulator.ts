@@ -1,0 +1,149 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { connectBus, Topics } from '@cicenns/bus';
+import { loadSystemConfig, type SystemConfig } from '@cicenns/model';
+import type { MqttClient } from 'mqtt';
+import { DaqPublisher } from './daq/daq-publisher';
+import { applyFaultCommand } from './faults/fault-commands';
+import { FaultRegistry } from './faults/fault-registry';
+import { SimulatorModule } from './http/simulator-http.module';
+import { ModbusTcpServer } from './modbus/modbus-tcp-server';
+import { RtuOverTcpServer } from './modbus/rtu-over-tcp-server';
+import { SlaveSet } from './modbus/slave-set';
+import { DetectorSim } from './physics/detector-sim';
+import { Random } from './physics/random';
+import { loadSimSettings, type SimSettings } from './settings';
+
+export interface SimulatorOptions {
+  /** default: loadSystemConfig() (CICENNS_CONFIG selects the file) */
+  config?: SystemConfig;
+  /** where SIM_* and config overrides come from; default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** overrides on top of the SIM_* variables */
+  settings?: Partial<SimSettings>;
+  /** false: no HTTP server (a host app can mount SimulatorModule.forSimulation itself) */
+  http?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface SimulatorHandle {
+  config: SystemConfig;
+  settings: SimSettings;
+  sim: DetectorSim;
+  faults: FaultRegistry;
+  daq: DaqPublisher;
+  /** e.g. http://127.0.0.1:8090, when the HTTP server runs */
+  httpUrl?: string;
+  /** where each link is served: link id -> port */
+  ports: Record<string, number>;
+  startLine: string;
+  stop(): Promise<void>;
+}
+
+/** Start the simulated detector: Modbus servers, physics clock, DAQ over MQTT, HTTP API. */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const config = opts.config ?? loadSystemConfig(undefined, env);
+  const settings: SimSettings = { ...loadSimSettings(env), ...opts.settings };
+  const rng = new Random(settings.seed);
+  const faults = new FaultRegistry(config);
+  const sim = new DetectorSim(config, faults, rng, settings, Date.now());
+
+  const closers: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const c of closers.reverse()) await c();
+    closers.length = 0;
+  };
+  try {
+    const tick = setInterval(() => sim.tick(Date.now()), settings.tickMs);
+    closers.push(() => clearInterval(tick));
+
+    const ports: Record<string, number> = {};
+    const parts: string[] = [];
+    for (const link of config.app.links) {
+      const devices = config.app.devices.filter((d) => d.link === link.id);
+      const slaves = new SlaveSet(devices, config.profiles, sim, faults);
+      if (link.type === 'rtu') {
+        log(`simulator: link ${link.id} is a serial line (${link.path}): not simulated`);
+        continue;
+      }
+      const server = link.type === 'tcp' ? new ModbusTcpServer(slaves) : new RtuOverTcpServer(slaves);
+      const port = await server.listen(link.host, link.port).catch((err: Error) => {
+        throw new Error(`cannot serve link ${link.id} on ${link.host}:${link.port}: ${err.message}`);
+      });
+      closers.push(() => server.close());
+      ports[link.id] = port;
+      const kind = link.type === 'tcp' ? 'modbus tcp' : 'rtu-over-tcp';
+      parts.push(`${kind} ${link.host}:${port} (units ${slaves.unitIds().join(',')})`);
+    }
+
+    const mqttUrl = config.app.mqtt.url;
+    const client = connectBus({
+      url: mqttUrl,
+      clientId: `${config.app.mqtt.clientIdPrefix}-simulator-${process.pid}`,
+      service: 'simulator',
+      clean: true,
+      username: config.app.mqtt.username,
+      password: config.app.mqtt.password,
+    });
+    closers.push(() => new Promise<void>((r) => client.end(false, {}, () => r())));
+    const daq = new DaqPublisher(sim, settings, client);
+    watchMqtt(client, mqttUrl, faults, daq, log);
+    daq.start();
+    closers.push(() => daq.stop());
+
+    let httpUrl: string | undefined;
+    if (opts.http !== false) {
+      const app: INestApplication = await NestFactory.create(SimulatorModule.forSimulation(sim, faults), {
+        logger: ['error', 'warn'],
+      });
+      closers.push(() => app.close());
+      await app.listen(settings.httpPort, settings.httpHost).catch((err: Error) => {
+        throw new Error(`cannot serve HTTP on ${settings.httpHost}:${settings.httpPort}: ${err.message}`);
+      });
+      const addr = app.getHttpServer().address() as AddressInfo;
+      httpUrl = `http://${settings.httpHost}:${addr.port}`;
+      parts.push(`http ${httpUrl}`);
+    }
+    parts.push(`mqtt ${mqttUrl}`);
+    const startLine = `simulator: ${parts.join(', ')}, seed ${settings.seed}`;
+    log(startLine);
+    return { config, settings, sim, faults, daq, httpUrl, ports, startLine, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Log connection changes once each, take fault commands, publish everything on first connect. */
+function watchMqtt(
+  client: MqttClient,
+  url: string,
+  faults: FaultRegistry,
+  daq: DaqPublisher,
+  log: (line: string) => void,
+): void {
+  let first = true;
+  let lastError = '';
+  client.on('connect', () => {
+    lastError = '';
+    log(`simulator: mqtt connected to ${url}`);
+    client.subscribe(Topics.simFault, { qos: 1 });
+    if (first) daq.publishAll();
+    first = false;
+  });
+  client.on('error', (err) => {
+    if (err.message !== lastError) log(`simulator: mqtt ${url}: ${err.message} (retrying)`);
+    lastError = err.message;
+  });
+  client.on('message', (topic, payload) => {
+    if (topic !== Topics.simFault) return;
+    const r = applyFaultCommand(faults, payload.toString());
+    if (!r.ok) log(`simulator: fault command rejected: ${r.reason}`);
+    else if ('added' in r) log(`simulator: fault ${r.added.id} injected: ${JSON.stringify(r.added)}`);
+    else log(`simulator: faults cleared: ${r.cleared.map((f) => f.id).join(', ') || '(none)'}`);
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Nothing is lost: a reading accepted is a reading stored, across an InfluxDB outage and
+ * services killed (SIGKILL) and restarted. Real processes: Mosquitto, a dedicated influxd,
+ * intake and historian.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { readServerState, startInflux, stopPid, waitFor } from './support/servers';
+import { ServiceProcess, freePort, sleep } from './support/processes';
+import { writeTestConfig } from './support/test-config';
+import { count, influxClient } from './support/influx';
+import { testClient } from './support/mqtt';
+
+jest.setTimeout(180_000);
+
+const servers = readServerState();
+
+describe('durability', () => {
+  let influxPid: number | undefined;
+  let pub: MqttClient;
+  const procs: ServiceProcess[] = [];
+
+  afterAll(async () => {
+    await pub?.endAsync();
+    for (const p of procs) await p.stop('SIGKILL');
+    if (influxPid) stopPid(influxPid, 'SIGKILL');
+  });
+
+  it('stores every accepted reading across an InfluxDB outage, a killed historian and a killed intake', async () => {
+    const influxPort = await freePort();
+    const influxDir = mkdtempSync(join(tmpdir(), 'cicenns-influx-'));
+    const influxUrl = `http://127.0.0.1:${influxPort}`;
+    const startDb = async () => {
+      influxPid = startInflux(influxDir, influxPort);
+      await waitFor('influxd', async () => (await fetch(`${influxUrl}/ping`)).status === 204);
+    };
+    await startDb();
+    const db = 'durability';
+    const { file } = writeTestConfig({
+      hvPort: 1,
+      tempPort: 2,
+      mqttUrl: servers.mqttUrl,
+      influxUrl,
+      database: db,
+      clientIdPrefix: `dur${process.pid}`,
+    });
+    const intake = new ServiceProcess('intake', { CICENNS_CONFIG: file });
+    const historian = new ServiceProcess('historian', { CICENNS_CONFIG: file });
+    procs.push(intake, historian);
+    intake.start();
+    historian.start();
+    await intake.waitForOutput(/intake: subscribed/);
+    await historian.waitForOutput(/historian: .* -> /);
+    pub = await testClient(servers.mqttUrl);
+
+    const t0 = Date.now() - 3600_000;
+    let sent = 0;
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++, sent++) {
+        const pmt = `PSV${String((sent % 32) + 1).padStart(2, '0')}-A`;
+        await pub.publishAsync(
+          `cicenns/daq/pmt/${pmt}/dcr`,
+          JSON.stringify({ ts: t0 + sent, rate_hz: sent }),
+          { qos: 1 },
+        );
+      }
+    };
+    const influx = influxClient(influxUrl, db);
+
+    await send(2000);
+    await waitFor('first 2000 stored', async () => (await count(influx, 'dcr', 'rate_hz')) === 2000, 30_000);
+
+    // 1. the database goes away: readings are spooled on disk by the historian
+    stopPid(influxPid!, 'SIGKILL');
+    await send(2000);
+    await sleep(500);
+    // 2. the historian is killed with a spool full of unwritten readings
+    await historian.stop('SIGKILL');
+    // 3. readings keep coming while the historian is down: the broker holds them (persistent session)
+    await send(2000);
+    // 4. the intake is killed and restarted; what was published meanwhile waits in the broker
+    await sleep(1000);
+    await intake.stop('SIGKILL');
+    await send(1000);
+    intake.start();
+    await intake.waitForOutput(/intake: subscribed/);
+
+    await startDb();
+    historian.start();
+    await historian.waitForOutput(/historian: .* -> /);
+    await waitFor('all 7000 stored', async () => (await count(influx, 'dcr', 'rate_hz')) >= 7000, 60_000);
+    await sleep(1000);
+    expect(await count(influx, 'dcr', 'rate_hz')).toBe(7000);
+    const rows = await influx.query<{ s: number }>('SELECT sum(rate_hz) AS s FROM dcr');
+    expect(rows[0].s).toBe((7000 * 6999) / 2); // each reading exactly once
+    expect(historian.output).toMatch(/readings in the spool from before/);
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The DAQ path on real processes: DAQ messages on the real Mosquitto -> intake (Nest MQTT
+ * transport) -> cicenns/sc/readings/intake -> historian -> the real InfluxDB.
+ */
+import type { InfluxDB } from 'influx';
+import type { MqttClient } from 'mqtt';
+import { readServerState, stopPid, startInflux, waitFor, INFLUX_PORT } from './support/servers';
+import { ServiceProcess, sleep } from './support/processes';
+import { writeTestConfig } from './support/test-config';
+import { count, influxClient } from './support/influx';
+import { testClient } from './support/mqtt';
+import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+jest.setTimeout(120_000);
+
+const servers = readServerState();
+const db = `intake_e2e_${process.pid}`;
+const { file } = writeTestConfig({
+  hvPort: 1,
+  tempPort: 2,
+  mqttUrl: servers.mqttUrl,
+  influxUrl: servers.influxUrl,
+  database: db,
+  clientIdPrefix: `ih${process.pid}`,
+});
+const env = { CICENNS_CONFIG: file };
+const intake = new ServiceProcess('intake', env);
+const historian = new ServiceProcess('historian', env);
+let pub: MqttClient;
+let influx: InfluxDB;
+
+const publish = (topic: string, payload: string | Buffer) =>
+  new Promise<void>((resolve, reject) =>
+    pub.publish(topic, payload, { qos: 1 }, (e) => (e ? reject(e) : resolve())),
+  );
+
+async function healthOf(service: string): Promise<Record<string, any>> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
+  const c = await testClient(servers.mqttUrl);
+  try {
+    return await new Promise((resolve) => {
+      c.on('message', (_t, p) => resolve(JSON.parse(p.toString())));
+      c.subscribe(`cicenns/sc/health/${service}`, { qos: 1 });
+    });
+  } finally {
+    await c.endAsync();
+  }
+}
+
+beforeAll(async () => {
+  intake.start();
+  historian.start();
+  await intake.waitForOutput(/intake: subscribed/);
+  await historian.waitForOutput(/historian: .* -> /);
+  pub = await testClient(servers.mqttUrl);
+  influx = influxClient(servers.influxUrl, db);
+});
+
+afterAll(async () => {
+  await pub?.endAsync();
+  await intake.stop();
+  await historian.stop();
+});
+
+describe('intake and historian', () => {
+  it('stores every good message of a stream interleaved with each kind of bad one, and counts each bad one by reason', async () => {
+    const now = Date.now();
+    const bad: [string, string | Buffer, string][] = [
+      ['cicenns/daq/pmt/CsI99-A/dcr', JSON.stringify({ ts: now, rate_hz: 1 }), 'unknown_pmt'],
+      ['cicenns/daq/pmt/CsI01-A/dcr', JSON.stringify({ ts: now }), 'schema'], // missing field
+      ['cicenns/daq/pmt/CsI01-A/dcr', '{"ts": 1, "rate_hz": NaN}', 'not_json'],
+      ['cicenns/daq/pmt/CsI01-A/gain', JSON.stringify({ ts: now, gain: 'big' }), 'schema'], // string for number
+      [
+        'cicenns/daq/pmt/CsI01-A/dcr',
+        JSON.stringify({ ts: now + 86400_000, rate_hz: 1 }),
+        'future_timestamp',
+      ],
+      ['cicenns/daq/pmt/CsI01-A/dcr', Buffer.alloc(10 * 1024 * 1024, 0x7b), 'too_large'],
+      ['cicenns/daq/pmt/CsI01-A/dcr', 'not json at all', 'not_json'],
+    ];
+    let good = 0;
+    for (let i = 0; i < 200; i++) {
+      // the Nest envelope trap: top-level data/pattern keys must not change anything
+      await publish(
+        `cicenns/daq/pmt/CsI0${(i % 9) + 1}-A/dcr`,
+        JSON.stringify({ ts: now - 200_000 + i * 1000, rate_hz: 1000 + i, data: 'x', pattern: 'y' }),
+      );
+      good++;
+      if (i % 25 === 0) {
+        // 8 bad ones: each kind once, the first kind twice
+        const [topic, payload] = bad[(i / 25) % bad.length];
+        await publish(topic, payload);
+      }
+    }
+    await publish(
+      'cicenns/daq/dcr',
+      JSON.stringify({ ts: now, window_s: 10, rates_hz: { 'PSV01-A': 300, 'PSV01-B': 'x', XYZ: 5 } }),
+    );
+    await publish(
+      'cicenns/beam/status',
+      JSON.stringify({ ts: new Date(now).toISOString(), on: true, power_kw: 140, rep_rate_hz: 25 }),
+    );
+
+    await waitFor(
+      'all good DCR readings in InfluxDB',
+      async () => (await count(influx, 'dcr', 'rate_hz')) === good + 1,
+      30_000,
+    );
+    const stored = await influx.query<{ rate_hz: number; pmt: string }>(
+      `SELECT rate_hz, pmt FROM dcr WHERE pmt = 'CsI01-A' ORDER BY time`,
+    );
+    expect(stored.map((r) => r.rate_hz)).toEqual(
+      Array.from({ length: 200 }, (_, i) => 1000 + i).filter((_, i) => i % 9 === 0),
+    );
+    const beam = await influx.query<{ on: boolean; power_kw: number }>('SELECT * FROM beam');
+    expect(beam[0]).toMatchObject({ on: true, power_kw: 140 });
+
+    await waitFor(
+      'intake health with the rejects',
+      async () => {
+        const h = await healthOf('intake');
+        return h.counters?.rejected === 8 + 2;
+      },
+      10_000,
+    );
+    const h = await healthOf('intake');
+    // the sweep adds one unknown PMT and one non-number entry
+    expect(h.rejects).toEqual({ unknown_pmt: 3, schema: 3, not_json: 2, future_timestamp: 1, too_large: 1 });
+    expect(h.lastRejects.map((r: { reason: string }) => r.reason).join('\n')).toMatch(
+      /too_large: 10485760 bytes, limit 65536/,
+    );
+    expect(h.counters.accepted).toBe(good + 2);
+  });
+});
