@@ -58,7 +58,8 @@ export class DaqPublisher {
   publishDcr(): void {
     const window_s = this.settings.dcrPeriodMs / 1000;
     const rates = this.sim.measureDcr(window_s);
-    const form = this.settings.dcrForm === 'both' ? (this.dcrRound++ % 2 ? 'sweep' : 'per-pmt') : this.settings.dcrForm;
+    const form =
+      this.settings.dcrForm === 'both' ? (this.dcrRound++ % 2 ? 'sweep' : 'per-pmt') : this.settings.dcrForm;
     if (form === 'sweep') {
       this.send(DaqTopics.sweepDcr, { ts: this.ts(), window_s, rates_hz: rates });
     } else {
@@ -77,7 +78,11 @@ export class DaqPublisher {
   publishCoincidence(): void {
     const rates = this.sim.measureCoincidence(this.settings.coincPeriodMs / 1000);
     for (const [crystal, rate_hz] of Object.entries(rates)) {
-      this.send(DaqTopics.coincidence(crystal), { ts: this.ts(), rate_hz, window_ns: this.sim.coincWindowNs });
+      this.send(DaqTopics.coincidence(crystal), {
+        ts: this.ts(),
+        rate_hz,
+        window_ns: this.sim.coincWindowNs,
+      });
     }
   }
 

@@ -2,9 +2,7 @@ import { clearCommandSchema, type Fault } from './fault-schema';
 import type { FaultRegistry } from './fault-registry';
 
 export type FaultCommandResult =
-  | { ok: true; added: Fault }
-  | { ok: true; cleared: Fault[] }
-  | { ok: false; reason: string };
+  { ok: true; added: Fault } | { ok: true; cleared: Fault[] } | { ok: false; reason: string };
 
 /**
  * A fault command as JSON text, the MQTT form (cicenns/sim/fault): a fault spec adds a fault,
@@ -21,7 +19,9 @@ export function applyFaultCommand(faults: FaultRegistry, text: string): FaultCom
   if (clear.success) {
     if (clear.data.clear === true) return { ok: true, cleared: faults.clear() };
     const removed = faults.remove(clear.data.clear);
-    return removed ? { ok: true, cleared: [removed] } : { ok: false, reason: `no fault "${clear.data.clear}"` };
+    return removed
+      ? { ok: true, cleared: [removed] }
+      : { ok: false, reason: `no fault "${clear.data.clear}"` };
   }
   try {
     return { ok: true, added: faults.add(body) };

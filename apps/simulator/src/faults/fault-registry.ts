@@ -30,7 +30,12 @@ export class FaultRegistry {
     if (!r.success) throw new FaultError(describeIssue(r.error));
     this.checkReferences(r.data);
     const at = this.now();
-    const fault = { ...r.data, id: `f${++this.seq}`, injectedAt: new Date(at).toISOString(), injectedAtMs: at };
+    const fault = {
+      ...r.data,
+      id: `f${++this.seq}`,
+      injectedAt: new Date(at).toISOString(),
+      injectedAtMs: at,
+    };
     this.faults.set(fault.id, fault);
     for (const l of this.listeners) l('added', fault);
     return fault;

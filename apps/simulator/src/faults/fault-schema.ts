@@ -9,7 +9,9 @@ export const faultSpecSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('gain-drift'), pmt, pctPerHour: z.number().finite() }).strict(),
   z.object({ type: z.literal('dcr-jump'), pmt, factor: z.number().finite().nonnegative() }).strict(),
   z.object({ type: z.literal('hv-trip'), pmt }).strict(),
-  z.object({ type: z.literal('over-current'), pmt, imonUa: z.number().finite().positive().optional() }).strict(),
+  z
+    .object({ type: z.literal('over-current'), pmt, imonUa: z.number().finite().positive().optional() })
+    .strict(),
   z.object({ type: z.literal('crate-silent'), device }).strict(),
   z.object({ type: z.literal('modbus-malformed'), device }).strict(),
   z

@@ -1,4 +1,13 @@
-import { BadRequestException, Body, Controller, Delete, Get, NotFoundException, Param, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  NotFoundException,
+  Param,
+  Post,
+} from '@nestjs/common';
 import { FaultError, FaultRegistry } from '../faults/fault-registry';
 import { DetectorSim } from '../physics/detector-sim';
 

@@ -65,7 +65,10 @@ export class ModbusTcpServer {
   private serve<T>(unitID: number, cb: Cb<T>, fn: () => T): void {
     if (!this.slaves.hasUnit(unitID)) {
       // a gateway with nothing behind this unit id
-      cb(Object.assign(new Error(`no unit ${unitID}`), { modbusErrorCode: ExceptionCode.gatewayTargetFailed }), [] as T);
+      cb(
+        Object.assign(new Error(`no unit ${unitID}`), { modbusErrorCode: ExceptionCode.gatewayTargetFailed }),
+        [] as T,
+      );
       return;
     }
     const b = this.slaves.behaviour(unitID);

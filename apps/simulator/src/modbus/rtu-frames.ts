@@ -75,7 +75,12 @@ export function handleRtuRequest(frame: Buffer, slaves: SlaveSet): Buffer | null
     switch (fc) {
       case 3:
       case 4: {
-        const words = slaves.read(unit, fc === 3 ? 'holding' : 'input', frame.readUInt16BE(2), frame.readUInt16BE(4));
+        const words = slaves.read(
+          unit,
+          fc === 3 ? 'holding' : 'input',
+          frame.readUInt16BE(2),
+          frame.readUInt16BE(4),
+        );
         const pdu = Buffer.alloc(3 + words.length * 2);
         pdu[0] = unit;
         pdu[1] = fc;

@@ -111,7 +111,10 @@ export class SlaveSet {
     for (let a = address; a < end; a++) {
       const e = touched.find((x) => a >= x.address && a < x.address + x.count);
       if (!e || e.spec.access !== 'rw') {
-        throw new ModbusException(ExceptionCode.illegalDataAddress, `unit ${unitId} register ${a} is not writable`);
+        throw new ModbusException(
+          ExceptionCode.illegalDataAddress,
+          `unit ${unitId} register ${a} is not writable`,
+        );
       }
     }
     // Overlay the written words on the current image so a partly written 32-bit value decodes.
@@ -122,7 +125,8 @@ export class SlaveSet {
     const changes = touched.map((e) => {
       const words = image.slice(e.address - lo, e.address - lo + e.count);
       const value = decodeValue(e.spec, words, e.profile.wordOrder).value;
-      if (value === null) throw new ModbusException(ExceptionCode.illegalDataValue, `${e.name}: invalid value`);
+      if (value === null)
+        throw new ModbusException(ExceptionCode.illegalDataValue, `${e.name}: invalid value`);
       this.validate(e, value);
       return { e, value };
     });

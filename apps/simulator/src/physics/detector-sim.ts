@@ -138,7 +138,8 @@ export class DetectorSim {
     const cal = this.calibration(pmtId);
     const ch = this.hvByPmt.get(pmtId);
     if (!pmt || !cal || !ch || ch.vTrue < 1) return 0;
-    let rate = dcrAtTemperature(cal, this.temperature(pmt.sensorId)) * Math.pow(ch.vTrue / cal.hvV, cal.beta / 2);
+    let rate =
+      dcrAtTemperature(cal, this.temperature(pmt.sensorId)) * Math.pow(ch.vTrue / cal.hvV, cal.beta / 2);
     for (const f of this.faults.on('dcr-jump', pmtId)) rate *= f.factor;
     return rate;
   }
@@ -154,7 +155,9 @@ export class DetectorSim {
     for (const f of this.faults.on('gain-drift', pmtId)) {
       drift += ((f.pctPerHour / 100) * (nowMs - f.injectedAtMs)) / 3_600_000;
     }
-    return gainAtVoltage(cal, ch.vTrue) * (1 + cal.gainTempCoeffPerC * (t - cal.dcrRefTempC)) * Math.max(0, drift);
+    return (
+      gainAtVoltage(cal, ch.vTrue) * (1 + cal.gainTempCoeffPerC * (t - cal.dcrRefTempC)) * Math.max(0, drift)
+    );
   }
 
   expectedCoincidence(crystalId: string): number {
@@ -190,7 +193,8 @@ export class DetectorSim {
 
   measureCoincidence(windowS: number): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const c of this.config.detector.crystals) out[c.id] = this.count(this.expectedCoincidence(c.id), windowS);
+    for (const c of this.config.detector.crystals)
+      out[c.id] = this.count(this.expectedCoincidence(c.id), windowS);
     Object.assign(this.last.coincidence, out);
     return out;
   }
