@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { loadSystemConfig } from '@cicenns/model';
+import { runMain } from '@cicenns/common';
+import { startSimulator } from '../../simulator/src';
+import { startPoller } from '../../poller/src/poller.module';
+import { startIntake } from '../../intake/src/intake.module';
+import { startHistorian } from '../../historian/src/historian.module';
+import { startApi } from '../../api/src/api.module';
+import { startEmbeddedBroker } from './embedded-broker';
+
+/**
+ * The whole system in one process on the simulated detector, with embedded defaults: an
+ * in-process MQTT broker unless MQTT_URL names a real one, and the historian only when
+ * INFLUX_URL (or influx.url in the config) names an InfluxDB. Production runs each service
+ * as its own process (deploy/).
+ */
+runMain('demo', async () => {
+  const cfg = loadSystemConfig();
+  const stops: (() => Promise<unknown> | void)[] = [];
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  if (!process.env.MQTT_URL) {
+    const u = new URL(cfg.app.mqtt.url);
+    const broker = await startEmbeddedBroker(u.hostname, Number(u.port || 1883));
+    stops.push(() => broker.close());
+    say(`demo: embedded MQTT broker on ${broker.url}`);
+  }
+  const sim = await startSimulator({ config: cfg });
+  stops.push(() => sim.stop());
+  const intake = await startIntake(cfg);
+  stops.push(() => intake.close());
+  const poller = await startPoller(cfg);
+  stops.push(() => poller.stop());
+  if (cfg.app.influx.url) {
+    const historian = await startHistorian(cfg);
+    stops.push(() => historian.close());
+    say(`demo: historian writing to ${cfg.app.influx.url} (database ${cfg.app.influx.database})`);
+  } else {
+    say('demo: no InfluxDB configured (set INFLUX_URL to store history); live values only');
+  }
+  const api = await startApi(cfg);
+  stops.push(() => api.app.close());
+
+  say('');
+  say('CICENNS slow control is running on the simulated detector:');
+  say(`  health           ${api.url}/api/health`);
+  say(`  all 94 PMTs      ${api.url}/api/pmts`);
+  say(`  one PMT          ${api.url}/api/pmts/CsI01-A`);
+  say(`  temperatures     ${api.url}/api/sensors`);
+  say(`  metrics          ${api.url}/metrics`);
+  if (sim.httpUrl) say(`  simulator faults ${sim.httpUrl}/api/sim/faults  (truth: ${sim.httpUrl}/api/sim/truth)`);
+  say('Ctrl-C stops it.');
+  return async () => {
+    for (const s of stops.reverse()) await s();
+  };
+});
