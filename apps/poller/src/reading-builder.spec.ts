@@ -17,7 +17,11 @@ function outcome(profileName: string, channel: number, values: Record<string, nu
   const p = cfg.profiles.get(profileName)!;
   const o: ChannelOutcome = { channel, values: {} };
   for (const [name, v] of Object.entries(values)) {
-    o.values[name] = decodeValue(p.registers[name], encodeValue(p.registers[name], v, p.wordOrder), p.wordOrder);
+    o.values[name] = decodeValue(
+      p.registers[name],
+      encodeValue(p.registers[name], v, p.wordOrder),
+      p.wordOrder,
+    );
   }
   return o;
 }
@@ -36,7 +40,13 @@ describe('buildReadings', () => {
       ramp_down: 20,
       trip_time: 2.5,
     });
-    const [r, ...rest] = buildReadings(device('hv-crystal', 'generic-hv', 1, 30), hv, cfg.detector, [o], 1234);
+    const [r, ...rest] = buildReadings(
+      device('hv-crystal', 'generic-hv', 1, 30),
+      hv,
+      cfg.detector,
+      [o],
+      1234,
+    );
     expect(rest).toHaveLength(0);
     expect(r).toEqual({
       m: 'hv',
@@ -86,20 +96,47 @@ describe('buildReadings', () => {
     const rs = buildReadings(dev, pt, cfg.detector, outcomes, 5);
     const sensors = [0, 1, 2].map((ch) => cfg.detector.sensorByChannel('pt100-1', ch)!.id);
     expect(rs).toEqual([
-      { m: 'temperature', id: sensors[0], ts: 5, source: 'pt100-1', quality: 'good', fields: { value_c: 22.3 } },
-      { m: 'temperature', id: sensors[1], ts: 5, source: 'pt100-1', quality: 'bad', fields: {}, error: 'sensor open' },
-      { m: 'temperature', id: sensors[2], ts: 5, source: 'pt100-1', quality: 'good', fields: { value_c: -10 } },
+      {
+        m: 'temperature',
+        id: sensors[0],
+        ts: 5,
+        source: 'pt100-1',
+        quality: 'good',
+        fields: { value_c: 22.3 },
+      },
+      {
+        m: 'temperature',
+        id: sensors[1],
+        ts: 5,
+        source: 'pt100-1',
+        quality: 'bad',
+        fields: {},
+        error: 'sensor open',
+      },
+      {
+        m: 'temperature',
+        id: sensors[2],
+        ts: 5,
+        source: 'pt100-1',
+        quality: 'good',
+        fields: { value_c: -10 },
+      },
     ]);
   });
 
   it('a failed read gives bad readings with the reason; spare channels give none', () => {
     const pt = cfg.profiles.get('pt100-8ch')!;
     const dev = device('pt100-3', 'pt100-8ch', 13, 8);
-    const outcomes = Array.from({ length: 8 }, (_, ch) => ({ channel: ch, values: {}, error: 'timeout after 1000 ms' }));
+    const outcomes = Array.from({ length: 8 }, (_, ch) => ({
+      channel: ch,
+      values: {},
+      error: 'timeout after 1000 ms',
+    }));
     const rs = buildReadings(dev, pt, cfg.detector, outcomes, 5);
     const mapped = outcomes.filter((o) => cfg.detector.sensorByChannel('pt100-3', o.channel));
     expect(rs).toHaveLength(mapped.length);
-    for (const r of rs) expect(r).toMatchObject({ quality: 'bad', fields: {}, error: 'timeout after 1000 ms' });
+    for (const r of rs)
+      expect(r).toMatchObject({ quality: 'bad', fields: {}, error: 'timeout after 1000 ms' });
   });
 
   it('a NaN float is a bad reading naming the register', () => {
