@@ -33,7 +33,7 @@ describe('durability', () => {
     const influxDir = mkdtempSync(join(tmpdir(), 'cicenns-influx-'));
     const influxUrl = `http://127.0.0.1:${influxPort}`;
     const startDb = async () => {
-      influxPid = startInflux(influxDir, influxPort);
+      influxPid = await startInflux(influxDir, influxPort);
       await waitFor('influxd', async () => (await fetch(`${influxUrl}/ping`)).status === 204);
     };
     await startDb();

@@ -4,13 +4,11 @@
  */
 import type { InfluxDB } from 'influx';
 import type { MqttClient } from 'mqtt';
-import { readServerState, stopPid, startInflux, waitFor, INFLUX_PORT } from './support/servers';
-import { ServiceProcess, sleep } from './support/processes';
+import { readServerState, waitFor } from './support/servers';
+import { ServiceProcess } from './support/processes';
 import { writeTestConfig } from './support/test-config';
 import { count, influxClient } from './support/influx';
 import { testClient } from './support/mqtt';
-import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
 
 jest.setTimeout(120_000);
 

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { readServerState, stopPid, STATE_FILE } from './servers';
+import { readServerState, stopPid } from './servers';
 
 export default async function globalTeardown(): Promise<void> {
   const s = readServerState();
@@ -7,5 +7,4 @@ export default async function globalTeardown(): Promise<void> {
   await new Promise((r) => setTimeout(r, 500));
   for (const pid of Object.values(s.pids)) stopPid(pid, 'SIGKILL');
   if (!process.env.KEEP_TEST_DATA) rmSync(s.dir, { recursive: true, force: true });
-  rmSync(STATE_FILE, { force: true });
 }

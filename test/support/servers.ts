@@ -8,8 +8,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './processes';
 
-export const STATE_FILE = join(__dirname, '..', '..', '.test-services', 'state.json');
+/** Set by globalSetup for this jest run (tests inherit it), so parallel runs never collide. */
+export const STATE_ENV = 'CICENNS_TEST_STATE';
 
 export interface ServerState {
   dir: string;
@@ -20,12 +22,11 @@ export interface ServerState {
 }
 
 export function readServerState(): ServerState {
-  if (!existsSync(STATE_FILE)) throw new Error(`no ${STATE_FILE}: e2e servers not started (run npm test)`);
-  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as ServerState;
+  const file = process.env[STATE_ENV];
+  if (!file || !existsSync(file))
+    throw new Error(`no ${STATE_ENV} state file: e2e servers not started (run npm test)`);
+  return JSON.parse(readFileSync(file, 'utf8')) as ServerState;
 }
-
-export const MOSQUITTO_PORT = 18831;
-export const INFLUX_PORT = 18086;
 
 export function mosquittoConf(dir: string, port: number): string {
   return [
@@ -46,9 +47,9 @@ export function mosquittoConf(dir: string, port: number): string {
   ].join('\n');
 }
 
-export function influxConf(dir: string, port: number): string {
+export function influxConf(dir: string, port: number, rpcPort: number): string {
   return `reporting-disabled = true
-bind-address = "127.0.0.1:${port + 2}"
+bind-address = "127.0.0.1:${rpcPort}"
 [meta]
   dir = "${dir}/meta"
 [data]
@@ -97,9 +98,9 @@ export function startMosquitto(dir: string, port: number): number {
   return startDetached('mosquitto', '/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], dir);
 }
 
-export function startInflux(dir: string, port: number): number {
+export async function startInflux(dir: string, port: number): Promise<number> {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'influxdb.conf'), influxConf(dir, port));
+  writeFileSync(join(dir, 'influxdb.conf'), influxConf(dir, port, await freePort()));
   return startDetached('influxd', '/usr/bin/influxd', ['run', '-config', join(dir, 'influxdb.conf')], dir);
 }
 
@@ -110,20 +111,17 @@ export async function startAll(): Promise<ServerState> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'cicenns-test-'));
   const pids: Record<string, number> = {};
-  pids.mosquitto = startMosquitto(join(dir, 'mosquitto'), MOSQUITTO_PORT);
-  pids.influxd = startInflux(join(dir, 'influxdb'), INFLUX_PORT);
-  const influxUrl = `http://127.0.0.1:${INFLUX_PORT}`;
+  const mqttPort = await freePort();
+  const influxPort = await freePort();
+  pids.mosquitto = startMosquitto(join(dir, 'mosquitto'), mqttPort);
+  pids.influxd = await startInflux(join(dir, 'influxdb'), influxPort);
+  const influxUrl = `http://127.0.0.1:${influxPort}`;
   await waitFor('influxd /ping', async () => (await fetch(`${influxUrl}/ping`)).status === 204);
-  await waitFor('mosquitto port', () => portOpen(MOSQUITTO_PORT));
-  const state: ServerState = {
-    dir,
-    mqttUrl: `mqtt://127.0.0.1:${MOSQUITTO_PORT}`,
-    mqttPort: MOSQUITTO_PORT,
-    influxUrl,
-    pids,
-  };
-  mkdirSync(join(STATE_FILE, '..'), { recursive: true });
-  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  await waitFor('mosquitto port', () => portOpen(mqttPort));
+  const state: ServerState = { dir, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, mqttPort, influxUrl, pids };
+  const file = join(dir, 'state.json');
+  writeFileSync(file, JSON.stringify(state, null, 2));
+  process.env[STATE_ENV] = file;
   return state;
 }
 
