@@ -1,6 +1,8 @@
 import type { ConnectionState, Reading } from '@cicenns/bus';
 import type { Detector, DeviceConfig, DeviceProfile } from '@cicenns/model';
 import { decodeValue, planDevicePoll, type ReadBlock } from '@cicenns/modbus';
+import { Backoff } from './backoff';
+import type { Logger } from './logger';
 import type { CallStats, ModbusLink } from './modbus-link';
 import { buildReadings, channelSubject, type ChannelOutcome } from './reading-builder';
 import { TransactionError } from './transaction-error';
@@ -36,6 +38,13 @@ export class DevicePoller {
   readonly blocks: ReadBlock[];
   private timer?: NodeJS.Timeout;
   private running?: Promise<PollResult>;
+  /**
+   * Unit ids that timed out, and when to ask them again. A silent device would otherwise cost a
+   * full timeout (times retries) every period on a link it shares with healthy devices, and
+   * starve them; so it is asked again after a growing back-off, and until then its channels
+   * are published as bad with the same reason without asking.
+   */
+  private readonly silent = new Map<number, { until: number; error: string; backoff: Backoff }>();
 
   constructor(
     readonly device: DeviceConfig,
@@ -43,6 +52,7 @@ export class DevicePoller {
     private readonly link: ModbusLink,
     private readonly detector: Detector,
     private readonly onResult: (r: PollResult) => void = () => undefined,
+    private readonly log?: Logger,
     private readonly now: () => number = Date.now,
   ) {
     this.channels = Array.from({ length: device.channels }, (_, ch) => ch).filter(
@@ -87,40 +97,62 @@ export class DevicePoller {
   }
 
   private async poll(): Promise<PollResult> {
-    const ts = this.now();
     const t0 = performance.now();
     const stats: CallStats = { transactions: 0 };
     const outcomes = new Map<number, ChannelOutcome>(
       this.channels.map((ch) => [ch, { channel: ch, values: {} }]),
     );
     let firstError: string | undefined;
-    // after a timeout, the unit's other blocks in this sweep are not asked: a dead device
-    // costs one timeout per sweep, not one per block
-    const deadUnits = new Map<number, string>();
     for (const block of this.blocks) {
-      let error = deadUnits.get(block.unitId);
-      if (!error) {
-        try {
-          const words = await this.link.read(block.unitId, block.table, block.start, block.count, stats);
-          for (const it of block.items) {
-            const o = outcomes.get(it.channel)!;
-            const at = it.address - block.start;
-            o.values[it.name] = decodeValue(it.spec, words.slice(at, at + it.count), this.profile.wordOrder);
-          }
-          continue;
-        } catch (err) {
-          error = err instanceof Error ? err.message : String(err);
-          if (err instanceof TransactionError && err.kind === 'timeout') deadUnits.set(block.unitId, error);
-        }
-      }
+      const error = await this.readBlock(block, outcomes, stats);
+      if (!error) continue;
       firstError ??= error;
       for (const it of block.items) outcomes.get(it.channel)!.error ??= error;
     }
+    // the time the values were known (after a timeout, the time we gave up)
+    const ts = this.now();
     const readings = buildReadings(this.device, this.profile, this.detector, [...outcomes.values()], ts);
     this.record(firstError, performance.now() - t0, stats.transactions);
     const result: PollResult = { device: this.device, readings, ok: !firstError, error: firstError };
     this.onResult(result);
     return result;
+  }
+
+  /** Read and decode one block into the channels' outcomes; the reason when it failed. */
+  private async readBlock(
+    block: ReadBlock,
+    outcomes: Map<number, ChannelOutcome>,
+    stats: CallStats,
+  ): Promise<string | undefined> {
+    const silent = this.silent.get(block.unitId);
+    if (silent && this.now() < silent.until) return silent.error;
+    try {
+      const words = await this.link.read(block.unitId, block.table, block.start, block.count, stats);
+      for (const it of block.items) {
+        const at = it.address - block.start;
+        const v = decodeValue(it.spec, words.slice(at, at + it.count), this.profile.wordOrder);
+        outcomes.get(it.channel)!.values[it.name] = v;
+      }
+      if (silent) {
+        this.silent.delete(block.unitId);
+        this.log?.log(`device ${this.device.id} unit ${block.unitId} answers again`);
+      }
+      return undefined;
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      if (err instanceof TransactionError && err.kind === 'timeout') {
+        const s = silent ?? {
+          until: 0,
+          error,
+          backoff: new Backoff(this.device.pollMs, 10 * this.device.pollMs),
+        };
+        if (!silent) this.log?.warn(`device ${this.device.id} unit ${block.unitId} not answering (${error})`);
+        s.error = error;
+        s.until = this.now() + s.backoff.next();
+        this.silent.set(block.unitId, s);
+      }
+      return error;
+    }
   }
 
   private record(error: string | undefined, ms: number, transactions: number): void {

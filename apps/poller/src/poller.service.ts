@@ -59,7 +59,7 @@ export class PollerService {
       const link = this.links.get(d.link);
       // loadSystemConfig has cross-checked both; this guards hand-made configs
       if (!profile || !link) throw new Error(`device ${d.id}: unknown profile or link`);
-      const poller = new DevicePoller(d, profile, link, config.detector, (r) => this.onPoll(r));
+      const poller = new DevicePoller(d, profile, link, config.detector, (r) => this.onPoll(r), this.log);
       this.devices.set(d.id, poller);
     }
   }
