@@ -29,6 +29,12 @@ export class DaqMqttServer extends ServerMqtt {
     super({ ...options, deserializer: new RawDaqDeserializer() });
   }
 
+  // Nest first tries JSON.parse on every incoming topic (patterns may be JSON objects in other
+  // transports); an MQTT topic never is, so each message paid for a thrown SyntaxError.
+  override getRouteFromPattern(pattern: string): string {
+    return pattern;
+  }
+
   // The base class types this as returning a Nest packet; we hand the raw text on instead.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override parseMessage(content: any): any {

@@ -1,0 +1,176 @@
+/**
+ * Ingest benchmark (issue 2): N DCR readings published at QoS 1 to a real Mosquitto, time until
+ * all are queryable in a real InfluxDB through intake + historian (separate processes), against
+ * two ceilings measured in the same run: a bare MQTT subscriber that only counts (the broker's
+ * limit) and a plain batched line-protocol writer into the same InfluxDB (the store's limit).
+ * Also the peak RSS of each service. Usage: npm run bench:ingest [-- N]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'mqtt';
+import { startAll, stopPid, waitFor } from '../test/support/servers';
+import { ROOT, ServiceProcess } from '../test/support/processes';
+import { writeTestConfig } from '../test/support/test-config';
+
+const N = Number(process.argv[2] ?? 200_000);
+
+function publish(url: string, mode: 'daq' | 'plain', n: number): Promise<{ started: number; acked: number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'publisher.js'), url, mode, String(n)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`publisher exited ${code}`)),
+    );
+  });
+}
+
+async function influxQuery(url: string, db: string, q: string): Promise<any> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(`${url}/query?${new URLSearchParams({ db, q })}`);
+  return res.json();
+}
+
+async function countPoints(url: string, db: string, measurement: string): Promise<number> {
+  const body = await influxQuery(url, db, `SELECT count(rate_hz) FROM ${measurement}`);
+  return body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0;
+}
+
+/** Ceiling 1: a subscriber that only counts, QoS 1, persistent session like our services. */
+async function brokerCeiling(url: string): Promise<{ rate: number; received: number }> {
+  const sub = connect(url, { clientId: 'bench-ceiling-sub', clean: false, protocolVersion: 4 });
+  await new Promise<void>((r) =>
+    sub.on('connect', () => sub.subscribe('bench/plain/#', { qos: 1 }, () => r())),
+  );
+  let received = 0;
+  let last = 0;
+  sub.on('message', () => {
+    received++;
+    last = Date.now();
+  });
+  const { started } = await publish(url, 'plain', N);
+  await waitFor('ceiling subscriber', async () => received >= N, 300_000).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 500));
+  await sub.endAsync();
+  return { rate: N / ((last - started) / 1000), received };
+}
+
+/** Ceiling 2: plain batched line-protocol writes of N points into the same InfluxDB. */
+async function storeCeiling(url: string): Promise<{ rate: number; stored: number }> {
+  const db = 'bench_store';
+  await fetch(`${url}/query?${new URLSearchParams({ q: `CREATE DATABASE ${db}` })}`, { method: 'POST' });
+  const t0 = Date.now() - 3600_000;
+  const started = Date.now();
+  const batch = 5000;
+  for (let i = 0; i < N; i += batch) {
+    const lines: string[] = [];
+    for (let j = i; j < Math.min(N, i + batch); j++) {
+      lines.push(
+        `dcr,pmt=P${j % 94},group=crystal,parent=C${j % 47} rate_hz=${1000 + (j % 1000)},window_s=10,quality="good" ${t0 + j}`,
+      );
+    }
+    const res = await fetch(`${url}/write?db=${db}&precision=ms`, { method: 'POST', body: lines.join('\n') });
+    if (res.status !== 204) throw new Error(`store ceiling write: ${res.status} ${await res.text()}`);
+  }
+  let stored = 0;
+  await waitFor(
+    'store ceiling queryable',
+    async () => (stored = await countPoints(url, db, 'dcr')) >= N,
+    120_000,
+  );
+  return { rate: N / ((Date.now() - started) / 1000), stored };
+}
+
+function peakRssMb(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function pipeline(mqttUrl: string, influxUrl: string) {
+  const db = 'bench_pipeline';
+  const { file } = writeTestConfig({
+    hvPort: 1,
+    tempPort: 2,
+    mqttUrl,
+    influxUrl,
+    database: db,
+    clientIdPrefix: 'bench',
+  });
+  const env = { CICENNS_CONFIG: file };
+  const intake = new ServiceProcess('intake', env).start();
+  const historian = new ServiceProcess('historian', env).start();
+  await intake.waitForOutput(/intake: subscribed/);
+  await historian.waitForOutput(/historian: .* -> /);
+  // stage timing: when the intake has forwarded every reading onto the internal bus
+  const tap = connect(mqttUrl, { clientId: 'bench-tap', clean: true, protocolVersion: 4 });
+  let forwarded = 0;
+  let forwardedAt = 0;
+  tap.on('message', (_t, payload) => {
+    forwarded += (JSON.parse(payload.toString()) as { readings: unknown[] }).readings.length;
+    if (forwarded >= N && !forwardedAt) forwardedAt = Date.now();
+  });
+  await new Promise<void>((r) =>
+    tap.on('connect', () => tap.subscribe('cicenns/sc/readings/intake', { qos: 1 }, () => r())),
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  const { started, acked } = await publish(mqttUrl, 'daq', N);
+  let stored = 0;
+  await waitFor(
+    'pipeline: all readings queryable',
+    async () => (stored = await countPoints(influxUrl, db, 'dcr')) >= N,
+    600_000,
+  ).catch(() => undefined);
+  const done = Date.now();
+  await tap.endAsync();
+  const rss = { intake: peakRssMb(intake.child?.pid), historian: peakRssMb(historian.child?.pid) };
+  await intake.stop();
+  await historian.stop();
+  return {
+    rate: N / ((done - started) / 1000),
+    stored,
+    publishSeconds: (acked - started) / 1000,
+    intakeSeconds: (forwardedAt - started) / 1000,
+    seconds: (done - started) / 1000,
+    rss,
+  };
+}
+
+async function main(): Promise<void> {
+  const servers = await startAll();
+  try {
+    process.stderr.write(`ingest benchmark: N = ${N}\n`);
+    const broker = await brokerCeiling(servers.mqttUrl);
+    process.stderr.write(`  broker ceiling: ${broker.rate.toFixed(0)} msg/s (${broker.received} received)\n`);
+    const store = await storeCeiling(servers.influxUrl);
+    process.stderr.write(`  store ceiling: ${store.rate.toFixed(0)} points/s\n`);
+    const p = await pipeline(servers.mqttUrl, servers.influxUrl);
+    const ceiling = Math.min(broker.rate, store.rate);
+    const ratio = p.rate / ceiling;
+    const lost = N - p.stored;
+    const lines = [
+      `| what | result |`,
+      `|---|---|`,
+      `| readings published (QoS 1) | ${N} |`,
+      `| broker ceiling: bare subscriber that counts | ${broker.rate.toFixed(0)} msg/s (${broker.received} of ${N} received) |`,
+      `| store ceiling: plain batched line-protocol writer | ${store.rate.toFixed(0)} points/s |`,
+      `| pipeline: publish -> intake -> historian -> queryable | ${p.rate.toFixed(0)} points/s (${p.seconds.toFixed(1)} s) |`,
+      `| stages: all published and acked / all forwarded by intake / all queryable | ${p.publishSeconds.toFixed(1)} s / ${p.intakeSeconds.toFixed(1)} s / ${p.seconds.toFixed(1)} s |`,
+      `| ratio to the lower ceiling (target >= 0.8) | **${ratio.toFixed(2)}** |`,
+      `| readings lost (target 0) | **${lost}** (${p.stored} stored) |`,
+      `| peak RSS intake / historian | ${p.rss.intake.toFixed(0)} MB / ${p.rss.historian.toFixed(0)} MB |`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (lost !== 0) process.exitCode = 1;
+  } finally {
+    for (const pid of Object.values(servers.pids)) stopPid(pid);
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e.stack ?? e}\n`);
+  process.exit(1);
+});

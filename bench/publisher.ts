@@ -1,0 +1,36 @@
+/**
+ * Publishes N DCR messages at QoS 1 as fast as the broker takes them, in its own process so it
+ * does not share an event loop with what is measured. Prints one JSON line when all are acked.
+ * argv: url topicMode(daq|plain) n
+ */
+import { connect } from 'mqtt';
+
+const [url, mode, nArg] = process.argv.slice(2);
+const n = Number(nArg);
+const pmts = Array.from({ length: 47 }, (_, i) =>
+  i < 15
+    ? [`CsI${String(i + 1).padStart(2, '0')}-A`, `CsI${String(i + 1).padStart(2, '0')}-B`]
+    : [`PSV${String(i - 14).padStart(2, '0')}-A`, `PSV${String(i - 14).padStart(2, '0')}-B`],
+).flat();
+const client = connect(url, { clientId: `bench-pub-${process.pid}`, clean: true, protocolVersion: 4 });
+client.on('connect', () => {
+  const t0 = Date.now() - 3600_000;
+  const started = Date.now();
+  let acked = 0;
+  for (let i = 0; i < n; i++) {
+    const pmt = pmts[i % pmts.length];
+    const topic = mode === 'daq' ? `cicenns/daq/pmt/${pmt}/dcr` : `bench/plain/${pmt}`;
+    client.publish(
+      topic,
+      JSON.stringify({ ts: t0 + i, rate_hz: 1000 + (i % 1000), window_s: 10 }),
+      { qos: 1 },
+      (err) => {
+        if (err) throw err;
+        if (++acked === n) {
+          process.stdout.write(`${JSON.stringify({ started, acked: Date.now(), n })}\n`);
+          client.end(false, {}, () => process.exit(0));
+        }
+      },
+    );
+  }
+});
