@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { connectBus, HealthReporter, readingBatchSchema, Topics } from '@cicenns/bus';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
-import { InfluxWriter } from './influx-writer';
+import { InfluxQueryError, InfluxWriter } from './influx-writer';
 import { toLine } from './line-protocol';
 import { Spool } from './spool';
 
@@ -111,6 +111,15 @@ export class Historian {
           await this.influx.ensureDatabase();
           this.dbReady = true;
         } catch (e) {
+          if (e instanceof InfluxQueryError) {
+            // Answered but refused, e.g. InfluxDB 2.x/3.x where the database (bucket + DBRP
+            // mapping) is made by an administrator: say so and write anyway.
+            this.log.warn(
+              `historian: could not create database/retention policy, writing anyway: ${e.message}`,
+            );
+            this.dbReady = true;
+            continue;
+          }
           this.setInflux('down', (e as Error).message);
           await this.sleep(backoffMs);
           backoffMs = Math.min(backoffMs * 2, 10_000);

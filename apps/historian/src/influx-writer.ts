@@ -1,5 +1,15 @@
 import type { AppConfigFile } from '@cicenns/model';
 
+/** InfluxDB answered, but with an error (as opposed to not answering at all). */
+export class InfluxQueryError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export type WriteOutcome = { ok: true } | { ok: false; retry: boolean; message: string };
 
 /**
@@ -44,7 +54,11 @@ export class InfluxWriter {
     });
     const body = (await res.json().catch(() => ({}))) as { error?: string; results?: { error?: string }[] };
     const err = body.error ?? body.results?.find((r) => r.error)?.error;
-    if (!res.ok || err) throw new Error(`InfluxDB query failed (${res.status}): ${err ?? res.statusText}`);
+    if (!res.ok || err)
+      throw new InfluxQueryError(
+        res.status,
+        `InfluxDB query failed (${res.status}): ${err ?? res.statusText}`,
+      );
     return body;
   }
 

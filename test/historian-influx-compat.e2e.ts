@@ -1,0 +1,104 @@
+/**
+ * The historian against InfluxDB servers that behave like 2.x/3.x through the v1 API (no
+ * CREATE DATABASE) and that refuse some data for good: a stand-in HTTP server records what it
+ * is sent. Real Mosquitto, real historian process.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MqttClient } from 'mqtt';
+import { readServerState, waitFor } from './support/servers';
+import { ServiceProcess } from './support/processes';
+import { writeTestConfig } from './support/test-config';
+import { testClient } from './support/mqtt';
+
+jest.setTimeout(60_000);
+
+const servers = readServerState();
+
+describe('historian and InfluxDB 2.x/3.x-like servers', () => {
+  let server: Server;
+  const writes: string[] = [];
+  const queries: string[] = [];
+  let historian: ServiceProcess;
+  let pub: MqttClient;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (req.url?.startsWith('/query')) {
+          queries.push(new URLSearchParams(body).get('q') ?? '');
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({ results: [{ statement_id: 0, error: 'not implemented: CREATE DATABASE' }] }),
+          );
+        } else if (body.includes('refuse-me')) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'partial write: field type conflict' }));
+        } else {
+          writes.push(body);
+          res.writeHead(204);
+          res.end();
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const influxUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { file } = writeTestConfig({
+      hvPort: 1,
+      tempPort: 2,
+      mqttUrl: servers.mqttUrl,
+      influxUrl,
+      clientIdPrefix: `compat${process.pid}`,
+    });
+    historian = new ServiceProcess('historian', { CICENNS_CONFIG: file }).start();
+    await historian.waitForOutput(/historian: .* -> /);
+    pub = await testClient(servers.mqttUrl);
+  });
+
+  afterAll(async () => {
+    await pub?.endAsync();
+    await historian?.stop();
+    server?.close();
+  });
+
+  const batch = (seq: number, id: string, rate: number) =>
+    JSON.stringify({
+      service: 'test',
+      seq,
+      readings: [
+        {
+          m: 'dcr',
+          id,
+          ts: 1_700_000_000_000 + seq,
+          quality: 'good',
+          source: 'daq',
+          fields: { rate_hz: rate },
+        },
+      ],
+    });
+
+  it('writes although CREATE DATABASE is refused, and keeps refused data in the dead-letter table without stopping', async () => {
+    await pub.publishAsync('cicenns/sc/readings/test', batch(1, 'CsI01-A', 100), { qos: 1 });
+    await waitFor('first write', async () => writes.length > 0, 20_000);
+    expect(queries[0]).toMatch(/CREATE DATABASE/);
+    expect(historian.output).toMatch(/could not create database\/retention policy, writing anyway/);
+    expect(writes[0]).toBe(
+      'dcr,pmt=CsI01-A,group=crystal,parent=CsI01 rate_hz=100,quality="good" 1700000000001',
+    );
+
+    // a batch the server refuses for good (400) goes aside; the next one still gets through
+    await pub.publishAsync('cicenns/sc/readings/test', batch(2, 'refuse-me', 1), { qos: 1 });
+    await new Promise((r) => setTimeout(r, 500));
+    await pub.publishAsync('cicenns/sc/readings/test', batch(3, 'CsI02-B', 300), { qos: 1 });
+    await waitFor(
+      'write after the refused one',
+      async () => writes.some((w) => w.includes('CsI02-B')),
+      20_000,
+    );
+    expect(historian.output).toMatch(
+      /InfluxDB refused 1 lines, kept in the spool's dead_letter table: InfluxDB 400: .*field type conflict/,
+    );
+  });
+});
