@@ -14,7 +14,7 @@ export const ROOT = (() => {
   return dir;
 })();
 
-export type ServiceName = 'simulator' | 'poller' | 'intake' | 'historian' | 'api' | 'demo';
+export type ServiceName = 'simulator' | 'poller' | 'intake' | 'historian' | 'api' | 'demo' | 'alarms';
 
 export class ServiceProcess {
   child?: ChildProcess;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const MEASUREMENTS = ['hv', 'temperature', 'dcr', 'gain', 'coincidence', 'beam'] as const;
+export const MEASUREMENTS = ['hv', 'temperature', 'dcr', 'gain', 'coincidence', 'beam', 'alarm'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 /** good: a valid value; bad: the source was asked and failed (fields say why). Stale is derived from age. */
@@ -8,7 +8,8 @@ export type Quality = 'good' | 'bad' | 'stale';
 
 /**
  * One normalized reading, the unit of data between services and into the historian.
- * `id` is the PMT (hv, dcr, gain), the sensor (temperature), the crystal (coincidence), '' (beam).
+ * `id` is the PMT (hv, dcr, gain), the sensor (temperature), the crystal (coincidence), '' (beam),
+ * the alarm id (alarm: one journal event of the alarm service).
  */
 export interface Reading {
   m: Measurement;
@@ -53,6 +54,7 @@ export const ID_TAG: Record<Measurement, string | undefined> = {
   temperature: 'sensor',
   coincidence: 'crystal',
   beam: undefined,
+  alarm: 'alarm',
 };
 
 /** Key of the latest-value cache: "dcr/CsI01-A". */

@@ -16,6 +16,23 @@ export const Topics = {
   /** retained health of each service: cicenns/sc/health/<service> */
   health: (service: string) => `cicenns/sc/health/${service}`,
   healthAll: 'cicenns/sc/health/+',
+  /** alarm service: retained state per alarm, the journal stream, commands and queries */
+  alarms: {
+    state: (alarmId: string) => `cicenns/sc/alarms/state/${alarmId}`,
+    stateAll: 'cicenns/sc/alarms/state/#',
+    events: 'cicenns/sc/alarms/events',
+    cmd: {
+      ack: 'cicenns/sc/alarms/cmd/ack',
+      shelve: 'cicenns/sc/alarms/cmd/shelve',
+      unshelve: 'cicenns/sc/alarms/cmd/unshelve',
+      disable: 'cicenns/sc/alarms/cmd/disable',
+      enable: 'cicenns/sc/alarms/cmd/enable',
+    },
+    query: {
+      list: 'cicenns/sc/alarms/query/list',
+      journal: 'cicenns/sc/alarms/query/journal',
+    },
+  },
   /** simulator fault injection (JSON command) */
   simFault: 'cicenns/sim/fault',
 } as const;

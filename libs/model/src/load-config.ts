@@ -33,7 +33,7 @@ export function defaultConfigDir(): string {
 /**
  * Load and cross-check the whole configuration. The file comes from `file`, else
  * $CICENNS_CONFIG, else the embedded default. Environment variables override single settings
- * (documented in README): MQTT_URL, INFLUX_URL, INFLUX_DB, API_HOST, PORT.
+ * (documented in README): MQTT_URL, INFLUX_URL, INFLUX_DB, API_HOST, PORT, ALERTMANAGER_URL.
  */
 export function loadSystemConfig(file?: string, env: NodeJS.ProcessEnv = process.env): SystemConfig {
   const mainFile = resolve(file ?? env.CICENNS_CONFIG ?? join(defaultConfigDir(), 'cicenns.yaml'));
@@ -58,6 +58,7 @@ function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
   if (env.INFLUX_URL !== undefined) app.influx.url = env.INFLUX_URL;
   if (env.INFLUX_DB) app.influx.database = env.INFLUX_DB;
   if (env.API_HOST) app.api.host = env.API_HOST;
+  if (env.ALERTMANAGER_URL !== undefined) app.alarms.alertmanagerUrl = env.ALERTMANAGER_URL;
   if (env.PORT) {
     const port = Number(env.PORT);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {

@@ -175,11 +175,26 @@ export const appConfigSchema = z
       })
       .strict()
       .prefault({}),
+    alarms: z
+      .object({
+        /** SQLite file with the current state of every alarm and the journal */
+        storePath: z.string().min(1).default('var/alarms.db'),
+        /** Prometheus Alertmanager base URL (API v2); empty: no notifications */
+        alertmanagerUrl: z.string().default(''),
+        /** base of the console links sent with each notification */
+        consoleUrl: z.string().default('http://127.0.0.1:8080'),
+        /** Alertmanager forgets alerts that are not re-sent: resend active ones this often */
+        resendIntervalMs: positiveInt.default(60_000),
+        evaluationIntervalMs: positiveInt.default(1000),
+      })
+      .strict()
+      .prefault({}),
     files: z
       .object({
         detector: z.string().default('detector.yaml'),
         calibration: z.string().default('calibration.yaml'),
         profilesDir: z.string().default('profiles'),
+        alarms: z.string().default('alarms.yaml'),
       })
       .strict()
       .prefault({}),
