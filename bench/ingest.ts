@@ -28,15 +28,16 @@ function publish(url: string, mode: 'daq' | 'plain', n: number): Promise<{ start
   });
 }
 
-async function influxQuery(url: string, db: string, q: string): Promise<any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
+type InfluxResponse = { results?: { series?: { values?: unknown[][] }[] }[] };
+
+async function influxQuery(url: string, db: string, q: string): Promise<InfluxResponse> {
   const res = await fetch(`${url}/query?${new URLSearchParams({ db, q })}`);
-  return res.json();
+  return (await res.json()) as InfluxResponse;
 }
 
 async function countPoints(url: string, db: string, measurement: string): Promise<number> {
   const body = await influxQuery(url, db, `SELECT count(rate_hz) FROM ${measurement}`);
-  return body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0;
+  return Number(body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
 }
 
 /** Ceiling 1: a subscriber that only counts, QoS 1, persistent session like our services. */

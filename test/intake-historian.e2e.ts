@@ -33,8 +33,8 @@ const publish = (topic: string, payload: string | Buffer) =>
     pub.publish(topic, payload, { qos: 1 }, (e) => (e ? reject(e) : resolve())),
   );
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function healthOf(service: string): Promise<Record<string, any>> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   const c = await testClient(servers.mqttUrl);
   try {
     return await new Promise((resolve) => {
