@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install, if missing, the Debian packages the tests run against: mosquitto, influxdb (1.6),
-# prometheus-alertmanager, mbpoll and python3-pymodbus (independent Modbus peers).
+# prometheus-alertmanager, mbpoll and python3-pymodbus (independent Modbus peers), chromium
+# (browser tests, driven by playwright-core).
 # Services are never started through systemd: the tests start them on loopback themselves.
 set -euo pipefail
 need=()
@@ -9,6 +10,7 @@ need=()
 [ -x /usr/bin/mbpoll ] || need+=(mbpoll)
 [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
 /usr/bin/python3 -c 'import pymodbus' 2>/dev/null || need+=(python3-pymodbus)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2
