@@ -4,6 +4,7 @@ import { encodeValue, locate } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';
 import { BoundedPublisher } from './bounded-publisher';
 import { DevicePoller, type PollResult } from './device-poller';
+import { HvCommandHandler } from './hv-command-handler';
 import { pollerHealth, type PollerCounters } from './health';
 import { consoleLogger, type Logger } from './logger';
 import { describeLink, ModbusLink } from './modbus-link';
@@ -96,6 +97,8 @@ export class PollerService {
         warn: (m) => this.log.warn(m),
       });
       this.healthTimer = setInterval(() => this.publishHealth(), this.opts.healthPeriodMs ?? 2000);
+      // HV writes from the API: checked against the PMT's limits here too, written, read back
+      new HvCommandHandler(this, client, this.log).attach();
     }
     const links = [...this.links.values()].map((l) => `${l.id} (${describeLink(l.config)})`);
     this.log.log(

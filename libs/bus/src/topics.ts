@@ -31,7 +31,15 @@ export const Topics = {
     query: {
       list: 'cicenns/sc/alarms/query/list',
       journal: 'cicenns/sc/alarms/query/journal',
+      tree: 'cicenns/sc/alarms/query/tree',
     },
+  },
+  /**
+   * HV control, API -> poller, Nest MQTT request/response (reply on `<topic>/reply`): one
+   * register of one PMT's channel, written, read back and verified by the poller.
+   */
+  hv: {
+    cmd: { write: 'cicenns/sc/hv/cmd/write' },
   },
   /** simulator fault injection (JSON command) */
   simFault: 'cicenns/sim/fault',

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/**
+ * The HV write command, API -> poller over MQTT (Topics.hv.cmd.write, Nest request/response:
+ * request `{pattern, id, data: HvWriteCommand}`, reply on `<topic>/reply` with
+ * `{id, response: HvWriteResult, isDisposed: true}`).
+ */
+export const HV_REGISTERS = ['vset', 'iset', 'power', 'ramp_up', 'ramp_down'] as const;
+export type HvRegister = (typeof HV_REGISTERS)[number];
+
+export const hvWriteCommandSchema = z
+  .object({
+    pmt: z.string().min(1).max(32),
+    register: z.enum(HV_REGISTERS),
+    value: z.number().finite(),
+    user: z.string().min(1).max(64),
+    operationId: z.string().min(1).max(64),
+    /** epoch ms: a command still queued (broker, poller restart) after this is refused, not run late */
+    expiresAt: z.number().int().positive(),
+  })
+  .strict();
+export type HvWriteCommand = z.infer<typeof hvWriteCommandSchema>;
+
+export interface HvWriteResult {
+  ok: boolean;
+  pmt: string;
+  register: string;
+  value: number;
+  /** the register as read back from the device after the write */
+  readBack?: number | null;
+  /** the poller's own safety check said no: nothing was written */
+  refused?: string;
+  /** the write or its verification failed */
+  error?: string;
+}
