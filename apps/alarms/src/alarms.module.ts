@@ -1,0 +1,53 @@
+import { Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
+import type { RuleEngine } from './contracts';
+import { AlarmsMqttServer } from './runtime/alarms-mqtt.server';
+import { AlarmsController } from './runtime/alarms.controller';
+import { AlarmsService, RULE_ENGINE } from './runtime/alarms.service';
+
+@Module({})
+export class AlarmsModule {
+  static forConfig(cfg: SystemConfig, engine: RuleEngine): DynamicModule {
+    return {
+      module: AlarmsModule,
+      controllers: [AlarmsController],
+      providers: [
+        { provide: SYSTEM_CONFIG, useValue: cfg },
+        { provide: RULE_ENGINE, useValue: engine },
+        AlarmsService,
+      ],
+      exports: [AlarmsService],
+    };
+  }
+}
+
+export interface AlarmsApp {
+  app: INestMicroservice;
+  service: AlarmsService;
+}
+
+/**
+ * The alarm service as a Nest microservice on the MQTT transport: readings and health in
+ * (QoS 1, fixed client id, persistent session, so nothing published while it restarts is
+ * lost), commands and queries answered on `<topic>/reply`.
+ */
+export async function startAlarms(cfg: SystemConfig, engine: RuleEngine): Promise<AlarmsApp> {
+  const { mqtt } = cfg.app;
+  const app = await NestFactory.createMicroservice(AlarmsModule.forConfig(cfg, engine), {
+    strategy: new AlarmsMqttServer({
+      url: mqtt.url,
+      clientId: `${mqtt.clientIdPrefix}-alarms`,
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: 1000,
+      username: mqtt.username,
+      password: mqtt.password,
+      subscribeOptions: { qos: 1 },
+    }),
+    logger: ['log', 'warn', 'error'],
+  });
+  app.enableShutdownHooks();
+  await app.listen();
+  return { app, service: app.get(AlarmsService) };
+}

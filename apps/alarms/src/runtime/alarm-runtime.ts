@@ -1,0 +1,314 @@
+/**
+ * The alarm runtime: feeds the rule engine, runs every alarm's lifecycle, applies the
+ * hierarchy's suppression, and hands each transition to the store (first, in one transaction),
+ * then to MQTT and Alertmanager. Single-threaded by construction: every entry point runs to
+ * completion synchronously, so there is no interleaving to guard against.
+ */
+import type { Reading, ServiceHealth } from '@cicenns/bus';
+import type { Condition, RuleEngine } from '../contracts';
+import {
+  ALARM_STATES,
+  type AlarmRecord,
+  type AlarmStateName,
+  type AlarmView,
+  type JournalEvent,
+} from './alarm-record';
+import type { AlarmSink } from './alarm-outputs';
+import type { AlarmStore, JournalQuery } from './alarm-store';
+import { buildAlarmTree, type AlarmTreeNode } from './alarm-tree';
+import { toView } from './alarm-view';
+import { BeamTracker } from './beam-tracker';
+import {
+  acknowledge,
+  applyCondition,
+  disable,
+  enable,
+  LifecycleError,
+  newRecord,
+  nextDeadline,
+  setSuppression,
+  shelve,
+  tick,
+  unshelve,
+  type Actor,
+  type Clock,
+  type Outcome,
+} from './lifecycle';
+import { devicesDown, suppressorOf } from './suppression';
+
+export interface Notifier {
+  update(r: AlarmRecord): void;
+}
+
+export interface RuntimeOptions {
+  engine: RuleEngine;
+  store: AlarmStore;
+  sink?: AlarmSink;
+  notifier?: Notifier;
+  evaluationIntervalMs: number;
+  now?: () => number;
+}
+
+export interface AlarmFilter {
+  /** only these states; default: every state but normal */
+  states?: AlarmStateName[];
+  alarmIds?: string[];
+  rule?: string;
+  subjectId?: string;
+  all?: boolean;
+}
+
+export interface AckResult {
+  alarmId: string;
+  ok: boolean;
+  state?: AlarmStateName;
+  error?: string;
+}
+
+/** The parts of a record whose change must reach the store even without a journal event. */
+function persistKey(r: AlarmRecord): string {
+  return JSON.stringify([
+    r.latch,
+    r.severity,
+    r.conditionActive,
+    r.activeSince,
+    r.maskedActive,
+    r.suppressedBy,
+  ]);
+}
+
+export class AlarmRuntime {
+  private readonly byId = new Map<string, AlarmRecord>();
+  readonly beam = new BeamTracker();
+  private readonly now: () => number;
+  private tickTimer?: NodeJS.Timeout;
+  private deadlineTimer?: NodeJS.Timeout;
+  private deadlineAt?: number;
+  counters = { readings: 0, healthReports: 0, conditions: 0, transitions: 0, engineErrors: 0 };
+  /** listeners for every committed journal event (the benchmark and tests time transitions with it) */
+  onEvent?: (e: JournalEvent, view: AlarmView) => void;
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Load the stored states, add the alarms the configuration knows, then start the clock. */
+  start(timers = true): this {
+    const now = this.now();
+    for (const r of this.opts.store.loadRecords()) this.byId.set(r.alarmId, r);
+    for (const def of this.opts.engine.knownAlarms()) {
+      if (!this.byId.has(def.alarmId)) this.byId.set(def.alarmId, newRecord(def, now));
+    }
+    for (const r of this.byId.values()) this.opts.sink?.state(toView(r));
+    this.runTick();
+    if (timers) {
+      this.tickTimer = setInterval(() => this.runTick(), this.opts.evaluationIntervalMs);
+      this.tickTimer.unref();
+    }
+    return this;
+  }
+
+  stop(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.tickTimer = this.deadlineTimer = undefined;
+  }
+
+  // ---------- inputs ----------
+
+  onReadings(readings: Reading[]): void {
+    this.counters.readings += readings.length;
+    this.beam.observe(readings);
+    this.fromEngine(() => this.opts.engine.onReadings(readings, this.now()));
+  }
+
+  onHealth(health: ServiceHealth): void {
+    this.counters.healthReports++;
+    this.fromEngine(() => this.opts.engine.onHealth(health, this.now()));
+  }
+
+  /** Engine tick, delay expiry, shelf expiry. */
+  runTick(): void {
+    this.fromEngine(() => this.opts.engine.onTick(this.now()));
+    const clock = this.clock();
+    this.apply(
+      [...this.byId.values()].map((r) => tick(r, clock)),
+      clock,
+    );
+  }
+
+  private fromEngine(evaluate: () => Condition[]): void {
+    let conditions: Condition[];
+    try {
+      conditions = evaluate();
+    } catch (err) {
+      // a rule that throws on one odd reading must not stop the alarms
+      this.counters.engineErrors++;
+      process.stderr.write(`alarms: rule engine error: ${(err as Error).stack ?? err}\n`);
+      return;
+    }
+    if (conditions.length === 0) return;
+    this.counters.conditions += conditions.length;
+    const clock = this.clock();
+    const outcomes = conditions.map((c) => {
+      const r = this.byId.get(c.alarmId) ?? newRecord(c, clock.now);
+      return applyCondition(r, c, clock);
+    });
+    this.apply(outcomes, clock);
+  }
+
+  // ---------- user actions ----------
+
+  ack(alarmIds: string[], actor: Actor): AckResult[] {
+    const clock = this.clock();
+    const results: AckResult[] = [];
+    const outcomes: Outcome[] = [];
+    for (const id of alarmIds) {
+      try {
+        const o = acknowledge(this.get(id), actor, clock);
+        outcomes.push(o);
+        results.push({ alarmId: id, ok: true });
+      } catch (err) {
+        if (!(err instanceof LifecycleError)) throw err;
+        results.push({ alarmId: id, ok: false, error: err.message });
+      }
+    }
+    this.apply(outcomes, clock);
+    for (const r of results) r.state = this.byId.get(r.alarmId) && toView(this.get(r.alarmId)).state;
+    return results;
+  }
+
+  shelve(alarmId: string, actor: Actor & { reason: string; until: number }): AlarmView {
+    return this.userAction(alarmId, (r, c) => shelve(r, actor, c));
+  }
+
+  unshelve(alarmId: string, actor: Actor): AlarmView {
+    return this.userAction(alarmId, (r, c) => unshelve(r, actor, c));
+  }
+
+  disable(alarmId: string, actor: Actor & { reason: string }): AlarmView {
+    return this.userAction(alarmId, (r, c) => disable(r, actor, c));
+  }
+
+  enable(alarmId: string, actor: Actor): AlarmView {
+    return this.userAction(alarmId, (r, c) => enable(r, actor, c));
+  }
+
+  private userAction(alarmId: string, act: (r: AlarmRecord, c: Clock) => Outcome): AlarmView {
+    const clock = this.clock();
+    this.apply([act(this.get(alarmId), clock)], clock);
+    return toView(this.get(alarmId));
+  }
+
+  private get(alarmId: string): AlarmRecord {
+    const r = this.byId.get(alarmId);
+    if (!r) throw new LifecycleError(`unknown alarm "${alarmId}"`);
+    return r;
+  }
+
+  // ---------- queries ----------
+
+  list(f: AlarmFilter = {}): AlarmView[] {
+    const ids = f.alarmIds && new Set(f.alarmIds);
+    const states = f.states && new Set(f.states);
+    const out: AlarmView[] = [];
+    for (const r of this.byId.values()) {
+      if (ids && !ids.has(r.alarmId)) continue;
+      if (f.rule && r.rule !== f.rule) continue;
+      if (f.subjectId && r.subject.id !== f.subjectId) continue;
+      const v = toView(r);
+      if (states ? !states.has(v.state) : !f.all && !ids && v.state === 'normal') continue;
+      out.push(v);
+    }
+    return out.sort((a, b) => a.alarmId.localeCompare(b.alarmId));
+  }
+
+  journal(q: JournalQuery): JournalEvent[] {
+    return this.opts.store.journal(q);
+  }
+
+  tree(): AlarmTreeNode[] {
+    return buildAlarmTree([...this.byId.values()].map(toView));
+  }
+
+  countsByState(): Record<AlarmStateName, number> {
+    const counts = Object.fromEntries(ALARM_STATES.map((s) => [s, 0])) as Record<AlarmStateName, number>;
+    for (const r of this.byId.values()) counts[toView(r).state]++;
+    return counts;
+  }
+
+  records(): IterableIterator<AlarmRecord> {
+    return this.byId.values();
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  // ---------- the one place where transitions take effect ----------
+
+  private apply(outcomes: Outcome[], clock: Clock): void {
+    const changed = new Map<string, AlarmRecord>();
+    const events: JournalEvent[] = [];
+    const take = (o: Outcome) => {
+      const before = this.byId.get(o.record.alarmId);
+      this.byId.set(o.record.alarmId, o.record);
+      if (o.event) events.push(o.event);
+      if (o.event || !before || persistKey(before) !== persistKey(o.record))
+        changed.set(o.record.alarmId, o.record);
+    };
+    for (const o of outcomes) take(o);
+    // the hierarchy: a device down suppresses its channels; a device back releases them
+    const down = devicesDown(this.byId.values());
+    for (const r of this.byId.values()) {
+      if (r.suppressedBy !== suppressorOf(r, down)) take(setSuppression(r, suppressorOf(r, down), clock));
+    }
+    if (changed.size === 0) return;
+    this.opts.store.commit([...changed.values()], events);
+    this.counters.transitions += events.length;
+    const withEvent = new Set(events.map((e) => e.alarmId));
+    for (const e of events) {
+      const view = toView(this.get(e.alarmId));
+      this.opts.sink?.event(e);
+      this.onEvent?.(e, view);
+    }
+    for (const id of withEvent) {
+      const r = this.get(id);
+      this.opts.sink?.state(toView(r));
+      this.opts.notifier?.update(r);
+    }
+    this.scheduleDeadline();
+  }
+
+  /** A timer for the earliest delay or shelf expiry, so raising is not left to the next tick. */
+  private scheduleDeadline(): void {
+    let next: number | undefined;
+    for (const r of this.byId.values()) {
+      const d = nextDeadline(r);
+      if (d !== undefined && (next === undefined || d < next)) next = d;
+    }
+    if (next === this.deadlineAt) return;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineAt = next;
+    if (next === undefined || !this.tickTimer) return;
+    this.deadlineTimer = setTimeout(
+      () => {
+        this.deadlineAt = undefined;
+        this.deadlineTimer = undefined;
+        const clock = this.clock();
+        this.apply(
+          [...this.byId.values()].map((r) => tick(r, clock)),
+          clock,
+        );
+        this.scheduleDeadline();
+      },
+      Math.max(0, next - this.now()),
+    );
+    this.deadlineTimer.unref();
+  }
+
+  private clock(): Clock {
+    return { now: this.now(), beam: this.beam.snapshot() };
+  }
+}

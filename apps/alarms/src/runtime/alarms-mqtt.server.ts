@@ -1,0 +1,65 @@
+import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
+import type { ConsumerDeserializer, IncomingEvent, IncomingRequest } from '@nestjs/microservices';
+
+/** What the bus handlers receive: the payload exactly as published. */
+export interface RawBusMessage {
+  topic: string;
+  payload: string;
+}
+
+const REQUEST_PREFIX = 'cicenns/sc/alarms/';
+
+/**
+ * Two kinds of traffic on one connection: our services' readings and health (plain JSON, parsed
+ * and validated by the handlers) and commands from Nest's ClientMqtt (Nest's {id, pattern, data}
+ * envelope, answered on `<topic>/reply`). Only the command topics are read as envelopes, so a
+ * reading batch can never be mistaken for one.
+ */
+export class AlarmsDeserializer implements ConsumerDeserializer {
+  invalidRequests = 0;
+
+  deserialize(value: unknown, options?: { channel?: string }): IncomingEvent | IncomingRequest {
+    const topic = options?.channel ?? '';
+    const payload = String(value);
+    if (topic.startsWith(REQUEST_PREFIX)) {
+      try {
+        const packet = JSON.parse(payload) as { id?: unknown; data?: unknown };
+        if (typeof packet.id === 'string') return { id: packet.id, pattern: topic, data: packet.data };
+      } catch {
+        /* counted below */
+      }
+      // without an id there is no one to answer: AlarmsMqttServer drops it (counted)
+      this.invalidRequests++;
+      return { pattern: topic, data: undefined };
+    }
+    return { pattern: topic, data: { topic, payload } satisfies RawBusMessage };
+  }
+}
+
+/** Nest's MQTT server, taking payloads as text (see the intake's DaqMqttServer for why). */
+export class AlarmsMqttServer extends ServerMqtt {
+  readonly requestDeserializer: AlarmsDeserializer;
+
+  constructor(options: Required<MqttOptions>['options']) {
+    const deserializer = new AlarmsDeserializer();
+    super({ ...options, deserializer });
+    this.requestDeserializer = deserializer;
+  }
+
+  // a command without Nest's envelope arrives as an "event": there is no one to answer, drop it
+  override handleEvent(
+    ...args: Parameters<ServerMqtt['handleEvent']>
+  ): ReturnType<ServerMqtt['handleEvent']> {
+    if (args[0].startsWith(REQUEST_PREFIX)) return Promise.resolve();
+    return super.handleEvent(...args);
+  }
+
+  override getRouteFromPattern(pattern: string): string {
+    return pattern;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override parseMessage(content: any): any {
+    return content;
+  }
+}

@@ -1,0 +1,133 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  connectBus,
+  HealthReporter,
+  ReadingPublisher,
+  readingBatchSchema,
+  Topics,
+  type ServiceHealth,
+} from '@cicenns/bus';
+import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
+import type { MqttClient } from 'mqtt';
+import type { RuleEngine } from '../contracts';
+import { MqttAlarmOutputs } from './alarm-outputs';
+import { AlarmRuntime } from './alarm-runtime';
+import { AlarmStore } from './alarm-store';
+import { AlertmanagerNotifier } from './alertmanager-notifier';
+
+export const RULE_ENGINE = 'RULE_ENGINE';
+const SERVICE = 'alarms';
+
+/**
+ * The alarm service's parts wired together: store, runtime, MQTT outputs, Alertmanager, health.
+ * Bus input arrives through the Nest MQTT server (AlarmsController); this connection only
+ * publishes.
+ */
+@Injectable()
+export class AlarmsService implements OnApplicationShutdown {
+  private readonly log = new Logger(SERVICE);
+  readonly runtime: AlarmRuntime;
+  readonly store: AlarmStore;
+  readonly notifier?: AlertmanagerNotifier;
+  private readonly out: MqttClient;
+  private readonly publisher: ReadingPublisher;
+  private readonly health: HealthReporter;
+  private readonly startedAt = Date.now();
+  badMessages = 0;
+
+  constructor(@Inject(SYSTEM_CONFIG) cfg: SystemConfig, @Inject(RULE_ENGINE) engine: RuleEngine) {
+    const { app } = cfg;
+    this.out = connectBus({
+      url: app.mqtt.url,
+      clientId: `${app.mqtt.clientIdPrefix}-alarms-out`,
+      service: SERVICE,
+      username: app.mqtt.username,
+      password: app.mqtt.password,
+    });
+    this.out.on('error', (e) => this.log.warn(`mqtt (publisher): ${e.message}`));
+    this.publisher = new ReadingPublisher(this.out, SERVICE, 500, 50);
+    this.store = new AlarmStore(app.alarms.storePath);
+    const url = app.alarms.alertmanagerUrl;
+    if (url) {
+      this.notifier = new AlertmanagerNotifier(
+        {
+          url,
+          site: app.site,
+          consoleUrl: app.alarms.consoleUrl,
+          resendIntervalMs: app.alarms.resendIntervalMs,
+        },
+        () => this.runtime.records(),
+        () => this.runtime.beam.snapshot(),
+      );
+    }
+    this.runtime = new AlarmRuntime({
+      engine,
+      store: this.store,
+      sink: new MqttAlarmOutputs(this.out, this.publisher),
+      notifier: this.notifier,
+      evaluationIntervalMs: app.alarms.evaluationIntervalMs,
+    }).start();
+    this.notifier?.start();
+    this.health = new HealthReporter(this.out, SERVICE, () => this.healthSnapshot()).start();
+  }
+
+  onBatch(topic: string, payload: string): void {
+    if (topic === Topics.readings(SERVICE)) return; // our own alarm readings
+    const batch = readingBatchSchema.safeParse(safeJson(payload));
+    if (!batch.success) {
+      this.badMessages++;
+      return;
+    }
+    this.runtime.onReadings(batch.data.readings);
+  }
+
+  onHealth(topic: string, payload: string): void {
+    if (topic === Topics.health(SERVICE) || payload.length === 0) return;
+    const h = safeJson(payload) as ServiceHealth | undefined;
+    if (!h || typeof h.service !== 'string' || typeof h.connections !== 'object') {
+      this.badMessages++;
+      return;
+    }
+    this.runtime.onHealth(h);
+  }
+
+  private healthSnapshot(): Omit<ServiceHealth, 'service' | 'ts'> {
+    const am = this.notifier?.stats;
+    const counts = this.runtime.countsByState();
+    return {
+      state: am && am.state === 'down' ? 'degraded' : 'running',
+      startedAt: this.startedAt,
+      connections: {
+        mqtt: { state: this.out.connected ? 'up' : 'down' },
+        alertmanager: am ? { state: am.state, detail: am.detail } : { state: 'disabled' },
+      },
+      counters: {
+        alarms: this.runtime.size,
+        ...Object.fromEntries(Object.entries(counts).map(([s, n]) => [`state_${s}`, n])),
+        ...this.runtime.counters,
+        badMessages: this.badMessages,
+        alertmanagerPosts: am?.posts ?? 0,
+        alertmanagerAlertsSent: am?.alertsSent ?? 0,
+        alertmanagerFailures: am?.failures ?? 0,
+        alertmanagerFiring: am?.firing ?? 0,
+      },
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.runtime.stop();
+    await this.notifier?.stop();
+    this.publisher.flush();
+    await this.health.stop();
+    await this.out.endAsync();
+    this.store.close();
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
