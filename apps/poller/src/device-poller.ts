@@ -102,13 +102,14 @@ export class DevicePoller {
     const outcomes = new Map<number, ChannelOutcome>(
       this.channels.map((ch) => [ch, { channel: ch, values: {} }]),
     );
+    // all blocks queued at once: the link sends the next request while this one is decoded
+    const errors = await Promise.all(this.blocks.map((b) => this.readBlock(b, outcomes, stats)));
     let firstError: string | undefined;
-    for (const block of this.blocks) {
-      const error = await this.readBlock(block, outcomes, stats);
-      if (!error) continue;
+    errors.forEach((error, i) => {
+      if (!error) return;
       firstError ??= error;
-      for (const it of block.items) outcomes.get(it.channel)!.error ??= error;
-    }
+      for (const it of this.blocks[i].items) outcomes.get(it.channel)!.error ??= error;
+    });
     // the time the values were known (after a timeout, the time we gave up)
     const ts = this.now();
     const readings = buildReadings(this.device, this.profile, this.detector, [...outcomes.values()], ts);
@@ -124,35 +125,43 @@ export class DevicePoller {
     outcomes: Map<number, ChannelOutcome>,
     stats: CallStats,
   ): Promise<string | undefined> {
-    const silent = this.silent.get(block.unitId);
-    if (silent && this.now() < silent.until) return silent.error;
     try {
-      const words = await this.link.read(block.unitId, block.table, block.start, block.count, stats);
+      const words = await this.link.read(block.unitId, block.table, block.start, block.count, {
+        stats,
+        // both run on the link's queue, so a timeout here is seen by this device's next block
+        precheck: () => {
+          const s = this.silent.get(block.unitId);
+          if (s && this.now() < s.until) throw new SkippedRead(s.error);
+        },
+        onError: (err) => this.onReadError(block.unitId, err),
+      });
       for (const it of block.items) {
         const at = it.address - block.start;
         const v = decodeValue(it.spec, words.slice(at, at + it.count), this.profile.wordOrder);
         outcomes.get(it.channel)!.values[it.name] = v;
       }
-      if (silent) {
-        this.silent.delete(block.unitId);
+      if (this.silent.delete(block.unitId)) {
         this.log?.log(`device ${this.device.id} unit ${block.unitId} answers again`);
       }
       return undefined;
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      if (err instanceof TransactionError && err.kind === 'timeout') {
-        const s = silent ?? {
-          until: 0,
-          error,
-          backoff: new Backoff(this.device.pollMs, 10 * this.device.pollMs),
-        };
-        if (!silent) this.log?.warn(`device ${this.device.id} unit ${block.unitId} not answering (${error})`);
-        s.error = error;
-        s.until = this.now() + s.backoff.next();
-        this.silent.set(block.unitId, s);
-      }
-      return error;
+      return err instanceof Error ? err.message : String(err);
     }
+  }
+
+  private onReadError(unitId: number, err: unknown): void {
+    if (!(err instanceof TransactionError) || err.kind !== 'timeout') return;
+    const silent = this.silent.get(unitId);
+    if (!silent) this.log?.warn(`device ${this.device.id} unit ${unitId} not answering (${err.message})`);
+    // asked again after 1, 2, 4, ... poll periods, at most 10
+    const s = silent ?? {
+      until: 0,
+      error: err.message,
+      backoff: new Backoff(this.device.pollMs, 10 * this.device.pollMs),
+    };
+    s.error = err.message;
+    s.until = this.now() + s.backoff.next();
+    this.silent.set(unitId, s);
   }
 
   private record(error: string | undefined, ms: number, transactions: number): void {
@@ -168,3 +177,6 @@ export class DevicePoller {
     s.lastTransactions = transactions;
   }
 }
+
+/** A read not sent because its unit is in its silence back-off; carries the unit's last error. */
+class SkippedRead extends Error {}

@@ -32,10 +32,11 @@ export function pollerHealth(
     connections[`device/${d.device.id}`] = { state: s.state, detail: s.lastError, since: s.since };
   }
   const sum = (k: 'transactions' | 'timeouts' | 'reconnects') => links.reduce((a, l) => a + l.counters[k], 0);
+  // 'connecting' (just started, not polled yet) is not a fault; a link that cannot connect is 'down'
   const allUp =
     mqttConnected &&
-    links.every((l) => l.state === 'up') &&
-    devices.every((d) => d.status.state === 'up' || d.status.state === 'disabled');
+    links.every((l) => l.state !== 'down') &&
+    devices.every((d) => d.status.state !== 'down');
   return {
     service: 'poller',
     state: allUp ? 'running' : 'degraded',

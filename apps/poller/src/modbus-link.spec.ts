@@ -39,7 +39,7 @@ describe('ModbusLink', () => {
     const { t, l } = setup();
     t.mode = 'timeout';
     const stats = { transactions: 0 };
-    await expect(l.read(1, 'holding', 0, 2, stats)).rejects.toThrow('timeout after 1000 ms');
+    await expect(l.read(1, 'holding', 0, 2, { stats })).rejects.toThrow('timeout after 1000 ms');
     expect(stats.transactions).toBe(2);
     expect(l.counters).toMatchObject({ transactions: 2, timeouts: 2, failures: 1 });
     t.mode = 'ok';
@@ -51,7 +51,7 @@ describe('ModbusLink', () => {
     const { t, l } = setup();
     t.mode = 'exception';
     const stats = { transactions: 0 };
-    await expect(l.read(1, 'input', 100, 2, stats)).rejects.toThrow(
+    await expect(l.read(1, 'input', 100, 2, { stats })).rejects.toThrow(
       'modbus exception 2 (illegal data address)',
     );
     expect(stats.transactions).toBe(1);

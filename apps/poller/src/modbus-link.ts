@@ -19,6 +19,12 @@ export interface CallStats {
   transactions: number;
 }
 
+export interface ReadOptions {
+  stats?: CallStats;
+  precheck?: () => void;
+  onError?: (err: unknown) => void;
+}
+
 export interface LinkOptions {
   log: Logger;
   /** pause between a failed attempt and its retry */
@@ -68,10 +74,29 @@ export class ModbusLink {
     return this.queue.waiting;
   }
 
-  read(unitId: number, table: Table, address: number, count: number, stats?: CallStats): Promise<number[]> {
-    return this.queue.run(() =>
-      this.transact(stats, () => this.transport.read(unitId, table, address, count, this.config.timeoutMs)),
-    );
+  /**
+   * FC3/FC4. A caller may queue all its reads at once (the next request then goes out while
+   * the previous reply is decoded) and still decide per read when its turn comes:
+   * `precheck` may throw to skip the read, `onError` sees a failure before the next read starts.
+   */
+  read(
+    unitId: number,
+    table: Table,
+    address: number,
+    count: number,
+    opts: ReadOptions = {},
+  ): Promise<number[]> {
+    return this.queue.run(async () => {
+      try {
+        opts.precheck?.();
+        return await this.transact(opts.stats, () =>
+          this.transport.read(unitId, table, address, count, this.config.timeoutMs),
+        );
+      } catch (err) {
+        opts.onError?.(err);
+        throw err;
+      }
+    });
   }
 
   /** FC16. Urgent: an operator's write goes before the reads already queued. */
@@ -91,7 +116,9 @@ export class ModbusLink {
 
   private async transact<T>(stats: CallStats | undefined, op: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      await this.ensureOpen();
+      // no await when the link is up: the request must go out before the previous reply's
+      // decoding (queued as microtasks) runs, so that decoding overlaps the round trip
+      if (this.stopped || this.state !== 'up' || !this.transport.isOpen) await this.ensureOpen();
       this.counters.transactions++;
       if (stats) stats.transactions++;
       try {

@@ -42,6 +42,8 @@ export class PollerService {
   private client?: MqttClient;
   private publisher?: BoundedPublisher;
   private healthTimer?: NodeJS.Timeout;
+  private healthSoon?: NodeJS.Timeout;
+  private readonly lastDeviceState = new Map<string, 'up' | 'down'>();
   private seq = 0;
   private startedAt = 0;
   private started = false;
@@ -112,6 +114,7 @@ export class PollerService {
     if (!this.started) return;
     this.started = false;
     if (this.healthTimer) clearInterval(this.healthTimer);
+    if (this.healthSoon) clearTimeout(this.healthSoon);
     await Promise.all([...this.devices.values()].map((d) => d.stop()));
     await Promise.all([...this.links.values()].map((l) => l.stop()));
     const client = this.client;
@@ -177,6 +180,15 @@ export class PollerService {
   }
 
   private onPoll(r: PollResult): void {
+    // a device going down or up is news: health now, not at the next 2 s tick
+    const state = r.ok ? 'up' : 'down';
+    if (this.lastDeviceState.get(r.device.id) !== state) {
+      this.lastDeviceState.set(r.device.id, state);
+      this.healthSoon ??= setTimeout(() => {
+        this.healthSoon = undefined;
+        this.publishHealth();
+      }, 100);
+    }
     this.counters.polls++;
     if (!r.ok) this.counters.failedPolls++;
     if (!r.readings.length) return;
