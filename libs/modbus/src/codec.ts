@@ -12,19 +12,21 @@ export function registerCount(type: ValueType): number {
  * Put two registers, as they came off the wire, into ABCD (big-endian) byte order.
  * A = most significant byte. CDAB swaps words, BADC swaps bytes in each word, DCBA both.
  */
+// One scratch buffer for all conversions: decoding runs for every register of every sweep, and
+// allocating a Buffer per 32-bit value was the poller's largest per-sweep cost.
+const scratch = Buffer.alloc(4);
+
 function toBigEndian(words: readonly number[], order: WordOrder): Buffer {
-  const b = Buffer.alloc(4);
   const [first, second] = order === 'CDAB' || order === 'DCBA' ? [words[1], words[0]] : [words[0], words[1]];
-  b.writeUInt16BE(first & 0xffff, 0);
-  b.writeUInt16BE(second & 0xffff, 2);
-  if (order === 'BADC' || order === 'DCBA') b.swap16();
-  return b;
+  scratch.writeUInt16BE(first & 0xffff, 0);
+  scratch.writeUInt16BE(second & 0xffff, 2);
+  if (order === 'BADC' || order === 'DCBA') scratch.swap16();
+  return scratch;
 }
 
 function fromBigEndian(b: Buffer, order: WordOrder): number[] {
-  const c = Buffer.from(b);
-  if (order === 'BADC' || order === 'DCBA') c.swap16();
-  const w = [c.readUInt16BE(0), c.readUInt16BE(2)];
+  if (order === 'BADC' || order === 'DCBA') b.swap16();
+  const w = [b.readUInt16BE(0), b.readUInt16BE(2)];
   return order === 'CDAB' || order === 'DCBA' ? [w[1], w[0]] : w;
 }
 
@@ -45,7 +47,7 @@ export function decodeRaw(words: readonly number[], type: ValueType, order: Word
 }
 
 export function encodeRaw(raw: number, type: ValueType, order: WordOrder): number[] {
-  const b = Buffer.alloc(4);
+  const b = scratch;
   switch (type) {
     case 'uint16':
       return [raw & 0xffff];
