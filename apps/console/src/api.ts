@@ -1,0 +1,54 @@
+/** JSON over fetch with the session cookie; errors carry the HTTP status and the server's message. */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+let onUnauthorized: () => void = () => undefined;
+
+/** Called on any 401 (session expired): the console shows the login form. */
+export function setUnauthorizedHandler(fn: () => void): void {
+  onUnauthorized = fn;
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(path, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    credentials: 'same-origin',
+    headers:
+      init.body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !path.startsWith('/api/auth/login')) onUnauthorized();
+    const msg = (data as { message?: unknown } | null)?.message;
+    throw new ApiError(
+      res.status,
+      Array.isArray(msg) ? msg.join('; ') : typeof msg === 'string' ? msg : `${res.status} ${res.statusText}`,
+    );
+  }
+  return data as T;
+}
+
+/** A readable one-liner for any failure, for the status line of a panel. */
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 403) return `Not permitted (403): ${e.message}`;
+    if (e.status === 401) return 'Not logged in (401): please log in again';
+    return `${e.status}: ${e.message}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

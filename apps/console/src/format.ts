@@ -1,0 +1,116 @@
+/** Pure display rules: HV state, severity order, number and time formatting. */
+import type { AlarmState, AlarmView, PmtView, Severity, ValueView } from './types.js';
+
+export type HvState = 'ON' | 'RAMP' | 'OFF' | 'TRIP' | 'NO DATA';
+
+/** The HV state of a PMT from its status flags; never shown by color alone (glyph + text). */
+export function hvState(p: PmtView): HvState {
+  const s = p.status;
+  if (s.value === null || s.quality === 'bad') return 'NO DATA';
+  const f = new Set(s.flags);
+  if (f.has('tripped') || f.has('over_current') || f.has('interlock')) return 'TRIP';
+  if (f.has('ramping_up') || f.has('ramping_down')) return 'RAMP';
+  if (f.has('on')) return 'ON';
+  return 'OFF';
+}
+
+export const HV_GLYPH: Record<HvState, string> = {
+  ON: '●',
+  RAMP: '↕',
+  OFF: '○',
+  TRIP: '✖',
+  'NO DATA': '?',
+};
+
+/** Alarm states that need the shift's attention (shown in the list by default). */
+export const SHOWN_STATES: ReadonlySet<AlarmState> = new Set([
+  'active-unack',
+  'active-ack',
+  'cleared-unack',
+  'shelved',
+  'suppressed',
+]);
+
+export const STATE_TEXT: Record<AlarmState, string> = {
+  normal: 'Normal',
+  'active-unack': 'ACTIVE – unacknowledged',
+  'active-ack': 'Active – acknowledged',
+  'cleared-unack': 'Cleared – unacknowledged',
+  shelved: 'Shelved',
+  disabled: 'Disabled',
+  suppressed: 'Suppressed',
+};
+
+/** An alarm that still counts for the color of the map and the header count. */
+export function isLive(a: AlarmView): boolean {
+  return a.state === 'active-unack' || a.state === 'active-ack' || a.state === 'cleared-unack';
+}
+
+export function needsAck(a: AlarmView): boolean {
+  return a.state === 'active-unack' || a.state === 'cleared-unack';
+}
+
+const SEV_RANK: Record<Severity, number> = { alarm: 2, warning: 1 };
+const STATE_RANK: Record<AlarmState, number> = {
+  'active-unack': 0,
+  'active-ack': 1,
+  'cleared-unack': 2,
+  suppressed: 3,
+  shelved: 4,
+  disabled: 5,
+  normal: 6,
+};
+
+/** Most severe first, then active before cleared or shelved, then oldest first. */
+export function compareAlarms(a: AlarmView, b: AlarmView): number {
+  return (
+    SEV_RANK[b.severity] - SEV_RANK[a.severity] ||
+    STATE_RANK[a.state] - STATE_RANK[b.state] ||
+    (a.raisedAt ?? Infinity) - (b.raisedAt ?? Infinity) ||
+    a.alarmId.localeCompare(b.alarmId)
+  );
+}
+
+/** The worst severity among live alarms, or null. */
+export function worstSeverity(alarms: Iterable<AlarmView>): Severity | null {
+  let worst: Severity | null = null;
+  for (const a of alarms) {
+    if (!isLive(a)) continue;
+    if (a.severity === 'alarm') return 'alarm';
+    worst = 'warning';
+  }
+  return worst;
+}
+
+export function num(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-2)) return v.toExponential(2);
+  return v.toFixed(digits);
+}
+
+export function valueText(v: ValueView, digits = 1): string {
+  const unit = v.unit ? ` ${v.unit === 'degC' ? '°C' : v.unit === 'uA' ? 'µA' : v.unit}` : '';
+  return v.value === null ? '—' : `${num(v.value, digits)}${unit}`;
+}
+
+export function timeText(ts: number | null | undefined): string {
+  if (ts === null || ts === undefined) return '—';
+  return new Date(ts).toLocaleTimeString([], { hour12: false });
+}
+
+export function dateTimeText(ts: number | null | undefined): string {
+  if (ts === null || ts === undefined) return '—';
+  const d = new Date(ts);
+  return `${d.toLocaleDateString([], { month: 'short', day: '2-digit' })} ${d.toLocaleTimeString([], { hour12: false })}`;
+}
+
+export function ageText(ts: number | null | undefined, now = Date.now()): string {
+  if (ts === null || ts === undefined) return 'never';
+  const s = Math.max(0, Math.round((now - ts) / 1000));
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  return `${Math.round(s / 3600)} h ago`;
+}
+
+export const ROLE_RANK = { viewer: 0, shifter: 1, expert: 2, admin: 3 } as const;

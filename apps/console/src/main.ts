@@ -1,0 +1,96 @@
+/** The shift console: wires the store, the live feed and the panels together. */
+import { api, ApiError, setUnauthorizedHandler } from './api.js';
+import { AlarmList } from './alarm-list.js';
+import { DetectorMap } from './detector-map.js';
+import { byId } from './dom.js';
+import { Header } from './header.js';
+import { HvPanel } from './hv-panel.js';
+import { JournalView } from './journal.js';
+import { LiveFeed } from './live.js';
+import { askLogin } from './login.js';
+import { PmtDetail } from './pmt-detail.js';
+import { ShelveDialog } from './shelve-dialog.js';
+import { Store } from './store.js';
+import type { AlarmView, Beam, Health, PmtView, User } from './types.js';
+
+const store = new Store();
+const feed = new LiveFeed(store, loadSnapshot);
+const main = byId('main');
+const banner = byId('banner');
+let loggingIn = false;
+
+async function optional<T>(path: string): Promise<T | null> {
+  try {
+    return await api<T>(path);
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 503)) return null;
+    throw e;
+  }
+}
+
+/** The full state from the REST API (at start and after a reconnect). */
+async function loadSnapshot(): Promise<void> {
+  const [pmts, alarms, health, beam] = await Promise.all([
+    api<PmtView[]>('/api/pmts'),
+    optional<AlarmView[]>('/api/alarms'),
+    optional<Health>('/api/health'),
+    optional<Beam>('/api/beam'),
+  ]);
+  store.putPmts(pmts, true);
+  if (alarms) store.putAlarms(alarms, true);
+  if (health) store.setHealth(health);
+  if (beam) store.setBeam(beam);
+}
+
+async function session(): Promise<void> {
+  let user: User | null = null;
+  try {
+    user = await api<User>('/api/me');
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) throw e;
+  }
+  if (!user) {
+    main.hidden = true;
+    loggingIn = true;
+    user = await askLogin();
+    loggingIn = false;
+  }
+  store.setUser(user);
+  main.hidden = false;
+  await loadSnapshot();
+  feed.start();
+  document.body.dataset.ready = 'true';
+  performance.mark('console-ready');
+}
+
+async function logout(): Promise<void> {
+  feed.stop();
+  await api('/api/auth/logout', { method: 'POST' }).catch(() => undefined);
+  store.setUser(null);
+  document.body.dataset.ready = 'false';
+  await session();
+}
+
+function start(): void {
+  new Header(byId('header'), store, () => void logout());
+  new DetectorMap(byId('map'), byId('map-legend'), store);
+  new PmtDetail(byId('detail'), store);
+  new AlarmList(byId('alarms'), store, new ShelveDialog(), new JournalView());
+  new HvPanel(byId('hv'), store);
+  store.on('connection', (c) => {
+    banner.hidden = c !== 'lost';
+    banner.textContent = '✖ Connection to the server lost: values on this page are frozen. Reconnecting…';
+  });
+  setUnauthorizedHandler(() => {
+    if (loggingIn) return;
+    feed.stop();
+    store.setUser(null);
+    void session();
+  });
+  session().catch((e: unknown) => {
+    banner.hidden = false;
+    banner.textContent = `✖ The console could not start: ${e instanceof Error ? e.message : String(e)}`;
+  });
+}
+
+start();

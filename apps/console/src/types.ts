@@ -1,0 +1,136 @@
+/** The API's shapes as the console uses them (see the API contract in apps/api). */
+
+export type Quality = 'good' | 'stale' | 'bad';
+export type Role = 'viewer' | 'shifter' | 'expert' | 'admin';
+export type Severity = 'warning' | 'alarm';
+
+export interface ValueView {
+  value: number | null;
+  unit: string;
+  ts: number | null;
+  quality: Quality;
+  error?: string;
+}
+
+export interface PmtView {
+  id: string;
+  group: 'crystal' | 'veto';
+  parent: string;
+  hv: { device: string; channel: number };
+  sensor: string;
+  limits: { vmax: number; imaxUa: number; rampMaxVps: number };
+  vset: ValueView;
+  vmon: ValueView;
+  imon: ValueView;
+  status: ValueView & { flags: string[] };
+  temperature: ValueView;
+  dcr: ValueView;
+  gain: ValueView;
+  calibration: { version: string | number; hvV: number; gain: number; dcrHz: number } | null;
+}
+
+export interface User {
+  name: string;
+  role: Role;
+}
+
+export type AlarmState =
+  'normal' | 'active-unack' | 'active-ack' | 'cleared-unack' | 'shelved' | 'disabled' | 'suppressed';
+
+export interface AlarmView {
+  alarmId: string;
+  rule: string;
+  state: AlarmState;
+  severity: Severity;
+  subject: { id: string; kind: string; parent?: string; device?: string };
+  message: string;
+  guidance: string;
+  value?: number;
+  limit?: number;
+  unit?: string;
+  raisedAt?: number;
+  clearedAt?: number;
+  updatedAt?: number;
+  ack?: { by: string; at: number; comment?: string };
+  shelf?: { by: string; reason: string; at: number; until: number };
+  /** older spelling of the contract; kept so either form displays */
+  ackedBy?: string;
+  shelvedUntil?: number;
+}
+
+export interface JournalEvent {
+  seq?: number;
+  ts: number;
+  alarmId: string;
+  action: string;
+  from: string;
+  to: string;
+  severity: Severity;
+  message: string;
+  by?: string;
+  comment?: string;
+}
+
+export interface Health {
+  status: 'ok' | 'degraded' | 'down';
+  services?: Record<string, { state?: string }>;
+}
+
+export interface Beam {
+  on: boolean | null;
+  power_kw: number | null;
+  ts?: number | null;
+  quality?: Quality;
+}
+
+export interface DetectorLayout {
+  crystals: { id: string; sensor: string; pmts: string[] }[];
+  panels: { id: string; sensor?: string; pmts: string[] }[];
+}
+
+export interface HvTarget {
+  pmts?: string[];
+  crystal?: string;
+  panel?: string;
+  group?: 'crystal' | 'veto' | 'all';
+}
+
+export interface HvSet {
+  vset?: number;
+  iset?: number;
+  rampUp?: number;
+  rampDown?: number;
+  power?: 'on' | 'off';
+}
+
+export interface HvChange {
+  pmt: string;
+  from: Record<string, unknown> | number | string | null;
+  to: Record<string, unknown> | number | string | null;
+  allowed: boolean;
+  refusal?: string;
+}
+
+export interface HvPreview {
+  previewId: string;
+  expiresAt: number | string;
+  changes: HvChange[];
+}
+
+export interface HvApplyResult {
+  operationId: string;
+  results: { pmt: string; ok: boolean; readBack?: unknown; error?: string }[];
+}
+
+export interface HvProgress {
+  operationId: string;
+  pmt: string;
+  target: number;
+  vmon: number;
+  done: boolean;
+}
+
+export interface TrendSeries {
+  unit: string;
+  points: [number, number | null][];
+}
