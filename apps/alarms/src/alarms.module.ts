@@ -1,10 +1,22 @@
 import { Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { RuleEngine } from './contracts';
 import { AlarmsMqttServer } from './runtime/alarms-mqtt.server';
 import { AlarmsController } from './runtime/alarms.controller';
 import { AlarmsService, RULE_ENGINE } from './runtime/alarms.service';
+import { DefaultRuleEngine, loadAlarmConfig } from './rules';
+
+/** The alarm rules file (files.alarms), relative to the main configuration file. */
+export function alarmRulesFile(cfg: SystemConfig): string {
+  const f = cfg.app.files.alarms;
+  return isAbsolute(f) ? f : join(dirname(cfg.file), f);
+}
+
+export function createRuleEngine(cfg: SystemConfig): RuleEngine {
+  return new DefaultRuleEngine(cfg, loadAlarmConfig(alarmRulesFile(cfg)));
+}
 
 @Module({})
 export class AlarmsModule {
@@ -32,7 +44,10 @@ export interface AlarmsApp {
  * (QoS 1, fixed client id, persistent session, so nothing published while it restarts is
  * lost), commands and queries answered on `<topic>/reply`.
  */
-export async function startAlarms(cfg: SystemConfig, engine: RuleEngine): Promise<AlarmsApp> {
+export async function startAlarms(
+  cfg: SystemConfig,
+  engine: RuleEngine = createRuleEngine(cfg),
+): Promise<AlarmsApp> {
   const { mqtt } = cfg.app;
   const app = await NestFactory.createMicroservice(AlarmsModule.forConfig(cfg, engine), {
     strategy: new AlarmsMqttServer({

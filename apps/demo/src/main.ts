@@ -6,6 +6,7 @@ import { startPoller } from '../../poller/src/poller.module';
 import { startIntake } from '../../intake/src/intake.module';
 import { startHistorian } from '../../historian/src/historian.module';
 import { startApi } from '../../api/src/api.module';
+import { startAlarms } from '../../alarms/src/alarms.module';
 import { startEmbeddedBroker } from './embedded-broker';
 
 /**
@@ -29,6 +30,9 @@ runMain('demo', async () => {
   stops.push(() => sim.stop());
   const intake = await startIntake(cfg);
   stops.push(() => intake.close());
+  const alarms = await startAlarms(cfg);
+  stops.push(() => alarms.app.close());
+  say(`demo: alarm service with ${alarms.service.runtime.size} alarms, store ${cfg.app.alarms.storePath}`);
   const poller = await startPoller(cfg);
   stops.push(() => poller.stop());
   if (cfg.app.influx.url) {
@@ -38,7 +42,8 @@ runMain('demo', async () => {
   } else {
     say('demo: no InfluxDB configured (set INFLUX_URL to store history); live values only');
   }
-  const api = await startApi(cfg);
+  // no users file: one account per role with a fresh random password, printed below
+  const api = await startApi(cfg, { demoAccounts: true });
   stops.push(() => api.app.close());
 
   say('');
@@ -49,6 +54,11 @@ runMain('demo', async () => {
   say(`  temperatures     ${api.url}/api/sensors`);
   say(`  metrics          ${api.url}/metrics`);
   if (sim.httpUrl) say(`  simulator faults ${sim.httpUrl}/api/sim/faults  (truth: ${sim.httpUrl}/api/sim/truth)`);
+  say(`  API (OpenAPI)    ${api.url}/api/docs`);
+  if (api.demoPasswords) {
+    const accounts = Object.entries(api.demoPasswords).map(([u, p]) => `${u}/${p}`);
+    say(`demo accounts: ${accounts.join(', ')}`);
+  }
   say('Ctrl-C stops it.');
   return async () => {
     for (const s of stops.reverse()) await s();

@@ -1,0 +1,16 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { loadSystemConfig } from '@cicenns/model';
+import { runMain } from '@cicenns/common';
+import { alarmRulesFile, startAlarms } from './alarms.module';
+
+runMain('alarms', async () => {
+  const cfg = loadSystemConfig();
+  const { app, service } = await startAlarms(cfg);
+  const { alarms } = cfg.app;
+  new Logger('alarms').log(
+    `alarms: ${service.runtime.size} alarms from ${alarmRulesFile(cfg)}, store ${alarms.storePath}, ` +
+      `alertmanager ${alarms.alertmanagerUrl || 'none'}, bus ${cfg.app.mqtt.url}`,
+  );
+  return () => app.close();
+});
