@@ -2,18 +2,20 @@ import { connectBus } from '@cicenns/bus';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
+import { AlarmCache } from './alarms/alarm-cache';
 import { LiveCache } from './live-cache';
 import { buildMetrics } from './metrics';
 import { Views } from './views';
 
-/** What the API serves from: a bus connection, the live cache fed by it, views and metrics. */
+/** What the API serves from: a bus connection, the live and alarm caches fed by it, views and metrics. */
 export class ApiState {
   readonly cache = new LiveCache();
+  readonly alarms = new AlarmCache();
   readonly mqtt: MqttClient;
   readonly views: Views;
   readonly metrics: Registry;
 
-  constructor(cfg: SystemConfig) {
+  constructor(readonly cfg: SystemConfig) {
     const { mqtt } = cfg.app;
     // The API only wants the present: a clean session, nothing queued for it while it is down.
     this.mqtt = connectBus({
@@ -26,6 +28,7 @@ export class ApiState {
     });
     this.mqtt.on('error', () => undefined); // state shows in /api/health
     this.cache.attach(this.mqtt);
+    this.alarms.attach(this.mqtt);
     this.views = new Views(cfg, this.cache);
     this.metrics = buildMetrics(this.cache);
   }

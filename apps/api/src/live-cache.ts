@@ -20,6 +20,7 @@ export class LiveCache {
         this.services.set(topic.slice('cicenns/sc/health/'.length), { health, receivedAt: Date.now() });
         return;
       }
+      if (!topic.startsWith('cicenns/sc/readings/')) return; // alarm states etc.: other caches
       const batch = readingBatchSchema.parse(JSON.parse(payload.toString()));
       for (const r of batch.readings) {
         const key = readingKey(r);

@@ -7,6 +7,6 @@ import { startApi } from './api.module';
 runMain('api', async () => {
   const cfg = loadSystemConfig();
   const { app, url } = await startApi(cfg);
-  new Logger('api').log(`api: listening on ${url} (GET /api/health, /api/pmts, /metrics)`);
+  new Logger('api').log(`api: listening on ${url} (OpenAPI: /api/docs, /api/openapi.json)`);
   return () => app.close();
 });

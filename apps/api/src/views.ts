@@ -105,6 +105,42 @@ export class Views {
     }));
   }
 
+  /** The latest beam status (SPEC 2.3), or null before the first. */
+  beam(now = Date.now()) {
+    const r = this.cache.get('beam', '');
+    if (!r) return null;
+    const period = this.cfg.app.quality.expectedPeriodMs.beam;
+    const f = r.fields;
+    return {
+      on: typeof f.on === 'boolean' ? f.on : null,
+      power_kw: typeof f.power_kw === 'number' ? f.power_kw : null,
+      rep_rate_hz: typeof f.rep_rate_hz === 'number' ? f.rep_rate_hz : null,
+      ts: r.ts,
+      quality: qualityOf(r, period, this.cfg.app.quality.staleAfterPeriods, now),
+      ...(r.error && { error: r.error }),
+    };
+  }
+
+  /** The detector's layout for drawing the map: crystals and panels with their PMTs, sensors. */
+  detector() {
+    const d = this.cfg.detector;
+    const pmt = (id: string) => {
+      const p = d.pmt(id)!;
+      return { id, end: p.end, hv: p.hv, limits: p.limits };
+    };
+    return {
+      crystals: d.crystals.map((c) => ({ id: c.id, sensor: c.sensor, pmts: c.pmts.map(pmt) })),
+      panels: d.panels.map((c) => ({ id: c.id, sensor: c.sensor, pmts: c.pmts.map(pmt) })),
+      sensors: d.sensors.map((s) => ({
+        id: s.id,
+        location: s.location,
+        device: s.device,
+        channel: s.channel,
+        rangeC: s.rangeC,
+      })),
+    };
+  }
+
   /** Every service's last report; a report older than 3 reporting periods means the service is gone. */
   health(apiMqttUp: boolean, now = Date.now()) {
     const expected = ['poller', 'intake', ...(this.cfg.app.influx.url ? ['historian'] : [])];

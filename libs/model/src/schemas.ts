@@ -189,8 +189,21 @@ export const appConfigSchema = z
       })
       .strict()
       .prefault({}),
+    auth: z
+      .object({
+        /** SQLite file of the audit log (who did what, when, from where, with what outcome) */
+        auditPath: z.string().min(1).default('var/audit.db'),
+        /** lifetime of a login session (cookie and bearer token) */
+        sessionTtlMinutes: positiveInt.default(12 * 60),
+        /** an HV preview must be applied within this time, or previewed again */
+        hvPreviewTtlSeconds: positiveInt.default(120),
+      })
+      .strict()
+      .prefault({}),
     files: z
       .object({
+        /** accounts and API tokens (hashed); see config/users.example.yaml */
+        users: z.string().default('users.yaml'),
         detector: z.string().default('detector.yaml'),
         calibration: z.string().default('calibration.yaml'),
         profilesDir: z.string().default('profiles'),

@@ -1,0 +1,140 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { HttpResponse as Response } from '../http/http-types';
+import { z } from 'zod';
+import { AuditLog } from '../audit/audit-log';
+import { ZodBody, ZodPipe } from '../http/zod-pipe';
+import { AuthService } from './auth.service';
+import { originOf, requestToken, SESSION_COOKIE, type AuthedRequest } from './request-auth';
+import { Audited, Public, RequireRole } from './roles';
+import { UsersReloader } from './users-reloader';
+
+const loginSchema = z
+  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) })
+  .strict();
+
+@ApiTags('auth')
+@Controller('api')
+export class AuthController {
+  constructor(
+    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(UsersReloader) private readonly reloader: UsersReloader,
+  ) {}
+
+  @Post('auth/login')
+  @HttpCode(200)
+  @Public()
+  @Audited('auth.login')
+  @ZodBody(loginSchema)
+  @ApiOperation({
+    summary: 'Log in: a session token (for `Authorization: Bearer`) and the HttpOnly cookie cicenns_session',
+  })
+  async login(
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Body(new ZodPipe(loginSchema)) body: z.infer<typeof loginSchema>,
+  ) {
+    const origin = originOf(req);
+    const r = await this.auth.login(body.username, body.password, origin);
+    // a refusal is audited by AuditFilter
+    if (typeof r === 'string') {
+      if (r.startsWith('too many')) throw new HttpException(r, HttpStatus.TOO_MANY_REQUESTS);
+      throw new UnauthorizedException(r);
+    }
+    this.audit.record({
+      user: r.user.name,
+      role: r.user.role,
+      origin,
+      action: 'auth.login',
+      target: r.user.name,
+      params: { username: body.username },
+      outcome: 'ok',
+      detail: `session until ${r.expiresAt}`,
+    });
+    res.cookie(SESSION_COOKIE, r.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.secure,
+      path: '/',
+      maxAge: r.expiresAtMs - Date.now(),
+    });
+    return { token: r.token, user: r.user, expiresAt: r.expiresAt };
+  }
+
+  @Post('auth/logout')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({ summary: 'End the session (its token stops working) and clear the cookie' })
+  logout(@Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
+    const token = requestToken(req);
+    if (token && req.principal?.via === 'session') {
+      this.auth.logout(token);
+      this.audit.record({
+        user: req.principal.name,
+        role: req.principal.role,
+        origin: originOf(req),
+        action: 'auth.logout',
+        target: req.principal.name,
+        params: {},
+        outcome: 'ok',
+        detail: '',
+      });
+    }
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { ok: true };
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiCookieAuth()
+  @ApiOperation({ summary: 'Who the session or token belongs to' })
+  me(@Req() req: AuthedRequest) {
+    return { name: req.principal!.name, role: req.principal!.role };
+  }
+
+  @Get('users')
+  @RequireRole('admin')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Accounts from the users file: name, role, whether a password is set, token names (admin)',
+  })
+  users() {
+    return this.auth.listUsers();
+  }
+
+  @Post('users/reload')
+  @HttpCode(200)
+  @RequireRole('admin')
+  @Audited('users.reload')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Re-read the users file (admin); a removed user or changed role ends their sessions',
+  })
+  reload(@Req() req: AuthedRequest) {
+    const users = this.reloader.reload();
+    this.audit.record({
+      user: req.principal!.name,
+      role: req.principal!.role,
+      origin: originOf(req),
+      action: 'users.reload',
+      target: this.reloader.file ?? '',
+      params: {},
+      outcome: 'ok',
+      detail: `${users} users`,
+    });
+    return { users };
+  }
+}

@@ -1,0 +1,58 @@
+import type { SystemConfig } from '@cicenns/model';
+import { ClientMqtt } from '@nestjs/microservices';
+import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
+
+/** The other service did not answer in time, or the broker is unreachable. */
+export class RpcUnavailable extends Error {}
+/** The other service answered with an error (its reason in the message). */
+export class RpcError extends Error {}
+
+/**
+ * ClientMqtt that keeps a reply subscription once made. Stock ClientMqtt unsubscribes when the
+ * last pending request ends and subscribes again for the next one; mqtt.js skips a SUBSCRIBE for
+ * a topic whose UNSUBSCRIBE is still unacknowledged, so a request sent right after another lost
+ * its reply (seen: the second channel of a crystal timed out although the poller had answered).
+ */
+class KeepRepliesClientMqtt extends ClientMqtt {
+  protected override unsubscribeFromChannel(channel: string): void {
+    this.subscriptionsCount.set(channel, Math.max(1, (this.subscriptionsCount.get(channel) ?? 1) - 1));
+  }
+}
+
+/**
+ * Request/response with our MQTT services through Nest's ClientMqtt (request on the pattern,
+ * reply on `<pattern>/reply`): the alarm service's commands and queries, the poller's HV writes.
+ */
+export class BusRpc {
+  private readonly client: KeepRepliesClientMqtt;
+
+  constructor(cfg: SystemConfig) {
+    const { mqtt } = cfg.app;
+    this.client = new KeepRepliesClientMqtt({
+      url: mqtt.url,
+      clientId: `${mqtt.clientIdPrefix}-api-rpc`,
+      clean: true,
+      protocolVersion: 4, // the demo's embedded broker speaks only MQTT 3.1.1
+      reconnectPeriod: 1000,
+      username: mqtt.username,
+      password: mqtt.password,
+    });
+  }
+
+  async request<T>(pattern: string, data: unknown, timeoutMs: number, what: string): Promise<T> {
+    try {
+      return await firstValueFrom(this.client.send<T>(pattern, data).pipe(timeout(timeoutMs)));
+    } catch (err) {
+      if (err instanceof TimeoutError)
+        throw new RpcUnavailable(`${what} did not answer within ${timeoutMs / 1000} s`);
+      // a transport failure is an Error; the remote handler's error arrives as plain data
+      if (err instanceof Error) throw new RpcUnavailable(`${what} unreachable: ${err.message}`);
+      const e = err as { message?: unknown } | string;
+      throw new RpcError(typeof e === 'string' ? e : String(e?.message ?? JSON.stringify(e)));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

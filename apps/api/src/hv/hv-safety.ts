@@ -1,0 +1,50 @@
+import type { Pmt } from '@cicenns/model';
+import type { HvRegister } from '../../../poller/src/hv-command';
+import type { HvSet } from './hv-dto';
+
+/** What the API knows of a channel right now (from the live cache). */
+export interface ChannelNow {
+  /** quality of its latest HV reading */
+  quality: 'good' | 'stale' | 'bad';
+  error?: string;
+  /** status flags by the profile's names, e.g. ['on', 'interlock'] */
+  flags: string[];
+}
+
+/**
+ * Why this change may not be made on this PMT (empty: allowed). The poller checks the limits
+ * and the interlock again before it writes; this check is for the operator's preview.
+ */
+export function hvRefusals(pmt: Pmt, set: HvSet, now: ChannelNow): string[] {
+  const out: string[] = [];
+  const { vmax, imaxUa, rampMaxVps } = pmt.limits;
+  if (set.vset !== undefined && set.vset > vmax) out.push(`vset ${set.vset} V above vmax ${vmax} V`);
+  if (set.iset !== undefined && set.iset > imaxUa) out.push(`iset ${set.iset} uA above imax ${imaxUa} uA`);
+  if (set.rampUp !== undefined && set.rampUp > rampMaxVps)
+    out.push(`rampUp ${set.rampUp} V/s above the ramp limit ${rampMaxVps} V/s`);
+  if (set.rampDown !== undefined && set.rampDown > rampMaxVps)
+    out.push(`rampDown ${set.rampDown} V/s above the ramp limit ${rampMaxVps} V/s`);
+  // switching a channel off is always allowed: safe, and what one wants in trouble
+  const onlyOff = set.power === 'off' && Object.keys(set).every((k) => k === 'power');
+  if (!onlyOff) {
+    if (now.flags.includes('interlock')) out.push('its crate reports an interlock');
+    if (now.quality !== 'good')
+      out.push(`no recent good reading (${now.quality}${now.error ? `: ${now.error}` : ''})`);
+  }
+  return out;
+}
+
+/**
+ * The register writes of a change, in a safe order: current limit and ramp rates first, so the
+ * new voltage ramps at the new rate under the new limit; power last, so it switches on to the
+ * new voltage.
+ */
+export function hvWrites(set: HvSet): { register: HvRegister; value: number }[] {
+  const w: { register: HvRegister; value: number }[] = [];
+  if (set.iset !== undefined) w.push({ register: 'iset', value: set.iset });
+  if (set.rampUp !== undefined) w.push({ register: 'ramp_up', value: set.rampUp });
+  if (set.rampDown !== undefined) w.push({ register: 'ramp_down', value: set.rampDown });
+  if (set.vset !== undefined) w.push({ register: 'vset', value: set.vset });
+  if (set.power !== undefined) w.push({ register: 'power', value: set.power === 'on' ? 1 : 0 });
+  return w;
+}

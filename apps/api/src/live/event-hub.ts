@@ -1,0 +1,135 @@
+import type { Reading } from '@cicenns/bus';
+import type { HttpResponse as Response } from '../http/http-types';
+import type { AlarmState } from '../alarms/alarm-cache';
+import type { ApiState } from '../api-state';
+import type { AuthService } from '../auth/auth.service';
+
+interface Client {
+  res: Response;
+  token: string;
+}
+
+/** A client that stops reading is dropped rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Server-Sent Events to the console: `pmt` (PMTs whose data changed, coalesced to one event per
+ * PMT per 250 ms), `alarm` (each alarm state change), `beam`, `health` (every 2 s),
+ * `hv-progress` (ramps); a comment ping every 15 s, when a stream whose session has ended is
+ * closed.
+ */
+export class EventHub {
+  private readonly clients = new Set<Client>();
+  private readonly dirtyPmts = new Set<string>();
+  private readonly pmtsBySensor = new Map<string, string[]>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly state: ApiState,
+    private readonly auth: AuthService,
+    periods = { pmtMs: 250, healthMs: 2000, pingMs: 15_000 },
+  ) {
+    for (const p of state.cfg.detector.pmts) {
+      const list = this.pmtsBySensor.get(p.sensorId) ?? [];
+      list.push(p.id);
+      this.pmtsBySensor.set(p.sensorId, list);
+    }
+    this.unsubscribe.push(
+      state.cache.onReadings((r) => this.onReadings(r)),
+      state.alarms.onChange((a: AlarmState) => this.emit('alarm', a)),
+    );
+    const every = (ms: number, f: () => void) => {
+      const t = setInterval(f, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(periods.pmtMs, () => this.flushPmts());
+    every(
+      periods.healthMs,
+      () => this.clients.size && this.emit('health', state.views.health(state.mqtt.connected)),
+    );
+    every(periods.pingMs, () => this.ping());
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Take over an HTTP response as an event stream; the token ends it when the session ends. */
+  add(res: Response, token: string): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no', // nginx: do not buffer the stream
+    });
+    res.write('retry: 2000\n\n');
+    const client = { res, token };
+    this.clients.add(client);
+    res.on('close', () => this.clients.delete(client));
+    // the present first, so a fresh page needs no separate load to be complete
+    this.write(client, 'health', this.state.views.health(this.state.mqtt.connected));
+    const beam = this.state.views.beam();
+    if (beam) this.write(client, 'beam', beam);
+  }
+
+  emit(event: string, data: unknown): void {
+    if (!this.clients.size) return;
+    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const c of this.clients) this.send(c, frame);
+  }
+
+  close(): void {
+    for (const t of this.timers) clearInterval(t);
+    for (const u of this.unsubscribe) u();
+    for (const c of this.clients) c.res.end();
+    this.clients.clear();
+  }
+
+  private onReadings(readings: readonly Reading[]): void {
+    let beam = false;
+    for (const r of readings) {
+      if (r.m === 'hv' || r.m === 'dcr' || r.m === 'gain') this.dirtyPmts.add(r.id);
+      else if (r.m === 'temperature')
+        for (const id of this.pmtsBySensor.get(r.id) ?? []) this.dirtyPmts.add(id);
+      else if (r.m === 'beam') beam = true;
+    }
+    if (beam) this.emit('beam', this.state.views.beam());
+  }
+
+  private flushPmts(): void {
+    if (!this.dirtyPmts.size) return;
+    const ids = [...this.dirtyPmts];
+    this.dirtyPmts.clear();
+    if (!this.clients.size) return;
+    const now = Date.now();
+    for (const id of ids) {
+      const view = this.state.views.pmt(id, now);
+      if (view) this.emit('pmt', view);
+    }
+  }
+
+  private ping(): void {
+    for (const c of this.clients) {
+      if (!this.auth.resolve(c.token)) {
+        this.send(c, 'event: session-ended\ndata: {}\n\n');
+        c.res.end();
+        this.clients.delete(c);
+      } else this.send(c, ': ping\n\n');
+    }
+  }
+
+  private write(c: Client, event: string, data: unknown): void {
+    this.send(c, `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  private send(c: Client, frame: string): void {
+    if (c.res.writableLength > MAX_BUFFERED_BYTES) {
+      c.res.destroy();
+      this.clients.delete(c);
+      return;
+    }
+    c.res.write(frame);
+  }
+}

@@ -1,0 +1,96 @@
+import type { Detector } from '@cicenns/model';
+import { z } from 'zod';
+
+/** What can be plotted: measurement -> field -> unit (DATA.md). Nothing else reaches a query. */
+export const TREND_FIELDS = {
+  hv: { vmon: 'V', imon: 'uA', vset: 'V', iset: 'uA' },
+  temperature: { value_c: 'degC' },
+  dcr: { rate_hz: 'Hz' },
+  gain: { gain: '' },
+  coincidence: { rate_hz: 'Hz' },
+} as const;
+type TrendMeasurement = keyof typeof TREND_FIELDS;
+
+const SUBJECT_TAG: Record<TrendMeasurement, 'pmt' | 'sensor' | 'crystal'> = {
+  hv: 'pmt',
+  dcr: 'pmt',
+  gain: 'pmt',
+  temperature: 'sensor',
+  coincidence: 'crystal',
+};
+
+const MAX_SPAN_MS = 400 * 24 * 3600_000;
+
+/** epoch ms (digits) or an ISO-8601 date-time */
+const instant = z
+  .string()
+  .max(40)
+  .transform((s, ctx) => {
+    const ms = /^\d{1,15}$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}T/.test(s) ? Date.parse(s) : NaN;
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO-8601 date-time' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const trendsQuerySchema = z
+  .object({
+    measurement: z.enum(Object.keys(TREND_FIELDS) as [TrendMeasurement, ...TrendMeasurement[]]),
+    field: z.string().max(32),
+    subject: z.string().max(32),
+    from: instant.optional(),
+    to: instant.optional(),
+    points: z.coerce.number().int().min(2).max(5000).default(600),
+  })
+  .strict();
+export type TrendsQuery = z.infer<typeof trendsQuerySchema>;
+
+export interface TrendPlan {
+  measurement: TrendMeasurement;
+  field: string;
+  subject: string;
+  unit: string;
+  from: number;
+  to: number;
+  intervalMs: number;
+  influxql: string;
+}
+
+/**
+ * Check a trend request against the whitelist and the detector, and build its InfluxQL. The
+ * identifiers come from TREND_FIELDS and the subject from the detector's own inventory, never
+ * from the request's text. Returns the plan, or the reason it is a bad request.
+ */
+export function planTrend(q: TrendsQuery, detector: Detector, now: number): TrendPlan | string {
+  const fields: Record<string, string> = TREND_FIELDS[q.measurement];
+  const field = Object.keys(fields).find((f) => f === q.field);
+  if (!field)
+    return `field: "${q.field}" is not a field of ${q.measurement} (one of ${Object.keys(fields).join(', ')})`;
+  const tag = SUBJECT_TAG[q.measurement];
+  const subject =
+    tag === 'pmt'
+      ? detector.pmt(q.subject)?.id
+      : tag === 'sensor'
+        ? detector.sensor(q.subject)?.id
+        : detector.crystals.find((c) => c.id === q.subject)?.id;
+  if (!subject) return `subject: no ${tag} "${q.subject}" in the detector`;
+  const to = q.to ?? now;
+  const from = q.from ?? to - 3600_000;
+  if (!(from < to)) return 'from: must be before to';
+  if (to - from > MAX_SPAN_MS) return 'from: the span may be at most 400 days';
+  // GROUP BY time() buckets are aligned to the epoch, so n - 1 intervals can touch n buckets
+  const intervalMs = Math.max(1000, Math.ceil((to - from) / (q.points - 1)));
+  const influxql =
+    `SELECT mean("${field}") FROM "${q.measurement}" WHERE "${tag}" = '${subject.replace(/['\\]/g, '')}'` +
+    ` AND time >= ${Math.floor(from)}ms AND time < ${Math.ceil(to)}ms GROUP BY time(${intervalMs}ms) fill(null)`;
+  return { measurement: q.measurement, field, subject, unit: fields[field], from, to, intervalMs, influxql };
+}
+
+/** [[tsMs, value|null], ...] from an InfluxDB v1 /query answer (epoch=ms). */
+export function trendPoints(body: unknown): [number, number | null][] {
+  const b = body as { results?: { error?: string; series?: { values?: [number, number | null][] }[] }[] };
+  const r = b.results?.[0];
+  if (r?.error) throw new Error(r.error);
+  return (r?.series?.[0]?.values ?? []).map(([t, v]) => [t, typeof v === 'number' ? v : null]);
+}
