@@ -1,0 +1,43 @@
+import type { ApiClient } from '../client';
+import { out, table } from './format';
+
+interface Health {
+  status: string;
+  services: Record<string, { state: string; ageMs: number | null }>;
+}
+interface PmtView {
+  id: string;
+  vmon: { value: number | null; quality: string };
+  status: { flags: string[] };
+}
+
+/** `cicenns status`: services, PMTs by quality, alarms needing attention. */
+export async function status(api: ApiClient, json: boolean): Promise<number> {
+  const [health, pmts, alarms] = await Promise.all([
+    api.get<Health>('/api/health'),
+    api.get<PmtView[]>('/api/pmts'),
+    api.get<{ alarmId: string; state: string; severity: string; message?: string }[]>('/api/alarms'),
+  ]);
+  const attention = alarms.filter((a) => ['active-unack', 'active-ack', 'cleared-unack'].includes(a.state));
+  if (json) {
+    out(JSON.stringify({ health, pmts, alarms: attention }, null, 2));
+    return 0;
+  }
+  out(`system: ${health.status}  (${api.url})`);
+  out(table(Object.entries(health.services).map(([n, s]) => [`  ${n}`, s.state])));
+  const byQuality: Record<string, number> = {};
+  for (const p of pmts) byQuality[p.vmon.quality] = (byQuality[p.vmon.quality] ?? 0) + 1;
+  const off = pmts.filter((p) => !p.status.flags.includes('on')).map((p) => p.id);
+  out(
+    `PMTs: ${pmts.length} (${Object.entries(byQuality)
+      .map(([q, n]) => `${n} ${q}`)
+      .join(', ')})`,
+  );
+  if (off.length) out(`  HV off: ${off.join(' ')}`);
+  const tripped = pmts.filter((p) => p.status.flags.includes('tripped')).map((p) => p.id);
+  if (tripped.length) out(`  tripped: ${tripped.join(' ')}`);
+  out(`alarms needing attention: ${attention.length}`);
+  if (attention.length)
+    out(table(attention.slice(0, 20).map((a) => [`  ${a.severity}`, a.state, a.alarmId, a.message ?? ''])));
+  return 0;
+}
