@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { firstValueFrom, timeout } from 'rxjs';
 import { parse, stringify } from 'yaml';
 import { TestAlertmanager } from './support/alertmanager';
-import { ROOT, ServiceProcess, freePort } from './support/processes';
+import { ROOT, ServiceProcess, freePort, type ServiceName } from './support/processes';
 import { writeTestConfig } from './support/test-config';
 
 export interface AlarmViewLite {
@@ -71,7 +71,9 @@ export class AlarmsHarness {
 
   constructor(readonly o: HarnessOptions) {}
 
-  async start(names = ['simulator', 'intake', 'historian', 'poller', 'alarms'] as const): Promise<this> {
+  async start(
+    names: readonly ServiceName[] = ['simulator', 'intake', 'historian', 'poller', 'alarms'],
+  ): Promise<this> {
     await this.am.start();
     const [hvPort, tempPort, simHttp] = [await freePort(), await freePort(), await freePort()];
     let alarmsFile = '';

@@ -121,6 +121,49 @@ describe('alarm service on real processes', () => {
     expect(events.filter((e) => e.alarmId === id).map((e) => e.action)).toEqual(['raise', 'ack', 'clear']);
   });
 
+  // each rule raises its alarm with its severity and labels, and clears (then resolved in Alertmanager)
+  it.each([
+    {
+      fault: { type: 'over-current', pmt: 'CsI10-B', imonUa: 500 },
+      alarmId: 'hv-over-current:CsI10-B',
+      severity: 'alarm',
+      labels: { subsystem: 'hv', crystal: 'CsI10', pmt: 'CsI10-B', device: 'hv-crystal' },
+    },
+    {
+      fault: { type: 'sensor-open', sensor: 'T-CsI11' },
+      alarmId: 'sensor-open:T-CsI11',
+      severity: 'warning',
+      labels: { subsystem: 'temperature', sensor: 'T-CsI11' },
+    },
+    {
+      fault: { type: 'temperature-offset', sensor: 'T-CsI13', deltaC: 30 },
+      alarmId: 'temperature-range:T-CsI13',
+      severity: 'alarm',
+      labels: { subsystem: 'temperature', sensor: 'T-CsI13' },
+    },
+    {
+      fault: { type: 'dcr-jump', pmt: 'PSV20-A', factor: 0 },
+      alarmId: 'dcr-low:PSV20-A',
+      severity: 'alarm',
+      labels: { subsystem: 'pmt', panel: 'PSV20', pmt: 'PSV20-A', device: 'hv-veto' },
+    },
+  ])('$fault.type raises $alarmId ($severity) and clears', async ({ fault, alarmId, severity, labels }) => {
+    const id = await h.fault(fault);
+    const v = await waitState(alarmId, 'active-unack');
+    expect(v.severity).toBe(severity);
+    const am = { alarm_id: alarmId };
+    await waitFor(`alertmanager holds ${alarmId}`, () => amHolds(am), 10_000);
+    expect((await h.am.alerts(am))[0].labels).toMatchObject({
+      alertname: alarmId.split(':')[0],
+      severity,
+      ...labels,
+    });
+    await h.clearFault(id);
+    await waitFor(`${alarmId} clears`, async () => (await view(alarmId)).state === 'cleared-unack', 15_000);
+    await waitFor('alertmanager: resolved', async () => !(await amHolds(am)), 10_000);
+    expect(await ack([alarmId])).toEqual([{ alarmId, ok: true, state: 'normal' }]);
+  });
+
   it('cleared before ack: latched cleared-unack until acknowledged', async () => {
     const id = 'hv-trip:CsI04-B';
     const fault = await h.fault({ type: 'hv-trip', pmt: 'CsI04-B' });
@@ -194,6 +237,7 @@ describe('alarm service on real processes', () => {
     const vetoAlerts = (await h.am.alerts()).filter((a) => a.labels.device === 'hv-veto');
     expect(vetoAlerts.map((a) => a.labels.alarm_id)).toEqual([crate]);
     const suppressed = await list({ states: ['suppressed'] });
+    process.stdout.write(`[alarms e2e] crate outage: ${suppressed.length} channel alarms suppressed\n`);
     expect(suppressed.every((v) => v.suppressedBy === crate && v.subject.device === 'hv-veto')).toBe(true);
 
     await h.clearFault(fault);

@@ -53,7 +53,8 @@ runMain('demo', async () => {
   say(`  one PMT          ${api.url}/api/pmts/CsI01-A`);
   say(`  temperatures     ${api.url}/api/sensors`);
   say(`  metrics          ${api.url}/metrics`);
-  if (sim.httpUrl) say(`  simulator faults ${sim.httpUrl}/api/sim/faults  (truth: ${sim.httpUrl}/api/sim/truth)`);
+  if (sim.httpUrl)
+    say(`  simulator faults ${sim.httpUrl}/api/sim/faults  (truth: ${sim.httpUrl}/api/sim/truth)`);
   say(`  API (OpenAPI)    ${api.url}/api/docs`);
   if (api.demoPasswords) {
     const accounts = Object.entries(api.demoPasswords).map(([u, p]) => `${u}/${p}`);
