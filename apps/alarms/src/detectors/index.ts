@@ -1,0 +1,2 @@
+export * from './cusum';
+export * from './robust-stats';
