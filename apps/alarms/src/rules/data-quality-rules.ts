@@ -1,0 +1,59 @@
+import type { ConnectionState } from '@cicenns/bus';
+import type { Severity } from '../contracts';
+import type { RuleParams } from './alarm-config';
+import { fmt, type Verdict } from './verdict';
+
+/** stale-<measurement>: nothing arrived for staleAfterPeriods expected periods. */
+export function staleness(ageMs: number, periodMs: number, what: string, p: RuleParams<'stale'>): Verdict {
+  const limit = p.staleAfterPeriods * periodMs;
+  const stale = ageMs > limit;
+  return {
+    severity: stale ? p.severity : undefined,
+    value: ageMs / 1000,
+    limit: limit / 1000,
+    unit: 's',
+    message: stale
+      ? `no ${what} reading for ${fmt(ageMs / 1000)} s (expected every ${fmt(periodMs / 1000)} s)`
+      : `${what} readings arrive`,
+  };
+}
+
+/** device-down: the poller says a device stopped answering. */
+export function deviceDown(
+  conn: { state: ConnectionState; detail?: string; since?: number } | undefined,
+  p: RuleParams<'device-down'>,
+): Verdict {
+  const down = conn?.state === 'down';
+  return {
+    severity: down ? p.severity : undefined,
+    message: down ? `device does not answer${conn?.detail ? `: ${conn.detail}` : ''}` : 'device answers',
+  };
+}
+
+/**
+ * historian-backlog: readings waiting in the historian's spool (InfluxDB down or slow), by count
+ * and by the age of the oldest. A raised level clears below clearFraction of its limit.
+ */
+export function historianBacklog(
+  lines: number,
+  oldestMs: number,
+  p: RuleParams<'historian-backlog'>,
+  prev: Severity | undefined,
+): Verdict {
+  const over = (value: number, limit: number, held: boolean) =>
+    value > limit || (held && value > limit * p.clearFraction);
+  const severity: Severity | undefined =
+    over(lines, p.alarmLines, prev === 'alarm') || over(oldestMs, p.alarmAgeMs, prev === 'alarm')
+      ? 'alarm'
+      : over(lines, p.warnLines, prev !== undefined) || over(oldestMs, p.warnAgeMs, prev !== undefined)
+        ? 'warning'
+        : undefined;
+  const limit = severity === 'alarm' ? p.alarmLines : p.warnLines;
+  return {
+    severity,
+    value: lines,
+    limit,
+    unit: 'lines',
+    message: `historian backlog ${lines} readings, oldest ${fmt(oldestMs / 1000)} s (limits ${limit} lines, ${fmt((severity === 'alarm' ? p.alarmAgeMs : p.warnAgeMs) / 1000)} s)`,
+  };
+}

@@ -1,0 +1,63 @@
+import { gainAtVoltage, type CalibrationRecord } from '@cicenns/model';
+import type { Severity } from '../contracts';
+import type { RuleParams } from './alarm-config';
+import { limitOf, severityAbove } from './levels';
+import { fmt, type Verdict } from './verdict';
+
+/**
+ * The gain the calibration predicts at a temperature: linear coefficient around the
+ * calibration's reference temperature (the record has one, dcrRefTempC, for both quantities).
+ * Without a temperature the calibrated gain itself.
+ */
+export function expectedGain(cal: CalibrationRecord, tempC: number | undefined): number {
+  if (tempC === undefined) return cal.gain;
+  return cal.gain * (1 + cal.gainTempCoeffPerC * (tempC - cal.dcrRefTempC));
+}
+
+/** gain-drift: measured SPE gain against the (temperature-corrected) calibrated gain, in percent. */
+export function gainDrift(
+  measured: number,
+  expected: number,
+  p: RuleParams<'gain-drift'>,
+  prev: Severity | undefined,
+): Verdict {
+  const pct = (measured / expected - 1) * 100;
+  const levels = { warn: p.warnPct, alarm: p.alarmPct, deadband: p.deadbandPct };
+  const severity = severityAbove(Math.abs(pct), prev, levels);
+  const limit = limitOf(severity, levels);
+  return {
+    severity,
+    value: pct,
+    limit,
+    unit: '%',
+    message:
+      `SPE gain ${fmt(measured)} is ${fmt(Math.abs(pct), 2)} % ${pct >= 0 ? 'above' : 'below'} ` +
+      `calibration ${fmt(expected)} (limit ${limit} %)`,
+  };
+}
+
+/**
+ * gain-hv: the gain the power law predicts from VMon, G_cal * (V / V_cal)^beta, against the
+ * calibrated gain: an HV that moved 1 % moves the gain ~7 % before any SPE fit shows it.
+ */
+export function gainFromHv(
+  vmon: number,
+  cal: CalibrationRecord,
+  p: RuleParams<'gain-hv'>,
+  prev: Severity | undefined,
+): Verdict {
+  const predicted = gainAtVoltage(cal, vmon);
+  const pct = (predicted / cal.gain - 1) * 100;
+  const levels = { warn: p.warnPct, alarm: p.alarmPct, deadband: p.deadbandPct };
+  const severity = severityAbove(Math.abs(pct), prev, levels);
+  const limit = limitOf(severity, levels);
+  return {
+    severity,
+    value: pct,
+    limit,
+    unit: '%',
+    message:
+      `gain predicted from VMon ${fmt(vmon, 5)} V is ${fmt(Math.abs(pct), 2)} % ` +
+      `${pct >= 0 ? 'above' : 'below'} calibration (${fmt(cal.hvV, 5)} V; limit ${limit} %)`,
+  };
+}

@@ -1,0 +1,97 @@
+import type { DeviceProfile } from '@cicenns/model';
+import type { Severity } from '../contracts';
+import type { RuleParams } from './alarm-config';
+import { limitOf, severityAbove } from './levels';
+import { fmt, type Verdict } from './verdict';
+
+/** Status flag name -> bit mask, from the device profile's statusBits (never hard-coded). */
+export function statusMasks(profile: DeviceProfile | undefined): Map<string, number> {
+  const masks = new Map<string, number>();
+  for (const [bit, name] of Object.entries(profile?.statusBits ?? {})) masks.set(name, 1 << Number(bit));
+  return masks;
+}
+
+/** The latest HV monitor values of one channel, read with its profile's flag names. */
+export interface HvView {
+  vmon?: number;
+  vset?: number;
+  /** the power register: 1 = asked to be on */
+  power?: number;
+  status?: number;
+  masks: Map<string, number>;
+}
+
+/** true/false when the profile defines the flag and the status word is known, else undefined. */
+export function flag(v: HvView, name: string): boolean | undefined {
+  const mask = v.masks.get(name);
+  if (mask === undefined || v.status === undefined) return undefined;
+  return (v.status & mask) !== 0;
+}
+
+/** Output on: power asked for and (when the profile has an "on" bit) the crate says it is on. */
+export function isOn(v: HvView): boolean {
+  return v.power !== 0 && flag(v, 'on') !== false;
+}
+
+export function isRamping(v: HvView): boolean {
+  return flag(v, 'ramping_up') === true || flag(v, 'ramping_down') === true;
+}
+
+/** hv-deviation: VMon off VSet while the channel is on and settled (not ramping). */
+export function hvDeviation(v: HvView, p: RuleParams<'hv-deviation'>, prev: Severity | undefined): Verdict {
+  if (v.vmon === undefined || v.vset === undefined || !isOn(v) || isRamping(v)) {
+    return { message: 'HV off or ramping: VMon not compared with VSet' };
+  }
+  const dev = v.vmon - v.vset;
+  const levels = { warn: p.warnV, alarm: p.alarmV, deadband: p.deadbandV };
+  const severity = severityAbove(Math.abs(dev), prev, levels);
+  const limit = limitOf(severity, levels);
+  return {
+    severity,
+    value: dev,
+    limit,
+    unit: 'V',
+    message:
+      `VMon ${fmt(v.vmon, 5)} V is ${fmt(Math.abs(dev), 2)} V ${dev >= 0 ? 'above' : 'below'} ` +
+      `VSet ${fmt(v.vset, 5)} V (limit ${limit} V)`,
+  };
+}
+
+const BIT_TEXT: Record<string, string> = {
+  over_current: 'over-current',
+  tripped: 'tripped',
+  interlock: 'disabled by interlock',
+  temperature_error: 'temperature error',
+};
+
+/** hv-trip, hv-over-current, ...: one status bit of the crate. */
+export function hvStatusBit(v: HvView, p: RuleParams<'hv-trip'>): Verdict {
+  const set = flag(v, p.statusBit) === true;
+  const text = BIT_TEXT[p.statusBit] ?? p.statusBit;
+  return {
+    severity: set ? p.severity : undefined,
+    value: v.status,
+    unit: 'status',
+    message: set
+      ? `HV channel reports ${text} (status 0x${(v.status ?? 0).toString(16)})`
+      : `HV channel: no ${text}`,
+  };
+}
+
+/**
+ * hv-off: a channel that should be on (calibrated HV > 0, not in the expected-off list) is
+ * off. A trip or an interlock is its own, more specific alarm, so this one stays quiet then.
+ */
+export function hvOff(v: HvView, calHvV: number, expectedOff: boolean, p: RuleParams<'hv-off'>): Verdict {
+  const off = !isOn(v) && flag(v, 'tripped') !== true && flag(v, 'interlock') !== true;
+  const shouldBeOn = calHvV > 0 && !expectedOff;
+  return {
+    severity: off && shouldBeOn ? p.severity : undefined,
+    value: v.vmon,
+    limit: calHvV,
+    unit: 'V',
+    message: off
+      ? `HV channel is off (VMon ${fmt(v.vmon ?? 0, 4)} V) but should be at ${fmt(calHvV, 5)} V`
+      : 'HV channel is on',
+  };
+}

@@ -1,0 +1,523 @@
+import type { Reading, ServiceHealth } from '@cicenns/bus';
+import {
+  accidentalRate,
+  type CalibrationRecord,
+  type Pmt,
+  type Sensor,
+  type SystemConfig,
+} from '@cicenns/model';
+import type { Condition, RuleEngine } from '../contracts';
+import { Cusum } from '../detectors';
+import { matchesAny, type AlarmConfig, type RuleName, type StaleKind } from './alarm-config';
+import { coincidenceExcess, RatioWindow } from './coincidence-rules';
+import { creepVerdict } from './creep';
+import { deviceDown, historianBacklog, staleness } from './data-quality-rules';
+import { dcrHigh, DcrBinner, dcrLow, expectedDcr } from './dcr-rules';
+import { expectedGain, gainDrift, gainFromHv } from './gain-rules';
+import { hvDeviation, hvOff, hvStatusBit, isOn, isRamping, statusMasks, type HvView } from './hv-rules';
+import { RuleSlots, type KnownAlarm, type RuleSlot } from './rule-slots';
+import {
+  crystalSubject,
+  DAQ_SOURCE,
+  deviceSubject,
+  pmtSubject,
+  sensorSubject,
+  serviceSubject,
+} from './subjects';
+import { RateEstimator, sensorOpen, temperatureRange, temperatureRate } from './temperature-rules';
+import type { Verdict } from './verdict';
+
+/** The latest beam status (context for every alarm; not an alarm itself). */
+export interface BeamState {
+  on: boolean;
+  power_kw: number;
+  rep_rate_hz: number;
+  ts: number;
+}
+
+const HV_STATUS_RULES = ['hv-over-current', 'hv-trip', 'hv-interlock', 'hv-temperature-error'] as const;
+/** a calibration is looked up again after this much reading time (a new version may take effect) */
+const CALIBRATION_RECHECK_MS = 60_000;
+
+/** When each measurement of a subject last arrived (arrival time, not the source's clock). */
+type LastSeen = Partial<Record<StaleKind, number>>;
+
+interface PmtState {
+  pmt: Pmt;
+  seen: LastSeen;
+  hv?: HvView;
+  masks: Map<string, number>;
+  dcrHz?: number;
+  cal?: CalibrationRecord;
+  calCheckedAt: number;
+  gainCusum?: Cusum;
+  dcrCusum?: Cusum;
+  dcrBins?: DcrBinner;
+  slots: {
+    gainDrift?: RuleSlot<'gain-drift'>;
+    gainHv?: RuleSlot<'gain-hv'>;
+    gainCreep?: RuleSlot<'gain-creep'>;
+    dcrHigh?: RuleSlot<'dcr-high'>;
+    dcrLow?: RuleSlot<'dcr-low'>;
+    dcrCreep?: RuleSlot<'dcr-creep'>;
+    hvDeviation?: RuleSlot<'hv-deviation'>;
+    hvStatus: RuleSlot<'hv-trip'>[];
+    hvOff?: RuleSlot<'hv-off'>;
+  };
+  expectedOff: boolean;
+}
+
+interface SensorState {
+  sensor: Sensor;
+  seen: LastSeen;
+  tempC?: number;
+  tempTs?: number;
+  rate?: RateEstimator;
+  slots: {
+    range?: RuleSlot<'temperature-range'>;
+    rate?: RuleSlot<'temperature-rate'>;
+    open?: RuleSlot<'sensor-open'>;
+  };
+}
+
+interface CrystalState {
+  id: string;
+  pmts: [string, string];
+  seen: LastSeen;
+  window?: RatioWindow;
+  slot?: RuleSlot<'coincidence-excess'>;
+}
+
+interface StaleCheck {
+  slot: RuleSlot<'stale'>;
+  m: StaleKind;
+  seen: LastSeen;
+  periodMs: number;
+  /** gain is only measured while the tube has HV: no gain is not stale then */
+  pmt?: PmtState;
+}
+
+/**
+ * The rule engine (SPEC 3): turns readings and service health into the conditions of every
+ * alarm that config/alarms.yaml defines for the detector of cicenns.yaml. It keeps the latest
+ * values each rule needs from other measurements (a PMT's VMon and its sensor's temperature for
+ * the DCR expectation, both PMTs' DCR for a crystal's coincidences) and the per-channel change
+ * detectors. It never looks at the clock: `now` and the readings' ts are the only time.
+ */
+export class DefaultRuleEngine implements RuleEngine {
+  private readonly slots: RuleSlots;
+  private readonly pmts = new Map<string, PmtState>();
+  private readonly sensors = new Map<string, SensorState>();
+  private readonly crystals = new Map<string, CrystalState>();
+  private readonly staleChecks: StaleCheck[] = [];
+  private readonly deviceSlots = new Map<string, RuleSlot<'device-down'>>();
+  private readonly backlogSlot?: RuleSlot<'historian-backlog'>;
+  private readonly beamSeen: LastSeen = {};
+  private beam?: BeamState;
+  private startedAt?: number;
+
+  constructor(
+    private readonly cfg: SystemConfig,
+    private readonly alarmCfg: AlarmConfig,
+  ) {
+    this.slots = new RuleSlots(alarmCfg);
+    for (const s of cfg.detector.sensors) this.addSensor(s);
+    for (const p of cfg.detector.pmts) this.addPmt(p);
+    for (const c of cfg.detector.crystals) this.addCrystal(c.id, c.pmts);
+    this.addStaleCheck(serviceSubject('beam', DAQ_SOURCE), 'beam', this.beamSeen);
+    for (const d of cfg.app.devices) {
+      const slot = this.slots.make('device-down', deviceSubject(d.id), 'data-quality');
+      if (slot) this.deviceSlots.set(d.id, slot);
+    }
+    this.backlogSlot = this.slots.make('historian-backlog', serviceSubject('historian'), 'data-quality');
+    this.slots.checkEverythingMatched(cfg);
+  }
+
+  // ---------- RuleEngine ----------
+
+  onReadings(readings: Reading[], now: number): Condition[] {
+    this.startedAt ??= now;
+    const out: Condition[] = [];
+    for (const r of readings) {
+      switch (r.m) {
+        case 'hv':
+          this.onHv(r, now, out);
+          break;
+        case 'temperature':
+          this.onTemperature(r, now, out);
+          break;
+        case 'dcr':
+          this.onDcr(r, now, out);
+          break;
+        case 'gain':
+          this.onGain(r, now, out);
+          break;
+        case 'coincidence':
+          this.onCoincidence(r, now, out);
+          break;
+        case 'beam':
+          this.onBeam(r, now);
+          break;
+      }
+    }
+    return out;
+  }
+
+  onHealth(health: ServiceHealth, now: number): Condition[] {
+    this.startedAt ??= now;
+    const out: Condition[] = [];
+    const ts = health.ts ?? now;
+    for (const [id, slot] of this.deviceSlots) {
+      const conn = health.connections[`device/${id}`];
+      if (conn) this.emit(out, slot, deviceDown(conn, slot.params), ts);
+    }
+    const lines = health.counters.backlogLines;
+    if (this.backlogSlot && health.service === 'historian' && lines !== undefined) {
+      const oldest = Number(health.detail?.backlogOldestMs ?? 0);
+      const v = historianBacklog(lines, oldest, this.backlogSlot.params, this.backlogSlot.severity);
+      this.emit(out, this.backlogSlot, v, ts);
+    }
+    return out;
+  }
+
+  /** Stale data. Returns only changes: the age of a stale source is not news every second. */
+  onTick(now: number): Condition[] {
+    this.startedAt ??= now;
+    const out: Condition[] = [];
+    for (const c of this.staleChecks) {
+      const last = c.seen[c.m] ?? this.startedAt;
+      const noHv = c.pmt && c.pmt.cal && !this.hvDelivering(c.pmt, c.pmt.cal);
+      const v: Verdict = noHv
+        ? { message: 'HV off: no gain expected' }
+        : staleness(now - last, c.periodMs, c.m, c.slot.params);
+      if (v.severity !== c.slot.severity) this.emit(out, c.slot, v, now);
+    }
+    return out;
+  }
+
+  knownAlarms(): KnownAlarm[] {
+    return this.slots.all.map(({ alarmId, rule, subject, subsystem, guidance }) => ({
+      alarmId,
+      rule,
+      subject,
+      subsystem,
+      guidance,
+    }));
+  }
+
+  // ---------- beyond RuleEngine ----------
+
+  /** The latest beam status, or undefined before the first one. */
+  beamState(): BeamState | undefined {
+    return this.beam && { ...this.beam };
+  }
+
+  /**
+   * Forget a change detector's evidence (gain-creep:<pmt>, dcr-creep:<pmt>), e.g. when the
+   * runtime has the alarm acknowledged. Returns the condition cleared by it (if it was active).
+   */
+  reset(alarmId: string, now: number): Condition[] {
+    const [rule, id] = [alarmId.slice(0, alarmId.indexOf(':')), alarmId.slice(alarmId.indexOf(':') + 1)];
+    const st = this.pmts.get(id);
+    const slot =
+      rule === 'gain-creep' ? st?.slots.gainCreep : rule === 'dcr-creep' ? st?.slots.dcrCreep : undefined;
+    if (!st || !slot) return [];
+    if (rule === 'gain-creep') st.gainCusum?.reset();
+    else {
+      st.dcrCusum?.reset();
+      st.dcrBins?.reset();
+    }
+    const out: Condition[] = [];
+    this.emit(out, slot, { message: 'change detector reset' }, now);
+    return out;
+  }
+
+  // ---------- readings ----------
+
+  private onHv(r: Reading, now: number, out: Condition[]): void {
+    const st = this.pmts.get(r.id);
+    if (!st) return;
+    st.seen.hv = now;
+    if (r.quality !== 'good') return; // the device-down rule speaks for a device that does not answer
+    const hv: HvView = {
+      vmon: num(r.fields.vmon),
+      vset: num(r.fields.vset),
+      power: num(r.fields.power),
+      status: num(r.fields.status),
+      masks: st.masks,
+    };
+    st.hv = hv;
+    const cal = this.calibration(st, r.ts);
+    const s = st.slots;
+    if (s.hvDeviation)
+      this.emit(out, s.hvDeviation, hvDeviation(hv, s.hvDeviation.params, s.hvDeviation.severity), r.ts);
+    for (const slot of s.hvStatus) this.emit(out, slot, hvStatusBit(hv, slot.params), r.ts);
+    if (s.hvOff) this.emit(out, s.hvOff, hvOff(hv, cal?.hvV ?? 0, st.expectedOff, s.hvOff.params), r.ts);
+    if (s.gainHv && cal) {
+      const settled = hv.vmon !== undefined && isOn(hv) && !isRamping(hv);
+      const v = settled
+        ? gainFromHv(hv.vmon!, cal, s.gainHv.params, s.gainHv.severity)
+        : { message: 'HV off or ramping: gain not predicted' };
+      this.emit(out, s.gainHv, v, r.ts);
+    }
+  }
+
+  private onTemperature(r: Reading, now: number, out: Condition[]): void {
+    const st = this.sensors.get(r.id);
+    if (!st) return;
+    st.seen.temperature = now;
+    const s = st.slots;
+    if (r.quality !== 'good') {
+      if (s.open && /open/i.test(r.error ?? ''))
+        this.emit(out, s.open, sensorOpen(true, s.open.params), r.ts);
+      return;
+    }
+    const t = num(r.fields.value_c);
+    if (t === undefined) return;
+    st.tempC = t;
+    st.tempTs = r.ts;
+    if (s.open) this.emit(out, s.open, sensorOpen(false, s.open.params), r.ts);
+    if (s.range)
+      this.emit(out, s.range, temperatureRange(t, st.sensor.rangeC, s.range.params, s.range.severity), r.ts);
+    if (s.rate && st.rate) {
+      st.rate.add(r.ts, t);
+      const slope = st.rate.slopePerHour();
+      if (slope !== undefined)
+        this.emit(out, s.rate, temperatureRate(slope, s.rate.params, s.rate.severity), r.ts);
+    }
+  }
+
+  private onDcr(r: Reading, now: number, out: Condition[]): void {
+    const st = this.pmts.get(r.id);
+    if (!st) return;
+    st.seen.dcr = now;
+    const rate = num(r.fields.rate_hz);
+    if (r.quality !== 'good' || rate === undefined) return;
+    st.dcrHz = rate;
+    const cal = this.calibration(st, r.ts);
+    if (!cal) return;
+    const s = st.slots;
+    if (!this.hvDelivering(st, cal)) {
+      // The HV rules own a channel without voltage; its DCR says nothing about the tube.
+      const quiet = { message: 'HV off: DCR not compared' };
+      if (s.dcrHigh) this.emit(out, s.dcrHigh, quiet, r.ts);
+      if (s.dcrLow) this.emit(out, s.dcrLow, quiet, r.ts);
+      return;
+    }
+    const temp = this.temperatureOf(st, cal, r.ts);
+    const expected = expectedDcr(cal, temp.tempC, st.hv?.vmon, this.alarmCfg.model.dcrBetaFraction);
+    if (!(expected > 0)) return;
+    if (s.dcrHigh)
+      this.emit(out, s.dcrHigh, dcrHigh(rate, expected, s.dcrHigh.params, s.dcrHigh.severity), r.ts);
+    if (s.dcrLow) this.emit(out, s.dcrLow, dcrLow(rate, expected, s.dcrLow.params, s.dcrLow.severity), r.ts);
+    // The change detector needs the temperature of now: an old one would read as a creep.
+    if (s.dcrCreep && st.dcrCusum && st.dcrBins && temp.fresh) {
+      const windowS = num(r.fields.window_s) ?? this.periodMs('dcr') / 1000;
+      const bin = st.dcrBins.add(r.ts, rate, expected, windowS);
+      if (bin) {
+        const status = st.dcrCusum.update(bin.residual, bin.poissonSigma);
+        this.emit(out, s.dcrCreep, creepVerdict('DCR', status, s.dcrCreep.params), r.ts);
+      }
+    }
+  }
+
+  private onGain(r: Reading, now: number, out: Condition[]): void {
+    const st = this.pmts.get(r.id);
+    if (!st) return;
+    st.seen.gain = now;
+    const gain = num(r.fields.gain);
+    const cal = this.calibration(st, r.ts);
+    if (r.quality !== 'good' || gain === undefined || !cal) return;
+    const s = st.slots;
+    // Gain moves a few tenths of a percent per degree: any known temperature beats none.
+    const expected = expectedGain(cal, this.sensors.get(st.pmt.sensorId)?.tempC);
+    if (s.gainDrift)
+      this.emit(out, s.gainDrift, gainDrift(gain, expected, s.gainDrift.params, s.gainDrift.severity), r.ts);
+    if (s.gainCreep && st.gainCusum) {
+      const err = num(r.fields.gain_err);
+      const status = st.gainCusum.update(gain / expected - 1, err !== undefined && gain > 0 ? err / gain : 0);
+      this.emit(out, s.gainCreep, creepVerdict('gain', status, s.gainCreep.params), r.ts);
+    }
+  }
+
+  private onCoincidence(r: Reading, now: number, out: Condition[]): void {
+    const c = this.crystals.get(r.id);
+    if (!c) return;
+    c.seen.coincidence = now;
+    const rate = num(r.fields.rate_hz);
+    const windowNs = num(r.fields.window_ns);
+    if (r.quality !== 'good' || rate === undefined || windowNs === undefined || !c.slot || !c.window) return;
+    const [a, b] = c.pmts.map((id) => this.pmts.get(id));
+    if (a?.dcrHz === undefined || b?.dcrHz === undefined) return;
+    if (!this.hvDelivering(a, a.cal) || !this.hvDelivering(b, b.cal)) return;
+    const accidental = accidentalRate(a.dcrHz, b.dcrHz, windowNs);
+    if (!(accidental > 0)) return;
+    const avg = c.window.add(rate, accidental);
+    this.emit(
+      out,
+      c.slot,
+      coincidenceExcess(avg.measured, avg.expected, c.slot.params, c.slot.severity),
+      r.ts,
+    );
+  }
+
+  private onBeam(r: Reading, now: number): void {
+    this.beamSeen.beam = now;
+    if (r.quality !== 'good') return;
+    this.beam = {
+      on: r.fields.on === true,
+      power_kw: num(r.fields.power_kw) ?? 0,
+      rep_rate_hz: num(r.fields.rep_rate_hz) ?? 0,
+      ts: r.ts,
+    };
+  }
+
+  // ---------- shared look-ups ----------
+
+  /** The calibration in force at ts; a new version restarts the PMT's change detectors. */
+  private calibration(st: PmtState, ts: number): CalibrationRecord | undefined {
+    if (st.cal && Math.abs(ts - st.calCheckedAt) < CALIBRATION_RECHECK_MS) return st.cal;
+    const cal = this.cfg.detector.currentCalibration(st.pmt.id, ts);
+    if (st.cal && cal && cal.version !== st.cal.version) {
+      st.gainCusum?.reset(true);
+      st.dcrCusum?.reset(true);
+      st.dcrBins?.reset();
+    }
+    st.cal = cal;
+    st.calCheckedAt = ts;
+    return cal;
+  }
+
+  /** The tube has its voltage: switched on and VMon near the setpoint (or no HV reading yet). */
+  private hvDelivering(st: PmtState, cal: CalibrationRecord | undefined): boolean {
+    if (!st.hv) return true;
+    if (!isOn(st.hv)) return false;
+    const vmon = st.hv.vmon;
+    return vmon === undefined || !cal || vmon >= this.alarmCfg.model.hvOnFraction * cal.hvV;
+  }
+
+  /** Latest temperature of the PMT's crystal or panel; the reference temperature if none yet. */
+  private temperatureOf(st: PmtState, cal: CalibrationRecord, ts: number): { tempC: number; fresh: boolean } {
+    const s = this.sensors.get(st.pmt.sensorId);
+    if (s?.tempC === undefined || s.tempTs === undefined) return { tempC: cal.dcrRefTempC, fresh: false };
+    return { tempC: s.tempC, fresh: Math.abs(ts - s.tempTs) <= this.alarmCfg.model.temperatureMaxAgeMs };
+  }
+
+  private periodMs(m: StaleKind, params = this.alarmCfg.rules.stale): number {
+    return params.expectedPeriodMs[m] ?? this.cfg.app.quality.expectedPeriodMs[m];
+  }
+
+  /**
+   * Report a verdict: a condition is returned when it holds, or when it just stopped holding;
+   * an inactive condition that stays inactive is not news.
+   */
+  private emit(out: Condition[], slot: RuleSlot, v: Verdict, ts: number): void {
+    const prev = slot.severity;
+    slot.severity = v.severity;
+    if (!v.severity && !prev) return;
+    out.push({
+      alarmId: slot.alarmId,
+      rule: slot.rule,
+      subject: slot.subject,
+      subsystem: slot.subsystem,
+      active: v.severity !== undefined,
+      severity: v.severity ?? prev!,
+      value: v.value,
+      limit: v.limit,
+      unit: v.unit,
+      message: v.message,
+      guidance: slot.guidance,
+      delayMs: slot.params.delayMs,
+      ts,
+    });
+  }
+
+  // ---------- construction ----------
+
+  private addPmt(p: Pmt): void {
+    const subject = pmtSubject(p);
+    const make = <R extends RuleName>(rule: R, subsystem: 'pmt' | 'hv') =>
+      this.slots.make(rule, subject, subsystem);
+    const device = this.cfg.app.devices.find((d) => d.id === p.hv.device);
+    const masks = statusMasks(device && this.cfg.profiles.get(device.profile));
+    const hvStatus: RuleSlot<'hv-trip'>[] = [];
+    for (const rule of HV_STATUS_RULES) {
+      // a rule whose bit the crate's profile does not have cannot fire: not a known alarm there
+      if (!masks.has(this.alarmCfg.rules[rule].statusBit)) continue;
+      const slot = make(rule, 'hv');
+      if (slot) hvStatus.push(slot as RuleSlot<'hv-trip'>);
+    }
+    const st: PmtState = {
+      pmt: p,
+      seen: {},
+      masks,
+      calCheckedAt: 0,
+      expectedOff: matchesAny(this.alarmCfg.rules['hv-off'].expectedOff, p.id),
+      slots: {
+        gainDrift: make('gain-drift', 'pmt'),
+        gainHv: make('gain-hv', 'pmt'),
+        gainCreep: make('gain-creep', 'pmt'),
+        dcrHigh: make('dcr-high', 'pmt'),
+        dcrLow: make('dcr-low', 'pmt'),
+        dcrCreep: make('dcr-creep', 'pmt'),
+        hvDeviation: make('hv-deviation', 'hv'),
+        hvStatus,
+        hvOff: make('hv-off', 'hv'),
+      },
+    };
+    if (st.slots.gainCreep) st.gainCusum = new Cusum(st.slots.gainCreep.params.cusum);
+    if (st.slots.dcrCreep) {
+      st.dcrCusum = new Cusum(st.slots.dcrCreep.params.cusum);
+      st.dcrBins = new DcrBinner(st.slots.dcrCreep.params.aggregateMs);
+    }
+    this.pmts.set(p.id, st);
+    this.addStaleCheck(subject, 'hv', st.seen);
+    const daqSubject = pmtSubject(p, DAQ_SOURCE);
+    this.addStaleCheck(daqSubject, 'dcr', st.seen);
+    this.addStaleCheck(daqSubject, 'gain', st.seen, st);
+  }
+
+  private addSensor(s: Sensor): void {
+    const subject = sensorSubject(s);
+    const rate = this.slots.make('temperature-rate', subject, 'temperature');
+    const st: SensorState = {
+      sensor: s,
+      seen: {},
+      rate: rate && new RateEstimator(rate.params.windowMs),
+      slots: {
+        range: this.slots.make('temperature-range', subject, 'temperature'),
+        rate,
+        open: this.slots.make('sensor-open', subject, 'temperature'),
+      },
+    };
+    this.sensors.set(s.id, st);
+    this.addStaleCheck(subject, 'temperature', st.seen);
+  }
+
+  private addCrystal(id: string, pmts: [string, string]): void {
+    const slot = this.slots.make('coincidence-excess', crystalSubject(id), 'coincidence');
+    const st: CrystalState = {
+      id,
+      pmts,
+      seen: {},
+      slot,
+      window: slot && new RatioWindow(slot.params.averageSamples),
+    };
+    this.crystals.set(id, st);
+    this.addStaleCheck(crystalSubject(id, DAQ_SOURCE), 'coincidence', st.seen);
+  }
+
+  private addStaleCheck(
+    subject: Parameters<RuleSlots['make']>[1],
+    m: StaleKind,
+    seen: LastSeen,
+    pmt?: PmtState,
+  ): void {
+    const slot = this.slots.make('stale', subject, 'data-quality', `stale-${m}`);
+    if (slot) this.staleChecks.push({ slot, m, seen, periodMs: this.periodMs(m, slot.params), pmt });
+  }
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
