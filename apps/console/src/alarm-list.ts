@@ -5,7 +5,7 @@
  */
 import { api, describeError } from './api.js';
 import { h, fill } from './dom.js';
-import { compareAlarms, dateTimeText, needsAck, num, ROLE_RANK, SHOWN_STATES, STATE_TEXT } from './format.js';
+import { compareAlarms, dateTimeText, needsAck, ROLE_RANK, SHOWN_STATES, STATE_TEXT } from './format.js';
 import type { JournalView } from './journal.js';
 import type { ShelveDialog } from './shelve-dialog.js';
 import type { Store } from './store.js';
@@ -158,10 +158,6 @@ export class AlarmList {
     const shelved = a.state === 'shelved';
     const until = a.shelf?.until ?? a.shelvedUntil;
     const ackBy = a.ack?.by ?? a.ackedBy;
-    const value =
-      a.value !== undefined
-        ? ` (value ${num(a.value, 2)}${a.unit ? ` ${a.unit}` : ''}${a.limit !== undefined ? `, limit ${num(a.limit, 2)}` : ''})`
-        : '';
     const tr = h(
       'tr',
       { class: 'alarm-row', 'data-alarm': a.alarmId, 'data-state': a.state, 'data-severity': a.severity },
@@ -176,8 +172,14 @@ export class AlarmList {
       h(
         'td',
         {},
-        h('div', { class: 'message' }, a.message + value),
-        h('div', { class: 'guidance' }, `→ ${a.guidance}`),
+        h('div', { class: 'message' }, a.message),
+        // guidance open while the alarm waits for someone; one click away once handled
+        h(
+          'details',
+          { class: 'guidance', open: a.state === 'active-unack' },
+          h('summary', {}, 'What to do'),
+          a.guidance,
+        ),
         h(
           'div',
           { class: 'state' },

@@ -33,7 +33,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     data = text;
   }
   if (!res.ok) {
-    if (res.status === 401 && !path.startsWith('/api/auth/login')) onUnauthorized();
+    if (res.status === 401 && !path.startsWith('/api/auth/') && path !== '/api/me') onUnauthorized();
     const msg = (data as { message?: unknown } | null)?.message;
     throw new ApiError(
       res.status,

@@ -162,15 +162,17 @@ export class HvPanel {
     const confirm = h(
       'button',
       { type: 'button', id: 'hv-confirm', class: 'danger', disabled: ok === 0 },
-      `Confirm: apply ${ok} change(s)`,
+      refused
+        ? `Confirm: apply the ${ok} allowed, skip ${refused} refused`
+        : `Confirm: apply ${ok} change(s)`,
     );
-    confirm.addEventListener('click', () => void this.apply(p.previewId, confirm));
+    confirm.addEventListener('click', () => void this.apply(p.previewId, refused > 0, confirm));
     fill(
       this.previewOut,
       h(
         'h3',
         {},
-        `Preview: ${ok} allowed, ${refused} refused (expires ${new Date(p.expiresAt).toLocaleTimeString([], { hour12: false })})`,
+        `Preview: ${ok} allowed, ${refused} refused (valid until ${new Date(p.expiresAt).toLocaleTimeString([], { hour12: false })})`,
       ),
       h(
         'div',
@@ -181,7 +183,7 @@ export class HvPanel {
           h(
             'thead',
             {},
-            h('tr', {}, ...['PMT', 'From', 'To', 'Verdict'].map((t) => h('th', { scope: 'col' }, t))),
+            h('tr', {}, ...['PMT', 'Change', 'Verdict'].map((t) => h('th', { scope: 'col' }, t))),
           ),
           h('tbody', {}, ...p.changes.map((c) => this.changeRow(c))),
         ),
@@ -200,8 +202,7 @@ export class HvPanel {
       'tr',
       { 'data-pmt': c.pmt, 'data-allowed': String(c.allowed) },
       h('td', {}, c.pmt),
-      h('td', {}, settingText(c.from)),
-      h('td', {}, settingText(c.to)),
+      h('td', {}, changeText(c.from, c.to)),
       h(
         'td',
         { class: c.allowed ? 'allowed' : 'refused' },
@@ -210,11 +211,13 @@ export class HvPanel {
     );
   }
 
-  private async apply(previewId: string, btn: HTMLButtonElement): Promise<void> {
+  private async apply(previewId: string, partial: boolean, btn: HTMLButtonElement): Promise<void> {
     btn.disabled = true;
     this.say('Applying…');
     try {
-      const r = await api<HvApplyResult>('/api/hv/apply', { body: { previewId } });
+      const r = await api<HvApplyResult>('/api/hv/apply', {
+        body: { previewId, ...(partial && { partial }) },
+      });
       this.operationId = r.operationId;
       const failed = r.results.filter((x) => !x.ok);
       this.say(
@@ -258,12 +261,17 @@ export class HvPanel {
   }
 }
 
-function settingText(v: unknown): string {
+/** "vset 1400 → 1450 V, power on → off": each requested setting from its present value. */
+function changeText(from: unknown, to: unknown): string {
+  const f = from && typeof from === 'object' ? (from as Record<string, unknown>) : {};
+  if (!to || typeof to !== 'object') return `${show(from)} → ${show(to)}`;
+  const units: Record<string, string> = { vset: ' V', iset: ' µA', rampUp: ' V/s', rampDown: ' V/s' };
+  return Object.entries(to as Record<string, unknown>)
+    .map(([k, v]) => `${k} ${show(f[k])} → ${show(v)}${units[k] ?? ''}`)
+    .join(', ');
+}
+
+function show(v: unknown): string {
   if (v === null || v === undefined) return '—';
-  if (typeof v === 'number') return num(v, 1);
-  if (typeof v === 'object')
-    return Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${k} ${typeof x === 'number' ? num(x, 1) : String(x)}`)
-      .join(', ');
-  return String(v);
+  return typeof v === 'number' ? num(v, 1) : Array.isArray(v) ? v.join(' ') : String(v);
 }

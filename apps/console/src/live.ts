@@ -14,6 +14,7 @@ export class LiveFeed {
   constructor(
     private readonly store: Store,
     private readonly reloadSnapshot: () => Promise<void>,
+    private readonly onSessionEnded: () => void,
   ) {}
 
   start(): void {
@@ -49,6 +50,11 @@ export class LiveFeed {
     on<Health>('health', (d) => this.store.setHealth(d));
     on<Beam>('beam', (d) => this.store.setBeam(d));
     on<HvProgress>('hv-progress', (d) => this.store.emit('hv-progress', d));
+    // the server ends the stream when the session expires: ask for a login
+    on<unknown>('session-ended', () => {
+      this.stop();
+      this.onSessionEnded();
+    });
   }
 
   stop(): void {

@@ -14,7 +14,7 @@ import { Store } from './store.js';
 import type { AlarmView, Beam, Health, PmtView, User } from './types.js';
 
 const store = new Store();
-const feed = new LiveFeed(store, loadSnapshot);
+const feed = new LiveFeed(store, loadSnapshot, () => sessionEnded());
 const main = byId('main');
 const banner = byId('banner');
 let loggingIn = false;
@@ -43,6 +43,16 @@ async function loadSnapshot(): Promise<void> {
 }
 
 async function session(): Promise<void> {
+  if (loggingIn) return;
+  loggingIn = true;
+  try {
+    await startSession();
+  } finally {
+    loggingIn = false;
+  }
+}
+
+async function startSession(): Promise<void> {
   let user: User | null = null;
   try {
     user = await api<User>('/api/me');
@@ -51,9 +61,7 @@ async function session(): Promise<void> {
   }
   if (!user) {
     main.hidden = true;
-    loggingIn = true;
     user = await askLogin();
-    loggingIn = false;
   }
   store.setUser(user);
   main.hidden = false;
@@ -71,6 +79,14 @@ async function logout(): Promise<void> {
   await session();
 }
 
+/** A 401 or the stream's `session-ended`: show the login form once. */
+function sessionEnded(): void {
+  if (loggingIn) return;
+  feed.stop();
+  store.setUser(null);
+  void session();
+}
+
 function start(): void {
   new Header(byId('header'), store, () => void logout());
   new DetectorMap(byId('map'), byId('map-legend'), store);
@@ -81,12 +97,7 @@ function start(): void {
     banner.hidden = c !== 'lost';
     banner.textContent = '✖ Connection to the server lost: values on this page are frozen. Reconnecting…';
   });
-  setUnauthorizedHandler(() => {
-    if (loggingIn) return;
-    feed.stop();
-    store.setUser(null);
-    void session();
-  });
+  setUnauthorizedHandler(sessionEnded);
   session().catch((e: unknown) => {
     banner.hidden = false;
     banner.textContent = `✖ The console could not start: ${e instanceof Error ? e.message : String(e)}`;

@@ -5,6 +5,7 @@
 import type uPlot from 'uplot';
 import { api, describeError } from './api.js';
 import { h, fill } from './dom.js';
+import { num, timeText } from './format.js';
 import type { PmtView, TrendSeries, ValueView } from './types.js';
 
 declare global {
@@ -141,12 +142,20 @@ export class Trends {
         return chart;
       }
       const unit = r.value.unit === 'degC' ? '°C' : r.value.unit === 'uA' ? 'µA' : r.value.unit;
-      for (const [t, v] of r.value.points) {
+      // empty bins before the first value are left out: the plot starts where the history starts
+      const first = r.value.points.findIndex(([, v]) => v !== null);
+      for (const [t, v] of first < 0 ? [] : r.value.points.slice(first)) {
         chart.xs.push(t / 1000);
         chart.ys.push(v);
       }
       chart.lastTs = r.value.points.at(-1)?.[0] ?? 0;
-      const title = `${def.title}${unit ? ` [${unit}]` : ''}${r.value.points.length ? '' : ' (no data in range)'}`;
+      const note =
+        first < 0
+          ? ' (no data in range)'
+          : first > 0
+            ? ` (history from ${timeText(r.value.points[first][0])})`
+            : '';
+      const title = `${def.title}${unit ? ` [${unit}]` : ''}${note}`;
       fill(holder, h('div', { class: 'trend-title' }, title));
       if (!UPlot) {
         holder.append(h('p', { class: 'error' }, 'uPlot did not load'));
@@ -166,14 +175,27 @@ export class Trends {
     };
     return {
       width: Math.max(280, holder.clientWidth || 400),
-      height: 110,
+      height: 140,
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
-      axes: [axis, { ...axis, size: 70 }],
+      axes: [
+        axis,
+        {
+          ...axis,
+          size: 72,
+          values: (_u: uPlot, splits: number[]) => splits.map((v) => num(v, Math.abs(v) >= 100 ? 0 : 1)),
+        },
+      ],
       series: [
         {},
-        { label: `${def.title}${unit ? ` (${unit})` : ''}`, stroke: def.color, width: 1.5, spanGaps: false },
+        {
+          label: `${def.title}${unit ? ` (${unit})` : ''}`,
+          stroke: def.color,
+          width: 1.5,
+          spanGaps: true,
+          points: { size: 4 },
+        },
       ],
     };
   }
@@ -199,7 +221,7 @@ export class Trends {
   private fit(): void {
     for (const c of this.charts) {
       const w = c.plot?.root.parentElement?.clientWidth;
-      if (c.plot && w && Math.abs(w - c.plot.width) > 4) c.plot.setSize({ width: w, height: 110 });
+      if (c.plot && w && Math.abs(w - c.plot.width) > 4) c.plot.setSize({ width: w, height: 140 });
     }
   }
 

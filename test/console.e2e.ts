@@ -1,0 +1,209 @@
+/// <reference lib="dom" />
+/**
+ * The shift console in a real headless Chromium (Debian's, driven by playwright-core) against
+ * the demo process (simulator, poller, intake, alarm service and API in one, on the test
+ * Mosquitto): a shifter logs in and sees 94 PMTs; an HV trip injected into the simulator shows
+ * up live (no reload) on the map and in the alarm list; the shifter acknowledges it; the HV
+ * panel is closed to the shifter (UI and API); an expert previews and applies an HV change and
+ * sees the ramp. Saves the README's screenshots under docs/screenshots/.
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { launchChromium, loggedInPage, type ConsoleBrowser } from './console-support/browser';
+import { ServiceProcess, ROOT, freePort } from './support/processes';
+import { readServerState } from './support/servers';
+import { writeTestConfig } from './support/test-config';
+
+jest.setTimeout(180_000);
+
+const servers = readServerState();
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+const TRIPPED = 'CsI03-A';
+const NOISY = 'PSV07-B';
+
+async function injectFault(simUrl: string, fault: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${simUrl}/api/sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+  });
+  expect(res.ok).toBe(true);
+}
+
+/** `demo accounts: viewer/<pw>, shifter/<pw>, ...` from the demo's output. */
+function parseAccounts(output: string): Record<string, string> {
+  const line = /demo accounts: (.*)/.exec(output)?.[1] ?? '';
+  return Object.fromEntries(line.split(/,\s*/).map((pair) => pair.trim().split('/') as [string, string]));
+}
+
+describe('shift console in Chromium on the demo', () => {
+  let demo: ServiceProcess;
+  let browser: ConsoleBrowser;
+  let base: string;
+  let simUrl: string;
+  let accounts: Record<string, string>;
+  let shifter: Page;
+
+  beforeAll(async () => {
+    const [hvPort, tempPort, apiPort, simHttp] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'cicenns-console-'));
+    const { file } = writeTestConfig({
+      hvPort,
+      tempPort,
+      apiPort,
+      mqttUrl: servers.mqttUrl,
+      influxUrl: servers.influxUrl, // the historian runs, so the trend plots have history
+      database: `console_${process.pid}`,
+      pollMs: 500,
+      clientIdPrefix: `console${process.pid}`,
+      mutate: (c) => {
+        c.files.alarms = join(ROOT, 'config', 'alarms.yaml');
+        c.alarms = { ...(c.alarms ?? {}), storePath: join(dir, 'alarms.db') };
+        c.auth = { ...(c.auth ?? {}), auditPath: join(dir, 'audit.db') };
+      },
+    });
+    demo = new ServiceProcess('demo', {
+      CICENNS_CONFIG: file,
+      MQTT_URL: servers.mqttUrl,
+      SIM_HTTP_PORT: String(simHttp),
+      SIM_DCR_PERIOD_MS: '1000',
+      SIM_GAIN_PERIOD_MS: '2000',
+      SIM_COINC_PERIOD_MS: '1000',
+      SIM_BEAM_PERIOD_MS: '500',
+    }).start();
+    await demo.waitForOutput(/demo accounts: .*admin\/\S+/, 60_000);
+    accounts = parseAccounts(demo.output);
+    base = `http://127.0.0.1:${apiPort}`;
+    simUrl = `http://127.0.0.1:${simHttp}`;
+    // a second alarm for the list (its rule waits 30 s before raising it)
+    await injectFault(simUrl, { type: 'dcr-jump', pmt: NOISY, factor: 8 });
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  it('a shifter sees the 94 PMTs of the detector with their HV state', async () => {
+    ({ page: shifter } = await loggedInPage(browser.browser, base, 'shifter', accounts.shifter));
+    await expect(shifter.locator('[data-pmt]').count()).resolves.toBe(94);
+    await expect(shifter.locator('.pair[data-parent^="CsI"]').count()).resolves.toBe(15);
+    await expect(shifter.locator('.pair[data-parent^="PSV"]').count()).resolves.toBe(32);
+    // every channel reports ON once the poller's first readings are through
+    await shifter.waitForFunction(
+      () => document.querySelectorAll('[data-pmt][data-hv="ON"]').length === 94,
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
+    await expect(shifter.locator('#user').textContent()).resolves.toContain('shifter');
+    await expect(shifter.locator('#live').textContent()).resolves.toContain('Live');
+  });
+
+  it('an HV trip injected in the simulator appears live on the map and in the alarm list', async () => {
+    await shifter.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
+    await injectFault(simUrl, { type: 'hv-trip', pmt: TRIPPED });
+    const cell = shifter.locator(`[data-pmt="${TRIPPED}"]`);
+    await shifter.waitForSelector(`[data-pmt="${TRIPPED}"][data-hv="TRIP"]`, { timeout: 15_000 });
+    await expect(cell.textContent()).resolves.toContain('TRIP');
+    const rows = shifter.locator('tr.alarm-row[data-state="active-unack"]', { hasText: TRIPPED });
+    await rows.first().waitFor({ timeout: 30_000 });
+    await shifter.waitForSelector(
+      `[data-pmt="${TRIPPED}"][data-severity="alarm"], [data-pmt="${TRIPPED}"][data-severity="warning"]`,
+    );
+    // no reload happened: the page's own state survived
+    await expect(
+      shifter.evaluate(() => (window as unknown as { noReload?: boolean }).noReload),
+    ).resolves.toBe(true);
+    await expect(shifter.locator('#unack').getAttribute('data-count')).resolves.not.toBe('0');
+
+    await cell.click();
+    await expect(shifter.locator('#detail-pmt').textContent()).resolves.toBe(TRIPPED);
+    await expect(shifter.locator('#detail-alarms').textContent()).resolves.toMatch(/ALARM|WARNING/);
+  });
+
+  it('the shifter acknowledges the alarms of the tripped PMT (several at once)', async () => {
+    const rows = shifter.locator('tr.alarm-row[data-state="active-unack"]', { hasText: TRIPPED });
+    const ids = await rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.alarm!));
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids)
+      await shifter.locator(`tr.alarm-row[data-alarm="${id}"] input[data-action="select"]`).check();
+    await shifter.fill('#ack-comment', 'e2e: trip seen, HV expert called');
+    await shifter.click('#ack-selected');
+    for (const id of ids)
+      await shifter.waitForSelector(`tr.alarm-row[data-alarm="${id}"]:not([data-state="active-unack"])`, {
+        timeout: 10_000,
+      });
+    const states = await shifter
+      .locator('tr.alarm-row', { hasText: TRIPPED })
+      .evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.state));
+    expect(states.every((s) => s !== 'active-unack')).toBe(true);
+    await expect(
+      shifter.locator('tr.alarm-row', { hasText: TRIPPED }).first().textContent(),
+    ).resolves.toContain('by shifter');
+  });
+
+  it('the HV panel is closed to a shifter: the form is disabled and the API answers 403', async () => {
+    // every control of the HV form sits in a disabled fieldset
+    for (const control of ['#hv-target', '#hv-vset', '#hv-iset', '#hv-power', '#hv-preview'])
+      await expect(shifter.locator(control).isDisabled()).resolves.toBe(true);
+    await expect(shifter.locator('#hv-role-note').textContent()).resolves.toContain('expert');
+    const status = await shifter.evaluate(async () => {
+      const r = await fetch('/api/hv/preview', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ target: { pmts: ['CsI05-A'] }, set: { vset: 1450 } }),
+      });
+      return r.status;
+    });
+    expect(status).toBe(403);
+  });
+
+  it('an expert previews an HV change (with a refusal), confirms it and sees the ramp progress', async () => {
+    const { page, context } = await loggedInPage(browser.browser, base, 'expert', accounts.expert);
+    await page.click('[data-pmt="CsI05-A"]');
+    await expect(page.locator('#hv-preview').isDisabled()).resolves.toBe(false);
+    // a voltage above the tube's limit is refused in the preview
+    await page.selectOption('#hv-target', 'pmt');
+    await page.fill('#hv-vset', '2000');
+    await page.click('#hv-preview');
+    await page.waitForSelector('#hv-preview-table tr[data-pmt="CsI05-A"][data-allowed="false"]');
+    await expect(page.locator('#hv-confirm').isDisabled()).resolves.toBe(true);
+    // a small step is allowed; confirm and watch it ramp
+    await page.fill('#hv-vset', '1410');
+    await page.click('#hv-preview');
+    await page.waitForSelector('#hv-preview-table tr[data-pmt="CsI05-A"][data-allowed="true"]');
+    await expect(page.locator('#hv-preview-table').textContent()).resolves.toContain('1410');
+    await page.click('#hv-confirm');
+    await page.waitForSelector('#hv-progress .hv-bar[data-pmt="CsI05-A"]', { timeout: 20_000 });
+    await page.waitForFunction(
+      () => document.querySelector('#hv-progress')?.textContent?.includes('done'),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
+    await context.close();
+  });
+
+  it('screenshots for the README: the map, the alarm list, the detail of the tripped PMT', async () => {
+    await shifter.locator('tr.alarm-row', { hasText: NOISY }).first().waitFor({ timeout: 40_000 });
+    await shifter.click('#map-title'); // no focus ring in the pictures
+    await shifter.screenshot({ path: join(SHOTS, 'map.png') });
+    await shifter.locator('#alarms-section').screenshot({ path: join(SHOTS, 'alarms.png') });
+    // reload the trends: by now they hold the trip's whole ramp down
+    await shifter.click(`[data-pmt="${TRIPPED}"]`);
+    await shifter.locator('.trend .uplot').first().waitFor({ timeout: 15_000 });
+    await shifter.locator('#detail-section').screenshot({ path: join(SHOTS, 'pmt-detail.png') });
+  });
+});
