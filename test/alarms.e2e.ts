@@ -239,6 +239,8 @@ describe('alarm service on real processes', () => {
     const suppressed = await list({ states: ['suppressed'] });
     process.stdout.write(`[alarms e2e] crate outage: ${suppressed.length} channel alarms suppressed\n`);
     expect(suppressed.every((v) => v.suppressedBy === crate && v.subject.device === 'hv-veto')).toBe(true);
+    // every veto channel's data went stale, and the hierarchy held all 64 back
+    expect(suppressed.filter((v) => v.alarmId.startsWith('stale-hv:PSV')).length).toBe(64);
 
     await h.clearFault(fault);
     await waitState(crate, 'cleared-unack', 20_000);

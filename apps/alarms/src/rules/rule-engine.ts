@@ -237,8 +237,10 @@ export class DefaultRuleEngine implements RuleEngine {
   private onHv(r: Reading, now: number, out: Condition[]): void {
     const st = this.pmts.get(r.id);
     if (!st) return;
+    // Only a valid reading counts as seen: a channel whose reads keep failing goes stale. When its
+    // whole crate is silent, device-down stands and the runtime suppresses these channel alarms.
+    if (r.quality !== 'good') return;
     st.seen.hv = now;
-    if (r.quality !== 'good') return; // the device-down rule speaks for a device that does not answer
     const hv: HvView = {
       vmon: num(r.fields.vmon),
       vset: num(r.fields.vset),
