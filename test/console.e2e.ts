@@ -206,4 +206,35 @@ describe('shift console in Chromium on the demo', () => {
     await shifter.locator('.trend .uplot').first().waitFor({ timeout: 15_000 });
     await shifter.locator('#detail-section').screenshot({ path: join(SHOTS, 'pmt-detail.png') });
   });
+
+  it('the shifter shelves an alarm with a reason, and the journal shows the ack and the shelve', async () => {
+    const row = shifter.locator('tr.alarm-row', { hasText: NOISY }).first();
+    const id = await row.getAttribute('data-alarm');
+    await row.locator('button[data-action="shelve"]').click();
+    await shifter.fill('#shelve-reason', 'e2e: panel opened for maintenance');
+    await shifter.selectOption('#shelve-minutes', '30');
+    await shifter.click('#shelve-dialog button[type="submit"]');
+    await shifter.waitForSelector(`tr.alarm-row[data-alarm="${id}"][data-state="shelved"]`, {
+      timeout: 10_000,
+    });
+    await expect(shifter.locator(`tr.alarm-row[data-alarm="${id}"]`).textContent()).resolves.toContain(
+      'panel opened for maintenance',
+    );
+    await shifter.click('#open-journal');
+    await shifter.waitForSelector('#journal-table');
+    const journal = (await shifter.locator('#journal-table').textContent()) ?? '';
+    expect(journal).toContain('shelve');
+    expect(journal).toContain('ack');
+    expect(journal).toContain('shifter');
+    await shifter.keyboard.press('Escape');
+  });
+
+  it('says so plainly when the connection to the server is lost', async () => {
+    await demo.stop();
+    await shifter.waitForSelector('#banner:not([hidden])', { timeout: 10_000 });
+    await expect(shifter.locator('#banner').textContent()).resolves.toContain(
+      'Connection to the server lost',
+    );
+    await expect(shifter.locator('#live').textContent()).resolves.toContain('Connection lost');
+  });
 });

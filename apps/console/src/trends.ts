@@ -184,7 +184,7 @@ export class Trends {
         {
           ...axis,
           size: 72,
-          values: (_u: uPlot, splits: number[]) => splits.map((v) => num(v, Math.abs(v) >= 100 ? 0 : 1)),
+          values: (_u: uPlot, splits: number[]) => tickLabels(splits),
         },
       ],
       series: [
@@ -229,4 +229,11 @@ export class Trends {
     for (const c of this.charts) c.plot?.destroy();
     this.charts = [];
   }
+}
+
+/** Axis labels with as many decimals as the tick step needs (21.85, 21.90; 1000, 1200). */
+function tickLabels(splits: number[]): string[] {
+  const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
+  const digits = step > 0 ? Math.min(6, Math.max(0, -Math.floor(Math.log10(step)))) : 1;
+  return splits.map((v) => num(v, digits));
 }
