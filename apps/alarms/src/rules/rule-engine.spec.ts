@@ -257,6 +257,28 @@ describe('DefaultRuleEngine: gain', () => {
     expect(c.value).toBeCloseTo(6, 6);
   });
 
+  it('a tripped or ramping channel: the HV rules speak, the gain of the tube is not compared', () => {
+    const e = engine();
+    const id = 'CsI03-A';
+    const cal = calibrationOf(id);
+    e.onReadings([hv(id, T0), gain(id, T0, cal.gain * 0.8)], T0);
+    expect(
+      latest(e.onReadings([gain(id, T0 + 1, cal.gain * 0.8)], T0 + 1)).get(`gain-drift:${id}`),
+    ).toMatchObject({
+      active: true,
+      severity: 'alarm',
+    });
+    // the channel trips: gain-drift clears, whatever the DAQ measures now
+    e.onReadings([hv(id, T0 + 1000, { status: 1 << 6, power: 0, vmon: 800 })], T0 + 1000);
+    const tripped = latest(e.onReadings([gain(id, T0 + 2000, cal.gain * 0.05)], T0 + 2000));
+    expect(tripped.get(`gain-drift:${id}`)).toMatchObject({ active: false });
+    // ramping back up (status on + ramping_up): no verdict until it has settled
+    e.onReadings([hv(id, T0 + 3000, { status: 1 | (1 << 1), power: 1, vmon: 1200 })], T0 + 3000);
+    expect(
+      latest(e.onReadings([gain(id, T0 + 4000, cal.gain * 0.3)], T0 + 4000)).has(`gain-drift:${id}`),
+    ).toBe(false);
+  });
+
   it('gain-creep finds a slow drift, and reset() clears it for the runtime', () => {
     const e = engine();
     const id = 'PSV10-B';

@@ -331,6 +331,13 @@ export class DefaultRuleEngine implements RuleEngine {
     const cal = this.calibration(st, r.ts);
     if (r.quality !== 'good' || gain === undefined || !cal) return;
     const s = st.slots;
+    if (!this.hvDelivering(st, cal)) {
+      // Off or tripped: the HV rules own it; the gain of a tube without its voltage is no news.
+      if (s.gainDrift) this.emit(out, s.gainDrift, { message: 'HV off: gain not compared' }, r.ts);
+      return;
+    }
+    // While ramping the voltage explains any gain change: judge it once the channel has settled.
+    if (st.hv && isRamping(st.hv)) return;
     // Gain moves a few tenths of a percent per degree: any known temperature beats none.
     const expected = expectedGain(cal, this.sensors.get(st.pmt.sensorId)?.tempC);
     if (s.gainDrift)
