@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   Inject,
   Module,
+  type BeforeApplicationShutdown,
   type DynamicModule,
   type INestApplication,
   type OnApplicationShutdown,
@@ -33,7 +34,7 @@ import { TrendsService } from './trends/trends.service';
 import { resolveAccounts, type Accounts } from './auth/accounts';
 
 @Module({})
-export class ApiModule implements OnApplicationShutdown {
+export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(ApiState) private readonly state: ApiState,
     @Inject(BusRpc) private readonly rpc: BusRpc,
@@ -96,8 +97,12 @@ export class ApiModule implements OnApplicationShutdown {
     };
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Event streams never end by themselves: end them before Nest waits for the HTTP server to close. */
+  beforeApplicationShutdown(): void {
     this.hub.close();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.rpc.close();
     await this.state.close();
     this.audit.close();
