@@ -7,11 +7,13 @@
 import type { InfluxDB } from 'influx';
 import { readServerState, waitFor } from './support/servers';
 import { ServiceProcess, freePort, sleep } from './support/processes';
-import { writeTestConfig } from './support/test-config';
+import { TEST_VIEWER_TOKEN, writeTestConfig } from './support/test-config';
 import { influxClient } from './support/influx';
 import { dashboardFiles, loadDashboard, panelQueries } from './support/dashboards';
 
 jest.setTimeout(180_000);
+
+const auth = { headers: { authorization: `Bearer ${TEST_VIEWER_TOKEN}` } };
 
 const servers = readServerState();
 const db = `loop_${process.pid}`;
@@ -128,7 +130,7 @@ describe('the whole loop on the simulated detector', () => {
     expect(beam[0].power_kw).toBe(140);
 
     // the API shows the same detector with quality flags
-    const pmts = (await (await fetch(`${apiUrl}/api/pmts`)).json()) as {
+    const pmts = (await (await fetch(`${apiUrl}/api/pmts`, auth)).json()) as {
       id: string;
       vmon: { value: number; quality: string };
       dcr: { quality: string };
@@ -175,7 +177,7 @@ describe('the whole loop on the simulated detector', () => {
     );
     // 0.5 s poll period; a silent unit on the same link must not starve it
     expect(good.length).toBeGreaterThanOrEqual(3);
-    const pmt = (await (await fetch(`${apiUrl}/api/pmts/PSV05-A`)).json()) as {
+    const pmt = (await (await fetch(`${apiUrl}/api/pmts/PSV05-A`, auth)).json()) as {
       vmon: { quality: string; error: string };
     };
     expect(pmt.vmon.quality).toBe('bad');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,9 @@ export interface TestConfigOptions {
   /** replace devices/links entirely */
   mutate?: (cfg: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
+
+/** API token of the viewer account every test configuration's users.yaml has (the API needs one). */
+export const TEST_VIEWER_TOKEN = 'e2e-viewer-token-not-a-secret-0123456789';
 
 /**
  * A copy of the embedded default configuration pointed at this test's ports, written to a temp
@@ -42,6 +46,9 @@ export function writeTestConfig(o: TestConfigOptions): { file: string; dir: stri
   }
   if (o.pollMs) for (const d of cfg.devices) d.pollMs = o.pollMs;
   o.mutate?.(cfg);
+  const sha256 = createHash('sha256').update(TEST_VIEWER_TOKEN).digest('hex');
+  const users = { users: [{ name: 'e2e', role: 'viewer', tokens: [{ name: 'e2e', sha256 }] }] };
+  writeFileSync(join(dir, 'users.yaml'), stringify(users));
   const file = join(dir, 'cicenns.yaml');
   writeFileSync(file, stringify(cfg));
   return { file, dir };
