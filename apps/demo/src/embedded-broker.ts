@@ -18,7 +18,9 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<E
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(
         e.code === 'EADDRINUSE'
-          ? new Error(`MQTT port ${host}:${port} is in use; stop the other broker or set MQTT_URL to a free port`)
+          ? new Error(
+              `MQTT port ${host}:${port} is in use; stop the other broker or set MQTT_URL to a free port`,
+            )
           : e,
       ),
     );

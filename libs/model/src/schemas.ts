@@ -144,7 +144,10 @@ export const appConfigSchema = z
       .prefault({}),
     api: z
       // port 0: any free port (tests)
-      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+      })
       .strict()
       .prefault({}),
     intake: z
