@@ -70,6 +70,8 @@ describe('shift console in Chromium on the demo', () => {
         c.files.alarms = join(ROOT, 'config', 'alarms.yaml');
         c.alarms = { ...(c.alarms ?? {}), storePath: join(dir, 'alarms.db') };
         c.auth = { ...(c.auth ?? {}), auditPath: join(dir, 'audit.db') };
+        // no users file: the demo generates its accounts and prints them, as for a new user
+        c.files.users = join(dir, 'no-users.yaml');
       },
     });
     demo = new ServiceProcess('demo', {

@@ -24,6 +24,9 @@ export class EventHub {
   private readonly pmtsBySensor = new Map<string, string[]>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly pmtMs: number;
+  private lastPmtFlush = 0;
+  private pmtFlush?: NodeJS.Timeout;
 
   constructor(
     private readonly state: ApiState,
@@ -44,7 +47,7 @@ export class EventHub {
       t.unref();
       this.timers.push(t);
     };
-    every(periods.pmtMs, () => this.flushPmts());
+    this.pmtMs = periods.pmtMs;
     every(
       periods.healthMs,
       () => this.clients.size && this.emit('health', state.views.health(state.mqtt.connected)),
@@ -82,6 +85,7 @@ export class EventHub {
 
   close(): void {
     for (const t of this.timers) clearInterval(t);
+    if (this.pmtFlush) clearTimeout(this.pmtFlush);
     for (const u of this.unsubscribe) u();
     for (const c of this.clients) c.res.end();
     this.clients.clear();
@@ -96,6 +100,22 @@ export class EventHub {
       else if (r.m === 'beam') beam = true;
     }
     if (beam) this.emit('beam', this.state.views.beam());
+    this.schedulePmtFlush();
+  }
+
+  /**
+   * At most one flush per pmtMs, but at once when the last one is older than that: a fixed timer
+   * made every reading wait for the next tick (the poll and the timer stay in step, ~250 ms).
+   */
+  private schedulePmtFlush(): void {
+    if (this.pmtFlush || !this.dirtyPmts.size) return;
+    const wait = Math.max(0, this.lastPmtFlush + this.pmtMs - Date.now());
+    this.pmtFlush = setTimeout(() => {
+      this.pmtFlush = undefined;
+      this.lastPmtFlush = Date.now();
+      this.flushPmts();
+    }, wait);
+    this.pmtFlush.unref();
   }
 
   private flushPmts(): void {
