@@ -13,11 +13,17 @@ const pmts = Array.from({ length: 47 }, (_, i) =>
     : [`PSV${String(i - 14).padStart(2, '0')}-A`, `PSV${String(i - 14).padStart(2, '0')}-B`],
 ).flat();
 const client = connect(url, { clientId: `bench-pub-${process.pid}`, clean: true, protocolVersion: 4 });
+// At most WINDOW unacknowledged messages: MQTT message ids are 16 bit, and mqtt.js's default id
+// provider reuses ids still in flight once more than 65535 are outstanding (the run then stalls).
+const WINDOW = 2000;
+
 client.on('connect', () => {
   const t0 = Date.now() - 3600_000;
   const started = Date.now();
+  let sent = 0;
   let acked = 0;
-  for (let i = 0; i < n; i++) {
+  const sendOne = () => {
+    const i = sent++;
     const pmt = pmts[i % pmts.length];
     const topic = mode === 'daq' ? `cicenns/daq/pmt/${pmt}/dcr` : `bench/plain/${pmt}`;
     client.publish(
@@ -29,8 +35,9 @@ client.on('connect', () => {
         if (++acked === n) {
           process.stdout.write(`${JSON.stringify({ started, acked: Date.now(), n })}\n`);
           client.end(false, {}, () => process.exit(0));
-        }
+        } else if (sent < n) sendOne();
       },
     );
-  }
+  };
+  while (sent < Math.min(n, WINDOW)) sendOne();
 });
