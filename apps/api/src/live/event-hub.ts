@@ -14,7 +14,7 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /**
  * Server-Sent Events to the console: `pmt` (PMTs whose data changed, coalesced to one event per
- * PMT per 250 ms), `alarm` (each alarm state change), `beam`, `health` (every 2 s),
+ * PMT per 100 ms), `alarm` (each alarm state change), `beam`, `health` (every 2 s),
  * `hv-progress` (ramps); a comment ping every 15 s, when a stream whose session has ended is
  * closed.
  */
@@ -25,13 +25,14 @@ export class EventHub {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribe: (() => void)[] = [];
   private readonly pmtMs: number;
+  private readonly gatherMs: number;
   private lastPmtFlush = 0;
   private pmtFlush?: NodeJS.Timeout;
 
   constructor(
     private readonly state: ApiState,
     private readonly auth: AuthService,
-    periods = { pmtMs: 250, healthMs: 2000, pingMs: 15_000 },
+    periods = { pmtMs: 100, gatherMs: 15, healthMs: 2000, pingMs: 15_000 },
   ) {
     for (const p of state.cfg.detector.pmts) {
       const list = this.pmtsBySensor.get(p.sensorId) ?? [];
@@ -48,6 +49,7 @@ export class EventHub {
       this.timers.push(t);
     };
     this.pmtMs = periods.pmtMs;
+    this.gatherMs = periods.gatherMs;
     every(
       periods.healthMs,
       () => this.clients.size && this.emit('health', state.views.health(state.mqtt.connected)),
@@ -104,12 +106,13 @@ export class EventHub {
   }
 
   /**
-   * At most one flush per pmtMs, but at once when the last one is older than that: a fixed timer
-   * made every reading wait for the next tick (the poll and the timer stay in step, ~250 ms).
+   * At most one flush per pmtMs, and gatherMs after the first new reading when idle, so the
+   * batches of one poll sweep (one per crate, a few ms apart) go out together. A fixed 250 ms
+   * timer made every reading wait for its tick (the poll and the timer stay in step).
    */
   private schedulePmtFlush(): void {
     if (this.pmtFlush || !this.dirtyPmts.size) return;
-    const wait = Math.max(0, this.lastPmtFlush + this.pmtMs - Date.now());
+    const wait = Math.max(this.gatherMs, this.lastPmtFlush + this.pmtMs - Date.now());
     this.pmtFlush = setTimeout(() => {
       this.pmtFlush = undefined;
       this.lastPmtFlush = Date.now();
