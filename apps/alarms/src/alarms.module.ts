@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { nestMqttOptions } from '@cicenns/bus';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { RuleEngine } from './contracts';
@@ -50,16 +51,7 @@ export async function startAlarms(
 ): Promise<AlarmsApp> {
   const { mqtt } = cfg.app;
   const app = await NestFactory.createMicroservice(AlarmsModule.forConfig(cfg, engine), {
-    strategy: new AlarmsMqttServer({
-      url: mqtt.url,
-      clientId: `${mqtt.clientIdPrefix}-alarms`,
-      clean: false,
-      protocolVersion: 4,
-      reconnectPeriod: 1000,
-      username: mqtt.username,
-      password: mqtt.password,
-      subscribeOptions: { qos: 1 },
-    }),
+    strategy: new AlarmsMqttServer(nestMqttOptions(mqtt, 'alarms', 'server')),
     logger: ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
+import { nestMqttOptions } from '@cicenns/bus';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import { DaqMqttServer } from './daq-mqtt.server';
 import { IntakeController } from './intake.controller';
@@ -25,16 +26,7 @@ export class IntakeModule {
 export async function startIntake(cfg: SystemConfig): Promise<INestMicroservice> {
   const { mqtt } = cfg.app;
   const app = await NestFactory.createMicroservice(IntakeModule.forConfig(cfg), {
-    strategy: new DaqMqttServer({
-      url: mqtt.url,
-      clientId: `${mqtt.clientIdPrefix}-intake`,
-      clean: false,
-      protocolVersion: 4,
-      reconnectPeriod: 1000,
-      username: mqtt.username,
-      password: mqtt.password,
-      subscribeOptions: { qos: 1 },
-    }),
+    strategy: new DaqMqttServer(nestMqttOptions(mqtt, 'intake', 'server')),
     logger: ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();

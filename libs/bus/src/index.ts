@@ -4,3 +4,4 @@ export * from './health';
 export * from './mqtt-connection';
 export * from './reading-publisher';
 export * from './health-reporter';
+export * from './nest-mqtt-options';

@@ -1,1 +1,2 @@
 export * from './run-main';
+export * from './sqlite';

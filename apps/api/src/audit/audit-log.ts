@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqlite } from '@cicenns/common';
+import type Database from 'better-sqlite3';
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';
 
@@ -27,9 +26,7 @@ export class AuditLog {
   private readonly insert: Database.Statement;
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
+    this.db = openSqlite(path);
     this.db.exec(`CREATE TABLE IF NOT EXISTS audit (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       ts INTEGER NOT NULL, user TEXT NOT NULL, role TEXT NOT NULL, origin TEXT NOT NULL,

@@ -1,3 +1,4 @@
+import { nestMqttOptions } from '@cicenns/bus';
 import type { SystemConfig } from '@cicenns/model';
 import { ClientMqtt } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
@@ -28,15 +29,7 @@ export class BusRpc {
 
   constructor(cfg: SystemConfig) {
     const { mqtt } = cfg.app;
-    this.client = new KeepRepliesClientMqtt({
-      url: mqtt.url,
-      clientId: `${mqtt.clientIdPrefix}-api-rpc`,
-      clean: true,
-      protocolVersion: 4, // the demo's embedded broker speaks only MQTT 3.1.1
-      reconnectPeriod: 1000,
-      username: mqtt.username,
-      password: mqtt.password,
-    });
+    this.client = new KeepRepliesClientMqtt(nestMqttOptions(mqtt, 'api-rpc', 'client'));
   }
 
   async request<T>(pattern: string, data: unknown, timeoutMs: number, what: string): Promise<T> {
