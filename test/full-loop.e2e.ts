@@ -9,6 +9,7 @@ import { readServerState, waitFor } from './support/servers';
 import { ServiceProcess, freePort, sleep } from './support/processes';
 import { TEST_VIEWER_TOKEN, writeTestConfig } from './support/test-config';
 import { influxClient } from './support/influx';
+import { clearRetained } from './support/mqtt';
 import { dashboardFiles, loadDashboard, panelQueries } from './support/dashboards';
 
 jest.setTimeout(180_000);
@@ -58,6 +59,8 @@ describe('the whole loop on the simulated detector', () => {
     };
     simUrl = `http://127.0.0.1:${simHttp}`;
     apiUrl = `http://127.0.0.1:${apiPort}`;
+    // health reports that other test files left on the shared broker are not this system's
+    await clearRetained(servers.mqttUrl, 'cicenns/sc/health/+');
     for (const name of ['simulator', 'intake', 'historian', 'poller', 'api'] as const)
       procs.push(new ServiceProcess(name, env).start());
     await procs[0].waitForOutput(/simulator: .*http/);

@@ -216,6 +216,43 @@ describe('HV control against the simulator', () => {
     c.end(true);
   });
 
+  it('a crate with its interlock open: preview refuses the change, the poller refuses it on its own, off is allowed', async () => {
+    const fault = await fetch(`${h.simUrl}/api/sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'interlock', device: 'hv-veto' }),
+    });
+    expect(fault.status).toBe(201);
+    try {
+      // the interlock bit reaches the API through the poller's readings
+      await waitFor('interlock bit in the readings', async () => {
+        const r = await api('GET', '/api/pmts/PSV03-A');
+        return (r.body.status.flags as string[]).includes('interlock');
+      });
+      const p = await preview({ panel: 'PSV03' }, { vset: 910 });
+      expect(p.body.changes).toEqual([
+        expect.objectContaining({
+          pmt: 'PSV03-A',
+          allowed: false,
+          refusal: expect.stringMatching(/interlock/),
+        }),
+        expect.objectContaining({
+          pmt: 'PSV03-B',
+          allowed: false,
+          refusal: expect.stringMatching(/interlock/),
+        }),
+      ]);
+      const a = await api('POST', '/api/hv/apply', { previewId: p.body.previewId });
+      expect(a.status).toBe(409);
+      // switching off stays possible
+      const off = await preview({ pmts: ['PSV03-A'] }, { power: 'off' });
+      expect(off.body.changes[0]).toMatchObject({ pmt: 'PSV03-A', allowed: true });
+    } finally {
+      await fetch(`${h.simUrl}/api/sim/faults`, { method: 'DELETE' });
+    }
+    expect((await truth('PSV03-A')).vset).toBe(900);
+  });
+
   it('a failing crate: the channel fails with the reason, the rest of the group is reported not attempted', async () => {
     const p = await preview({ crystal: 'CsI06' }, { vset: 1410 });
     expect(p.body.changes.every((c: { allowed: boolean }) => c.allowed)).toBe(true);

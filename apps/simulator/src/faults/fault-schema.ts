@@ -13,6 +13,8 @@ export const faultSpecSchema = z.discriminatedUnion('type', [
     .object({ type: z.literal('over-current'), pmt, imonUa: z.number().finite().positive().optional() })
     .strict(),
   z.object({ type: z.literal('crate-silent'), device }).strict(),
+  // the crate's interlock opens: every channel's output goes off and its interlock bit is set
+  z.object({ type: z.literal('interlock'), device }).strict(),
   z.object({ type: z.literal('modbus-malformed'), device }).strict(),
   z
     .object({ type: z.literal('modbus-slow'), device, delayMs: z.number().int().min(0).max(600_000) })

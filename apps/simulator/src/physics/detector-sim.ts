@@ -117,6 +117,7 @@ export class DetectorSim {
       const pmt = this.pmtOfKey(key);
       const oc = pmt ? this.faults.on('over-current', pmt.id) : [];
       const forced = oc.length ? Math.max(...oc.map((f) => f.imonUa ?? ch.iset * 1.5)) : undefined;
+      ch.interlocked = this.faults.on('interlock', key.slice(0, key.lastIndexOf('/'))).length > 0;
       ch.step(dt, this.rng, noise, forced);
     }
   }

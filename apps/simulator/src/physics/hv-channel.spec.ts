@@ -35,6 +35,21 @@ describe('HvChannel', () => {
     expect(ch.status & HvStatus.rampingDown).toBeTruthy();
   });
 
+  it('an open interlock sets its bit and takes the output down; power = 1 cannot override it', () => {
+    const ch = new HvChannel(1400, true, 14, 1500);
+    ch.rampDown = 100;
+    ch.interlocked = true;
+    ch.setPower(true);
+    ch.step(1, rng, 0);
+    expect(ch.vmon).toBeCloseTo(1300, 6);
+    expect(ch.status & HvStatus.interlock).toBeTruthy();
+    expect(ch.status & HvStatus.on).toBe(0);
+    ch.interlocked = false; // closed again: the channel, still switched on, ramps back
+    ch.step(1, rng, 0);
+    expect(ch.status & HvStatus.interlock).toBe(0);
+    expect(ch.status & HvStatus.rampingUp).toBeTruthy();
+  });
+
   it('noise is small: ~0.05 V on VMon', () => {
     const ch = new HvChannel(1400, true, 14, 1500);
     const xs: number[] = [];

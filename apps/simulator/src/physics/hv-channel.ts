@@ -10,6 +10,7 @@ export const HvStatus = {
   underVoltage: 1 << 5,
   tripped: 1 << 6,
   atMaxV: 1 << 7,
+  interlock: 1 << 8,
 } as const;
 
 /** One HV channel: the settings a client can write and the true and measured outputs. */
@@ -22,6 +23,8 @@ export class HvChannel {
   /** seconds of continuous over-current before the channel trips */
   tripTimeS = 1.0;
   tripped = false;
+  /** the crate's interlock is open: no output, whatever power says (a fault sets it) */
+  interlocked = false;
   /** the voltage really on the tube */
   vTrue: number;
   /** what the monitors read (true value plus noise), refreshed every step */
@@ -48,7 +51,7 @@ export class HvChannel {
   }
 
   get isOn(): boolean {
-    return this.power === 1 && !this.tripped;
+    return this.power === 1 && !this.tripped && !this.interlocked;
   }
 
   /** Trip: output off, tripped bit set until a client writes power = 1. */
@@ -100,6 +103,7 @@ export class HvChannel {
     if (this.direction === -1 && this.vTrue > target) s |= HvStatus.rampingDown;
     if (overCurrent && this.vTrue > 1) s |= HvStatus.overCurrent;
     if (this.tripped) s |= HvStatus.tripped;
+    if (this.interlocked) s |= HvStatus.interlock;
     if (this.vset >= this.vmax) s |= HvStatus.atMaxV;
     this.status = s;
   }
