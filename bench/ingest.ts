@@ -15,7 +15,11 @@ import { writeTestConfig } from '../test/support/test-config';
 
 const N = Number(process.argv[2] ?? 200_000);
 
-function publish(url: string, mode: 'daq' | 'plain', n: number): Promise<{ started: number; acked: number }> {
+function publish(
+  url: string,
+  mode: 'daq' | 'plain',
+  n: number,
+): Promise<{ started: number; acked: number; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'publisher.js'), url, mode, String(n)], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -41,7 +45,10 @@ async function countPoints(url: string, db: string, measurement: string): Promis
 }
 
 /** Ceiling 1: a subscriber that only counts, QoS 1, persistent session like our services. */
-async function brokerCeiling(url: string): Promise<{ rate: number; received: number }> {
+async function brokerCeiling(
+  url: string,
+  mosquittoPid: number,
+): Promise<{ rate: number; received: number; cpu: Record<string, number> }> {
   const sub = connect(url, { clientId: 'bench-ceiling-sub', clean: false, protocolVersion: 4 });
   await new Promise<void>((r) =>
     sub.on('connect', () => sub.subscribe('bench/plain/#', { qos: 1 }, () => r())),
@@ -52,11 +59,13 @@ async function brokerCeiling(url: string): Promise<{ rate: number; received: num
     received++;
     last = Date.now();
   });
-  const { started } = await publish(url, 'plain', N);
+  const cpu = cpuSnapshot({ mosquitto: mosquittoPid, subscriber: process.pid });
+  const { started, cpuSeconds: publisherCpu } = await publish(url, 'plain', N);
   await waitFor('ceiling subscriber', async () => received >= N, 300_000).catch(() => undefined);
+  const used = { publisher: publisherCpu, ...cpu() };
   await new Promise((r) => setTimeout(r, 500));
   await sub.endAsync();
-  return { rate: N / ((last - started) / 1000), received };
+  return { rate: N / ((last - started) / 1000), received, cpu: used };
 }
 
 /** Ceiling 2: plain batched line-protocol writes of N points into the same InfluxDB. */
@@ -85,13 +94,25 @@ async function storeCeiling(url: string): Promise<{ rate: number; stored: number
   return { rate: N / ((Date.now() - started) / 1000), stored };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+function cpuSnapshot(pids: Record<string, number | undefined>): () => Record<string, number> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  return () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) - before[k]]));
+}
+
 function peakRssMb(pid: number | undefined): number {
   if (!pid) return NaN;
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function pipeline(mqttUrl: string, influxUrl: string) {
+async function pipeline(mqttUrl: string, influxUrl: string, serverPids: Record<string, number>) {
   const db = 'bench_pipeline';
   const { file } = writeTestConfig({
     hvPort: 1,
@@ -118,7 +139,13 @@ async function pipeline(mqttUrl: string, influxUrl: string) {
     tap.on('connect', () => tap.subscribe('cicenns/sc/readings/intake', { qos: 1 }, () => r())),
   );
   await new Promise((r) => setTimeout(r, 1000));
-  const { started, acked } = await publish(mqttUrl, 'daq', N);
+  const cpu = cpuSnapshot({
+    mosquitto: serverPids.mosquitto,
+    intake: intake.child?.pid,
+    historian: historian.child?.pid,
+    influxd: serverPids.influxd,
+  });
+  const { started, acked, cpuSeconds: publisherCpu } = await publish(mqttUrl, 'daq', N);
   let stored = 0;
   await waitFor(
     'pipeline: all readings queryable',
@@ -126,6 +153,7 @@ async function pipeline(mqttUrl: string, influxUrl: string) {
     600_000,
   ).catch(() => undefined);
   const done = Date.now();
+  const cpuUsed = { publisher: publisherCpu, ...cpu() };
   await tap.endAsync();
   const rss = { intake: peakRssMb(intake.child?.pid), historian: peakRssMb(historian.child?.pid) };
   await intake.stop();
@@ -137,18 +165,24 @@ async function pipeline(mqttUrl: string, influxUrl: string) {
     intakeSeconds: (forwardedAt - started) / 1000,
     seconds: (done - started) / 1000,
     rss,
+    cpu: cpuUsed,
   };
 }
+
+const fmtCpu = (c: Record<string, number>) =>
+  Object.entries(c)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(', ');
 
 async function main(): Promise<void> {
   const servers = await startAll();
   try {
     process.stderr.write(`ingest benchmark: N = ${N}\n`);
-    const broker = await brokerCeiling(servers.mqttUrl);
+    const broker = await brokerCeiling(servers.mqttUrl, servers.pids.mosquitto);
     process.stderr.write(`  broker ceiling: ${broker.rate.toFixed(0)} msg/s (${broker.received} received)\n`);
     const store = await storeCeiling(servers.influxUrl);
     process.stderr.write(`  store ceiling: ${store.rate.toFixed(0)} points/s\n`);
-    const p = await pipeline(servers.mqttUrl, servers.influxUrl);
+    const p = await pipeline(servers.mqttUrl, servers.influxUrl, servers.pids);
     const ceiling = Math.min(broker.rate, store.rate);
     const ratio = p.rate / ceiling;
     const lost = N - p.stored;
@@ -162,6 +196,8 @@ async function main(): Promise<void> {
       `| stages: all published and acked / all forwarded by intake / all queryable | ${p.publishSeconds.toFixed(1)} s / ${p.intakeSeconds.toFixed(1)} s / ${p.seconds.toFixed(1)} s |`,
       `| ratio to the lower ceiling (target >= 0.8) | **${ratio.toFixed(2)}** |`,
       `| readings lost (target 0) | **${lost}** (${p.stored} stored) |`,
+      `| CPU seconds, ceiling run | ${fmtCpu(broker.cpu)} |`,
+      `| CPU seconds, pipeline run | ${fmtCpu(p.cpu)} |`,
       `| peak RSS intake / historian | ${p.rss.intake.toFixed(0)} MB / ${p.rss.historian.toFixed(0)} MB |`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -33,7 +33,9 @@ client.on('connect', () => {
       (err) => {
         if (err) throw err;
         if (++acked === n) {
-          process.stdout.write(`${JSON.stringify({ started, acked: Date.now(), n })}\n`);
+          const cpu = process.cpuUsage();
+          const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+          process.stdout.write(`${JSON.stringify({ started, acked: Date.now(), n, cpuSeconds })}\n`);
           client.end(false, {}, () => process.exit(0));
         } else if (sent < n) sendOne();
       },
