@@ -164,6 +164,29 @@ describe('alarm service on real processes', () => {
     expect(await ack([alarmId])).toEqual([{ alarmId, ok: true, state: 'normal' }]);
   });
 
+  it('a gain drift raises gain-drift (warning, then alarm) with its labels, and clears when the gain is back', async () => {
+    const alarmId = 'gain-drift:CsI12-A';
+    const id = await h.fault({ type: 'gain-drift', pmt: 'CsI12-A', pctPerHour: -18_000 }); // -5 %/s
+    await waitState(alarmId, 'active-unack');
+    await waitFor('escalates to alarm', async () => (await view(alarmId)).severity === 'alarm', 15_000);
+    const am = { alarm_id: alarmId };
+    await waitFor(
+      'alertmanager holds the alarm',
+      async () => (await h.am.alerts(am))[0]?.labels.severity === 'alarm',
+      10_000,
+    );
+    expect((await h.am.alerts(am))[0].labels).toMatchObject({
+      alertname: 'gain-drift',
+      severity: 'alarm',
+      crystal: 'CsI12',
+      pmt: 'CsI12-A',
+    });
+    await h.clearFault(id);
+    await waitFor(`${alarmId} clears`, async () => (await view(alarmId)).state === 'cleared-unack', 15_000);
+    await waitFor('alertmanager: resolved', async () => !(await amHolds(am)), 10_000);
+    expect(await ack([alarmId])).toEqual([{ alarmId, ok: true, state: 'normal' }]);
+  });
+
   it('cleared before ack: latched cleared-unack until acknowledged', async () => {
     const id = 'hv-trip:CsI04-B';
     const fault = await h.fault({ type: 'hv-trip', pmt: 'CsI04-B' });
