@@ -283,8 +283,8 @@ describe('simulator process', () => {
   it('refuses to start on a bad SIM_* value, naming the variable', async () => {
     const p = new ServiceProcess('simulator', { SIM_DCR_FORM: 'sometimes', SIM_HTTP_PORT: '0' }).start();
     const code = await new Promise<number | null>((r) => p.child!.once('exit', (c) => r(c)));
-    expect(code).toBe(1);
-    expect(p.output).toMatch(/SIM_DCR_FORM: .*got "sometimes"/);
+    expect(code).toBe(2); // a configuration error, like every service's
+    expect(p.output).toMatch(/configuration error: environment: SIM_DCR_FORM: .*got "sometimes"/);
   });
 
   it('stops cleanly on SIGTERM', async () => {

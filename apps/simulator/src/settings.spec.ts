@@ -36,6 +36,8 @@ describe('loadSimSettings', () => {
     ['SIM_DCR_FORM', 'sometimes'],
   ])('%s=%s stops start-up naming the variable', (name, value) => {
     expect(() => loadSimSettings({ [name]: value })).toThrow(SimSettingsError);
-    expect(() => loadSimSettings({ [name]: value })).toThrow(new RegExp(`^${name}: .*got "${value}"`));
+    expect(() => loadSimSettings({ [name]: value })).toThrow(
+      new RegExp(`^environment: ${name}: .*got "${value}"`),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { ConfigError } from '@cicenns/model';
 import { z } from 'zod';
 
 export const DCR_FORMS = ['per-pmt', 'sweep', 'both'] as const;
@@ -20,13 +21,13 @@ export interface SimSettings {
   seed: number;
 }
 
-/** A bad SIM_* value: start-up stops with the variable's name and the reason. */
-export class SimSettingsError extends Error {
+/** A bad SIM_* value: start-up stops with the variable's name and the reason (a configuration error). */
+export class SimSettingsError extends ConfigError {
   constructor(
     readonly variable: string,
     reason: string,
   ) {
-    super(`${variable}: ${reason}`);
+    super('environment', variable, reason);
     this.name = 'SimSettingsError';
   }
 }
