@@ -1,6 +1,6 @@
 import type { Severity } from '../contracts';
 import type { RuleParams } from './alarm-config';
-import { limitOf, severityAbove } from './levels';
+import { levelVerdict } from './levels';
 import { fmt, type Verdict } from './verdict';
 
 /**
@@ -38,15 +38,14 @@ export function coincidenceExcess(
 ): Verdict {
   const ratio = measuredHz / accidentalHz;
   const levels = { warn: p.warnFactor, alarm: p.alarmFactor, deadband: p.deadband };
-  const severity = severityAbove(ratio, prev, levels);
-  const limit = limitOf(severity, levels);
-  return {
-    severity,
-    value: ratio,
-    limit,
-    unit: 'x accidental',
-    message:
+  return levelVerdict(
+    ratio,
+    ratio,
+    'x accidental',
+    levels,
+    prev,
+    (limit) =>
       `coincidence rate ${fmt(measuredHz)} Hz is ${fmt(ratio)} x the accidental ` +
       `${fmt(accidentalHz)} Hz from the two PMTs' DCR (limit ${limit} x)`,
-  };
+  );
 }

@@ -1,7 +1,7 @@
 import { dcrAtTemperature, type CalibrationRecord } from '@cicenns/model';
 import type { Severity } from '../contracts';
 import type { RuleParams } from './alarm-config';
-import { limitOf, severityAbove } from './levels';
+import { levelVerdict } from './levels';
 import { fmt, type Verdict } from './verdict';
 
 /**
@@ -27,15 +27,15 @@ export function dcrHigh(
 ): Verdict {
   const ratio = measuredHz / expectedHz;
   const levels = { warn: p.warnFactor, alarm: p.alarmFactor, deadband: p.deadband };
-  const severity = severityAbove(ratio, prev, levels);
-  const limit = limitOf(severity, levels);
-  return {
-    severity,
-    value: ratio,
-    limit,
-    unit: 'x expected',
-    message: `DCR ${fmt(measuredHz)} Hz is ${fmt(ratio)} x the expected ${fmt(expectedHz)} Hz (limit ${limit} x)`,
-  };
+  return levelVerdict(
+    ratio,
+    ratio,
+    'x expected',
+    levels,
+    prev,
+    (limit) =>
+      `DCR ${fmt(measuredHz)} Hz is ${fmt(ratio)} x the expected ${fmt(expectedHz)} Hz (limit ${limit} x)`,
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { gainAtVoltage, type CalibrationRecord } from '@cicenns/model';
 import type { Severity } from '../contracts';
 import type { RuleParams } from './alarm-config';
-import { limitOf, severityAbove } from './levels';
+import { levelVerdict } from './levels';
 import { fmt, type Verdict } from './verdict';
 
 /**
@@ -23,17 +23,16 @@ export function gainDrift(
 ): Verdict {
   const pct = (measured / expected - 1) * 100;
   const levels = { warn: p.warnPct, alarm: p.alarmPct, deadband: p.deadbandPct };
-  const severity = severityAbove(Math.abs(pct), prev, levels);
-  const limit = limitOf(severity, levels);
-  return {
-    severity,
-    value: pct,
-    limit,
-    unit: '%',
-    message:
+  return levelVerdict(
+    Math.abs(pct),
+    pct,
+    '%',
+    levels,
+    prev,
+    (limit) =>
       `SPE gain ${fmt(measured)} is ${fmt(Math.abs(pct), 2)} % ${pct >= 0 ? 'above' : 'below'} ` +
       `calibration ${fmt(expected)} (limit ${limit} %)`,
-  };
+  );
 }
 
 /**
@@ -49,15 +48,14 @@ export function gainFromHv(
   const predicted = gainAtVoltage(cal, vmon);
   const pct = (predicted / cal.gain - 1) * 100;
   const levels = { warn: p.warnPct, alarm: p.alarmPct, deadband: p.deadbandPct };
-  const severity = severityAbove(Math.abs(pct), prev, levels);
-  const limit = limitOf(severity, levels);
-  return {
-    severity,
-    value: pct,
-    limit,
-    unit: '%',
-    message:
+  return levelVerdict(
+    Math.abs(pct),
+    pct,
+    '%',
+    levels,
+    prev,
+    (limit) =>
       `gain predicted from VMon ${fmt(vmon, 5)} V is ${fmt(Math.abs(pct), 2)} % ` +
       `${pct >= 0 ? 'above' : 'below'} calibration (${fmt(cal.hvV, 5)} V; limit ${limit} %)`,
-  };
+  );
 }

@@ -1,4 +1,5 @@
 import type { Severity } from '../contracts';
+import type { Verdict } from './verdict';
 
 export interface Levels {
   warn: number;
@@ -20,4 +21,21 @@ export function severityAbove(value: number, prev: Severity | undefined, l: Leve
 /** The limit that a severity refers to, for the message. */
 export function limitOf(sev: Severity | undefined, l: Pick<Levels, 'warn' | 'alarm'>): number {
   return sev === 'alarm' ? l.alarm : l.warn;
+}
+
+/**
+ * The verdict of a rule with warning/alarm levels: `judged` (e.g. |%| or a ratio) against the
+ * levels with hysteresis, `value` as reported, and the message written with the limit in force.
+ */
+export function levelVerdict(
+  judged: number,
+  value: number,
+  unit: string,
+  levels: Levels,
+  prev: Severity | undefined,
+  message: (limit: number) => string,
+): Verdict {
+  const severity = severityAbove(judged, prev, levels);
+  const limit = limitOf(severity, levels);
+  return { severity, value, limit, unit, message: message(limit) };
 }
