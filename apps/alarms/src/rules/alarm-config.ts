@@ -114,6 +114,8 @@ export const ruleSchemas = {
     })
     .strict(),
   'device-down': z.object({ ...common, severity }).strict(),
+  /** the whole DAQ silent: one alarm that stands for (and suppresses) its per-channel stale alarms */
+  'daq-down': z.object({ ...common, severity, silentAfterMs: positive }).strict(),
   'historian-backlog': z
     .object({
       ...common,

@@ -18,6 +18,18 @@ export function staleness(ageMs: number, periodMs: number, what: string, p: Rule
   };
 }
 
+/** daq-down: no message of any kind from the DAQ for silentAfterMs. */
+export function daqDown(silentMs: number, p: RuleParams<'daq-down'>): Verdict {
+  const silent = silentMs > p.silentAfterMs;
+  return {
+    severity: silent ? p.severity : undefined,
+    value: silentMs / 1000,
+    limit: p.silentAfterMs / 1000,
+    unit: 's',
+    message: silent ? `no message from the DAQ for ${fmt(silentMs / 1000)} s` : 'the DAQ publishes',
+  };
+}
+
 /** device-down: the poller says a device stopped answering. */
 export function deviceDown(
   conn: { state: ConnectionState; detail?: string; since?: number } | undefined,

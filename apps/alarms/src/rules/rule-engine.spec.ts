@@ -4,6 +4,9 @@ import { Random } from '../../../simulator/src/physics/random';
 import type { Condition } from '../contracts';
 import type { AlarmConfig } from './alarm-config';
 import { DefaultRuleEngine } from './rule-engine';
+import { AlarmRuntime } from '../runtime/alarm-runtime';
+import { AlarmStore } from '../runtime/alarm-store';
+import type { JournalEvent } from '../runtime/alarm-record';
 import { alarmConfig, calibrationOf, systemConfig } from './test-config';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
@@ -67,7 +70,8 @@ describe('DefaultRuleEngine: known alarms and subjects', () => {
     const perPmt = 6 + 1 + 4 + 1 + 3;
     const perSensor = 4; // range, rate, open, stale
     const perCrystal = 2; // coincidence-excess, stale
-    const expected = pmts * perPmt + detector.sensors.length * perSensor + 15 * perCrystal + 1 + 5 + 1;
+    // + stale-beam, 5 device-down, historian-backlog, daq-down
+    const expected = pmts * perPmt + detector.sensors.length * perSensor + 15 * perCrystal + 1 + 5 + 1 + 1;
     expect(known).toHaveLength(expected);
     expect(new Set(known.map((k) => k.alarmId)).size).toBe(expected);
   });
@@ -454,5 +458,56 @@ describe('DefaultRuleEngine: data quality and beam', () => {
       T0,
     );
     expect(e.beamState()).toEqual({ on: true, power_kw: 140, rep_rate_hz: 25, ts: T0 });
+  });
+});
+
+describe('DefaultRuleEngine with the runtime: the whole DAQ goes silent', () => {
+  it('one daq-down alarm stands; the per-channel stale DCR, gain and coincidence alarms are suppressed', () => {
+    let t = T0;
+    const e = engine();
+    const store = new AlarmStore(':memory:');
+    const events: JournalEvent[] = [];
+    const rt = new AlarmRuntime({
+      engine: e,
+      store,
+      sink: { state: () => undefined, event: (ev) => events.push(ev) },
+      notifier: { update: () => undefined },
+      evaluationIntervalMs: 1000,
+      now: () => t,
+    }).start(false);
+    // the poller keeps everything else fresh; the DAQ publishes for a while, then stops
+    const fresh = () => [
+      ...detector.pmts.map((p) => hv(p.id, t)),
+      ...detector.sensors.map((s) => temp(s.id, t, 22)),
+      {
+        m: 'beam',
+        id: '',
+        ts: t,
+        quality: 'good',
+        source: 'beam',
+        fields: { on: true, power_kw: 140, rep_rate_hz: 25 },
+      } as Reading,
+    ];
+    rt.onReadings([...fresh(), ...detector.pmts.map((p) => dcr(p.id, t, calibrationOf(p.id).dcrHz))]);
+    for (let i = 0; i < 60; i++) {
+      t += 1000;
+      rt.onReadings(fresh());
+      rt.runTick();
+    }
+    const raised = events.filter((ev) => ev.action === 'raise').map((ev) => ev.alarmId);
+    expect(raised).toEqual(['daq-down:daq']);
+    const suppressed = rt.list({ states: ['suppressed'] });
+    expect(suppressed.filter((v) => v.alarmId.startsWith('stale-dcr:'))).toHaveLength(94);
+    expect(suppressed.filter((v) => v.alarmId.startsWith('stale-coincidence:'))).toHaveLength(15);
+    expect(suppressed.every((v) => v.suppressedBy === 'daq-down:daq')).toBe(true);
+    // the DAQ is back: daq-down clears (latched until acknowledged), the stale alarms with it
+    rt.onReadings(detector.pmts.map((p) => dcr(p.id, t, calibrationOf(p.id).dcrHz)));
+    t += 1000;
+    rt.runTick();
+    expect(rt.list({ states: ['cleared-unack'] }).map((v) => v.alarmId)).toEqual(['daq-down:daq']);
+    expect(
+      rt.list({ states: ['suppressed'] }).filter((v) => v.alarmId.startsWith('stale-dcr:')),
+    ).toHaveLength(0);
+    store.close();
   });
 });

@@ -11,7 +11,7 @@ import { Cusum } from '../detectors';
 import { matchesAny, type AlarmConfig, type RuleName, type StaleKind } from './alarm-config';
 import { coincidenceExcess, RatioWindow } from './coincidence-rules';
 import { creepVerdict } from './creep';
-import { deviceDown, historianBacklog, staleness } from './data-quality-rules';
+import { daqDown, deviceDown, historianBacklog, staleness } from './data-quality-rules';
 import { dcrHigh, DcrBinner, dcrLow, expectedDcr } from './dcr-rules';
 import { expectedGain, gainDrift, gainFromHv } from './gain-rules';
 import { hvDeviation, hvOff, hvStatusBit, isOn, isRamping, statusMasks, type HvView } from './hv-rules';
@@ -111,6 +111,9 @@ export class DefaultRuleEngine implements RuleEngine {
   private readonly crystals = new Map<string, CrystalState>();
   private readonly staleChecks: StaleCheck[] = [];
   private readonly deviceSlots = new Map<string, RuleSlot<'device-down'>>();
+  private readonly daqSlot: RuleSlot<'daq-down'> | undefined;
+  /** when the DAQ last published anything (DCR, gain, coincidence) */
+  private daqSeen?: number;
   private readonly backlogSlot?: RuleSlot<'historian-backlog'>;
   private readonly beamSeen: LastSeen = {};
   private beam?: BeamState;
@@ -124,12 +127,15 @@ export class DefaultRuleEngine implements RuleEngine {
     for (const s of cfg.detector.sensors) this.addSensor(s);
     for (const p of cfg.detector.pmts) this.addPmt(p);
     for (const c of cfg.detector.crystals) this.addCrystal(c.id, c.pmts);
-    this.addStaleCheck(serviceSubject('beam', DAQ_SOURCE), 'beam', this.beamSeen);
+    // the beam status comes from the accelerator, not the DAQ: daq-down does not stand for it
+    this.addStaleCheck(serviceSubject('beam'), 'beam', this.beamSeen);
     for (const d of cfg.app.devices) {
       const slot = this.slots.make('device-down', deviceSubject(d.id), 'data-quality');
       if (slot) this.deviceSlots.set(d.id, slot);
     }
     this.backlogSlot = this.slots.make('historian-backlog', serviceSubject('historian'), 'data-quality');
+    // a device-kind subject: while it holds, the runtime suppresses every alarm on device 'daq'
+    this.daqSlot = this.slots.make('daq-down', deviceSubject(DAQ_SOURCE), 'daq');
     this.slots.checkEverythingMatched(cfg);
   }
 
@@ -139,6 +145,7 @@ export class DefaultRuleEngine implements RuleEngine {
     this.startedAt ??= now;
     const out: Condition[] = [];
     for (const r of readings) {
+      if (r.m === 'dcr' || r.m === 'gain' || r.m === 'coincidence') this.daqSeen = now;
       switch (r.m) {
         case 'hv':
           this.onHv(r, now, out);
@@ -184,6 +191,10 @@ export class DefaultRuleEngine implements RuleEngine {
   onTick(now: number): Condition[] {
     this.startedAt ??= now;
     const out: Condition[] = [];
+    if (this.daqSlot) {
+      const v = daqDown(now - (this.daqSeen ?? this.startedAt), this.daqSlot.params);
+      if (v.severity !== this.daqSlot.severity) this.emit(out, this.daqSlot, v, now);
+    }
     for (const c of this.staleChecks) {
       const last = c.seen[c.m] ?? this.startedAt;
       const noHv = c.pmt && c.pmt.cal && !this.hvDelivering(c.pmt, c.pmt.cal);
