@@ -1,0 +1,90 @@
+/**
+ * The shipped broker configuration (deploy/mosquitto) on Debian's real Mosquitto: authentication
+ * is required, and the ACL lets only the API send HV commands to the poller.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import { portOpen, waitFor } from './support/servers';
+import { freePort, ROOT, sleep } from './support/processes';
+
+jest.setTimeout(30_000);
+
+describe('deploy/mosquitto: authentication and ACL', () => {
+  let broker: ChildProcess;
+  let port: number;
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cicenns-acl-'));
+    port = await freePort();
+    const passwd = join(dir, 'passwd');
+    writeFileSync(passwd, '');
+    for (const user of ['api', 'poller', 'daq'])
+      execFileSync('/usr/bin/mosquitto_passwd', ['-b', passwd, user, `${user}-pw`]);
+    // the shipped settings, with paths and the port of this test
+    const conf = readFileSync(join(ROOT, 'deploy', 'mosquitto', 'cicenns.conf'), 'utf8')
+      .replace(/^listener .*$/m, `listener ${port} 127.0.0.1`)
+      .replace(/^password_file .*$/m, `password_file ${passwd}`)
+      .replace(/^acl_file .*$/m, `acl_file ${join(ROOT, 'deploy', 'mosquitto', 'acl')}`)
+      .replace(/^persistence_location .*$/m, `persistence_location ${dir}/`);
+    writeFileSync(join(dir, 'mosquitto.conf'), `${conf}\nuser root\n`);
+    broker = spawn('/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+    await waitFor('mosquitto with the deploy config', () => portOpen(port));
+  });
+
+  afterAll(async () => {
+    for (const c of clients) await c.endAsync(true);
+    broker?.kill();
+  });
+
+  const as = async (user: string | undefined, password?: string): Promise<MqttClient> => {
+    const c = connect(`mqtt://127.0.0.1:${port}`, {
+      clientId: `acl-${user ?? 'anon'}-${Math.random().toString(16).slice(2)}`,
+      username: user,
+      password,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    clients.push(c);
+    await new Promise<void>((resolve, reject) => {
+      c.once('connect', () => resolve());
+      c.once('error', reject);
+    });
+    return c;
+  };
+
+  it('refuses anonymous clients and wrong passwords', async () => {
+    await expect(as(undefined)).rejects.toThrow(/Not authorized|Connection refused/i);
+    await expect(as('api', 'wrong')).rejects.toThrow(/Not authorized|Connection refused|Bad username/i);
+  });
+
+  it('only the api may send HV commands; the poller receives them', async () => {
+    const poller = await as('poller', 'poller-pw');
+    const got: string[] = [];
+    poller.on('message', (_t, p) => got.push(p.toString()));
+    await poller.subscribeAsync('cicenns/sc/hv/cmd/write', { qos: 1 });
+    const api = await as('api', 'api-pw');
+    const daq = await as('daq', 'daq-pw');
+    // Mosquitto drops an unauthorised publish silently (MQTT 3.1.1 has no way to say no)
+    await daq.publishAsync('cicenns/sc/hv/cmd/write', 'from-daq', { qos: 1 });
+    await poller.publishAsync('cicenns/sc/hv/cmd/write', 'from-poller', { qos: 1 });
+    await api.publishAsync('cicenns/sc/hv/cmd/write', 'from-api', { qos: 1 });
+    await waitFor('the api command', async () => got.includes('from-api'), 5000);
+    await sleep(300);
+    expect(got).toEqual(['from-api']);
+  });
+
+  it("the DAQ may publish its topics, not the services' readings", async () => {
+    const api = await as('api', 'api-pw');
+    const got: string[] = [];
+    api.on('message', (t) => got.push(t));
+    await api.subscribeAsync('cicenns/sc/readings/#', { qos: 1 });
+    const daq = await as('daq', 'daq-pw');
+    await daq.publishAsync('cicenns/sc/readings/poller', '{}', { qos: 1 });
+    await sleep(300);
+    expect(got).toEqual([]);
+  });
+});
