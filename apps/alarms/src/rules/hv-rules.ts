@@ -1,7 +1,7 @@
 import type { DeviceProfile } from '@cicenns/model';
 import type { Severity } from '../contracts';
 import type { RuleParams } from './alarm-config';
-import { limitOf, severityAbove } from './levels';
+import { levelVerdict } from './levels';
 import { fmt, type Verdict } from './verdict';
 
 /** Status flag name -> bit mask, from the device profile's statusBits (never hard-coded). */
@@ -43,18 +43,18 @@ export function hvDeviation(v: HvView, p: RuleParams<'hv-deviation'>, prev: Seve
     return { message: 'HV off or ramping: VMon not compared with VSet' };
   }
   const dev = v.vmon - v.vset;
+  const { vmon, vset } = v;
   const levels = { warn: p.warnV, alarm: p.alarmV, deadband: p.deadbandV };
-  const severity = severityAbove(Math.abs(dev), prev, levels);
-  const limit = limitOf(severity, levels);
-  return {
-    severity,
-    value: dev,
-    limit,
-    unit: 'V',
-    message:
-      `VMon ${fmt(v.vmon, 5)} V is ${fmt(Math.abs(dev), 2)} V ${dev >= 0 ? 'above' : 'below'} ` +
-      `VSet ${fmt(v.vset, 5)} V (limit ${limit} V)`,
-  };
+  return levelVerdict(
+    Math.abs(dev),
+    dev,
+    'V',
+    levels,
+    prev,
+    (limit) =>
+      `VMon ${fmt(vmon, 5)} V is ${fmt(Math.abs(dev), 2)} V ${dev >= 0 ? 'above' : 'below'} ` +
+      `VSet ${fmt(vset, 5)} V (limit ${limit} V)`,
+  );
 }
 
 const BIT_TEXT: Record<string, string> = {

@@ -1,6 +1,6 @@
 import type { Severity } from '../contracts';
 import type { RuleParams } from './alarm-config';
-import { limitOf, severityAbove } from './levels';
+import { levelVerdict, severityAbove } from './levels';
 import { fmt, type Verdict } from './verdict';
 
 /**
@@ -80,15 +80,15 @@ export function temperatureRate(
   prev: Severity | undefined,
 ): Verdict {
   const levels = { warn: p.warnCPerHour, alarm: p.alarmCPerHour, deadband: p.deadbandCPerHour };
-  const severity = severityAbove(Math.abs(cPerHour), prev, levels);
-  const limit = limitOf(severity, levels);
-  return {
-    severity,
-    value: cPerHour,
-    limit,
-    unit: 'degC/h',
-    message: `temperature ${cPerHour >= 0 ? 'rising' : 'falling'} at ${fmt(Math.abs(cPerHour), 2)} degC/h (limit ${limit} degC/h)`,
-  };
+  return levelVerdict(
+    Math.abs(cPerHour),
+    cPerHour,
+    'degC/h',
+    levels,
+    prev,
+    (limit) =>
+      `temperature ${cPerHour >= 0 ? 'rising' : 'falling'} at ${fmt(Math.abs(cPerHour), 2)} degC/h (limit ${limit} degC/h)`,
+  );
 }
 
 /** sensor-open: the transmitter reports an open PT100 (0x8000). */
