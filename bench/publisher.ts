@@ -1,12 +1,13 @@
 /**
  * Publishes N DCR messages at QoS 1 as fast as the broker takes them, in its own process so it
  * does not share an event loop with what is measured. Prints one JSON line when all are acked.
- * argv: url topicMode(daq|plain) n
+ * argv: url topicMode(daq|plain) n t0 (reading i has timestamp t0 + i ms)
  */
 import { connect } from 'mqtt';
 
-const [url, mode, nArg] = process.argv.slice(2);
+const [url, mode, nArg, t0Arg] = process.argv.slice(2);
 const n = Number(nArg);
+const t0 = Number(t0Arg);
 const pmts = Array.from({ length: 47 }, (_, i) =>
   i < 15
     ? [`CsI${String(i + 1).padStart(2, '0')}-A`, `CsI${String(i + 1).padStart(2, '0')}-B`]
@@ -18,7 +19,6 @@ const client = connect(url, { clientId: `bench-pub-${process.pid}`, clean: true,
 const WINDOW = 2000;
 
 client.on('connect', () => {
-  const t0 = Date.now() - 3600_000;
   const started = Date.now();
   let sent = 0;
   let acked = 0;

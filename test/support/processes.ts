@@ -23,12 +23,14 @@ export class ServiceProcess {
   constructor(
     readonly name: ServiceName,
     readonly env: NodeJS.ProcessEnv,
+    /** Extra node options, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
+    readonly nodeArgs: string[] = [],
   ) {}
 
   start(): this {
     const main = join(ROOT, 'dist', 'apps', this.name, 'src', 'main.js');
     this.output = '';
-    this.child = spawn(process.execPath, [main], {
+    this.child = spawn(process.execPath, [...this.nodeArgs, main], {
       cwd: ROOT,
       env: { ...process.env, ...this.env, NODE_ENV: 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@ import { connectBus, HealthReporter, readingBatchSchema, Topics } from '@cicenns
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';
-import { toLine } from './line-protocol';
+import { LineEncoder } from './line-protocol';
 import { Spool } from './spool';
 
 /**
@@ -14,6 +14,7 @@ import { Spool } from './spool';
 export class Historian {
   private readonly log = new Logger('historian');
   private readonly spool: Spool;
+  private readonly lines: LineEncoder;
   private readonly influx: InfluxWriter;
   private readonly mqtt: MqttClient;
   private readonly health: HealthReporter;
@@ -21,7 +22,9 @@ export class Historian {
   private influxDetail = '';
   private dbReady = false;
   private stopped = false;
+  private draining = false;
   private wake?: () => void;
+  private wakeIdle?: () => void;
   private flushing?: Promise<void>;
   readonly counters = {
     batches: 0,
@@ -36,6 +39,7 @@ export class Historian {
   constructor(private readonly cfg: SystemConfig) {
     const { app } = cfg;
     this.spool = new Spool(app.influx.spoolPath);
+    this.lines = new LineEncoder(cfg.detector);
     this.influx = new InfluxWriter(app.influx);
     this.mqtt = connectBus({
       url: app.mqtt.url,
@@ -91,21 +95,32 @@ export class Historian {
       );
       return;
     }
-    const lines = parsed.data.readings.map((r) => toLine(r, this.cfg.detector));
+    const lines = parsed.data.readings.map((r) => this.lines.encode(r));
     this.spool.append(lines);
     this.counters.batches++;
     this.counters.readings += lines.length;
-    if (this.spool.backlogLines >= this.cfg.app.influx.batchSize) this.wake?.();
+    // A full batch wakes a waiting flusher; one backing off from a failed write is not woken,
+    // or it would retry on every message during an outage.
+    if (this.spool.backlogLines >= this.cfg.app.influx.batchSize) this.wakeIdle?.();
   }
 
   private async flushLoop(): Promise<void> {
     let backoffMs = 250;
     while (!this.stopped) {
-      const chunk = this.spool.peek(this.cfg.app.influx.batchSize);
-      if (!chunk) {
-        await this.sleep(this.cfg.app.influx.flushIntervalMs);
+      // Write full batches (fewer, larger writes cost InfluxDB much less CPU per point), or what
+      // there is once its oldest line has waited flushIntervalMs, or at once when stopping.
+      const { batchSize, flushIntervalMs } = this.cfg.app.influx;
+      const waitMs = flushIntervalMs - this.spool.oldestAgeMs();
+      if (
+        this.spool.backlogLines < batchSize &&
+        !this.draining &&
+        (this.spool.backlogLines === 0 || waitMs > 0)
+      ) {
+        await this.sleep(this.spool.backlogLines === 0 ? flushIntervalMs : waitMs, true);
         continue;
       }
+      const chunk = this.spool.peek(batchSize);
+      if (!chunk) continue;
       if (!this.dbReady) {
         try {
           await this.influx.ensureDatabase();
@@ -159,19 +174,25 @@ export class Historian {
     this.influxDetail = detail;
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Sleep; stop() wakes it, and so does new data if `idle` (nothing was there to write). */
+  private sleep(ms: number, idle = false): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
+      const wake = () => {
         clearTimeout(t);
+        this.wake = this.wakeIdle = undefined;
         resolve();
       };
+      const t = setTimeout(wake, ms);
+      this.wake = wake;
+      if (idle) this.wakeIdle = wake;
     });
   }
 
   /** Stop taking messages, give the flusher a moment to drain, keep the rest in the spool. */
   async stop(drainMs = 2000): Promise<void> {
     await this.mqtt.unsubscribeAsync(Topics.readingsAll).catch(() => undefined);
+    this.draining = true;
+    this.wakeIdle?.();
     const until = Date.now() + drainMs;
     while (this.spool.backlogLines > 0 && this.influxState === 'up' && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 50));

@@ -1,10 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
-import { nestMqttOptions } from '@cicenns/bus';
+import { nestMqttOptions, Topics } from '@cicenns/bus';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import { DaqMqttServer } from './daq-mqtt.server';
-import { IntakeController } from './intake.controller';
 import { IntakeService } from './intake.service';
 
 @Module({})
@@ -12,11 +11,13 @@ export class IntakeModule {
   static forConfig(cfg: SystemConfig): DynamicModule {
     return {
       module: IntakeModule,
-      controllers: [IntakeController],
       providers: [{ provide: SYSTEM_CONFIG, useValue: cfg }, IntakeService],
     };
   }
 }
+
+/** The DAQ topics of SPEC 2.3. */
+const DAQ_TOPICS = Object.values(Topics.daq);
 
 /**
  * The intake as a Nest microservice on the MQTT transport: QoS 1 subscriptions, a fixed client
@@ -25,10 +26,12 @@ export class IntakeModule {
  */
 export async function startIntake(cfg: SystemConfig): Promise<INestMicroservice> {
   const { mqtt } = cfg.app;
+  const server = new DaqMqttServer(nestMqttOptions(mqtt, 'intake', 'server'));
   const app = await NestFactory.createMicroservice(IntakeModule.forConfig(cfg), {
-    strategy: new DaqMqttServer(nestMqttOptions(mqtt, 'intake', 'server')),
+    strategy: server,
     logger: ['log', 'warn', 'error'],
   });
+  server.deliverTo(app.get(IntakeService), DAQ_TOPICS);
   app.enableShutdownHooks();
   await app.listen();
   return app;

@@ -4,10 +4,11 @@ import { connectBus, HealthReporter, ReadingPublisher } from '@cicenns/bus';
 import type { MqttClient } from 'mqtt';
 import { DaqValidator } from './daq-validator';
 import { IntakeStats } from './intake-stats';
+import type { DaqSink } from './daq-mqtt.server';
 
 /** Validates each DAQ message, forwards the good readings, counts and logs the rejects. */
 @Injectable()
-export class IntakeService implements OnApplicationShutdown {
+export class IntakeService implements DaqSink, OnApplicationShutdown {
   private readonly log = new Logger('intake');
   private readonly validator: DaqValidator;
   readonly stats = new IntakeStats();
@@ -48,7 +49,7 @@ export class IntakeService implements OnApplicationShutdown {
     })).start();
   }
 
-  handle(topic: string, payload: string): void {
+  handle(topic: string, payload: Buffer | string): void {
     this.stats.received++;
     const { readings, rejections } = this.validator.validate(topic, payload);
     for (const r of rejections) {
