@@ -137,7 +137,7 @@ export const appConfigSchema = z
         username: z.string().optional(),
         password: z.string().optional(),
         batchSize: positiveInt.default(5000),
-        flushIntervalMs: positiveInt.default(200),
+        flushIntervalMs: positiveInt.default(100),
         spoolPath: z.string().min(1).default('var/historian-spool.db'),
       })
       .strict()
