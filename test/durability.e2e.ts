@@ -3,12 +3,13 @@
  * services killed (SIGKILL) and restarted. Real processes: Mosquitto, a dedicated influxd,
  * intake and historian.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { readServerState, startInflux, stopPid, waitFor } from './support/servers';
-import { ServiceProcess, freePort, sleep } from './support/processes';
+import { ROOT, ServiceProcess, freePort, sleep } from './support/processes';
 import { writeTestConfig } from './support/test-config';
 import { count, influxClient } from './support/influx';
 import { testClient } from './support/mqtt';
@@ -96,5 +97,49 @@ describe('durability', () => {
     const rows = await influx.query<{ s: number }>('SELECT sum(rate_hz) AS s FROM dcr');
     expect(rows[0].s).toBe((7000 * 6999) / 2); // each reading exactly once
     expect(historian.output).toMatch(/readings in the spool from before/);
+  });
+
+  it('loses nothing when the intake is killed while it is forwarding at full rate', async () => {
+    const db = 'durability_busy';
+    const { file } = writeTestConfig({
+      hvPort: 1,
+      tempPort: 2,
+      mqttUrl: servers.mqttUrl,
+      influxUrl: servers.influxUrl,
+      database: db,
+      clientIdPrefix: `busy${process.pid}`,
+    });
+    const intake = new ServiceProcess('intake', { CICENNS_CONFIG: file });
+    const historian = new ServiceProcess('historian', { CICENNS_CONFIG: file });
+    procs.push(intake, historian);
+    intake.start();
+    historian.start();
+    await intake.waitForOutput(/intake: subscribed/);
+    await historian.waitForOutput(/historian: .* -> /);
+    const influx = influxClient(servers.influxUrl, db);
+
+    // the benchmark's publisher: N messages at QoS 1 as fast as the broker takes them,
+    // reading i has timestamp t0 + i (so N distinct points if each is stored at least once)
+    const n = 40_000;
+    const t0 = Date.now() - 3600_000;
+    const publisher = spawn(
+      process.execPath,
+      [join(ROOT, 'dist', 'bench', 'publisher.js'), servers.mqttUrl, 'daq', String(n), String(t0)],
+      { stdio: 'ignore' },
+    );
+    const published = new Promise<number | null>((r) => publisher.on('exit', r));
+    // kill the intake mid-stream, with readings on their way through it
+    for (let until = Date.now() + 30_000; Date.now() < until; await sleep(10)) {
+      if ((await count(influx, 'dcr', 'rate_hz')) > 0) break;
+    }
+    await intake.stop('SIGKILL');
+    expect(publisher.exitCode).toBeNull(); // still publishing when the intake died
+    intake.start();
+    await intake.waitForOutput(/intake: subscribed/);
+    expect(await published).toBe(0);
+    await waitFor('all stored', async () => (await count(influx, 'dcr', 'rate_hz')) >= n, 60_000).catch(
+      () => undefined,
+    );
+    expect(await count(influx, 'dcr', 'rate_hz')).toBe(n);
   });
 });

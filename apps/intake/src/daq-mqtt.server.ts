@@ -1,9 +1,13 @@
 import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
+import { AckGate, type AckGateOptions } from './ack-gate';
 
-/** Takes each DAQ message: its topic and its payload exactly as published. */
+/** Takes the DAQ's messages and forwards the readings in them. */
 export interface DaqSink {
+  /** one message: its topic and its payload exactly as published */
   handle(topic: string, payload: Buffer): void;
+  /** publish every reading taken so far; `acked` once the broker holds them */
+  forward(acked: (err?: Error) => void): void;
 }
 
 /** Topics are few (94 PMTs x a few kinds); the cap only bounds a publisher inventing topics. */
@@ -19,7 +23,8 @@ const HANDLED = Promise.resolve();
  * - Nest matches every wildcard pattern, awaits the deserializer and builds an RPC context and
  *   a promise chain per message: measured at 0.35 of the intake's 1.9 CPU-s for 200,000 DAQ
  *   messages (docs/PERFORMANCE.md). Here a topic's route is looked up once;
- * - the PUBACKs of one socket read go out in one write (coalesceAcks).
+ * - a message is acknowledged to the broker only once its readings are forwarded and held by
+ *   the broker (AckGate), so killing the intake loses nothing.
  * Subscriptions use the transport's options: QoS 1, fixed client id, persistent session.
  * Topics without a DAQ route still go to Nest's handlers, if a module declares any.
  */
@@ -27,9 +32,12 @@ export class DaqMqttServer extends ServerMqtt {
   private sink?: DaqSink;
   private daqTopics: readonly string[] = [];
   private readonly routes = new Map<string, boolean>();
-  private acksCorked = false;
+  private gate?: AckGate;
 
-  constructor(private readonly mqttOptions: Required<MqttOptions>['options']) {
+  constructor(
+    private readonly mqttOptions: Required<MqttOptions>['options'],
+    private readonly ackOptions: AckGateOptions,
+  ) {
     super(mqttOptions);
   }
 
@@ -38,6 +46,21 @@ export class DaqMqttServer extends ServerMqtt {
     this.sink = sink;
     this.daqTopics = topics;
     return this;
+  }
+
+  /** acknowledgements held until their readings are forwarded */
+  get heldAcks(): number {
+    return this.gate?.held ?? 0;
+  }
+
+  override createMqttClient(): MqttClient {
+    const client = super.createMqttClient();
+    this.gate = new AckGate(
+      client,
+      (acked) => (this.sink ? this.sink.forward(acked) : acked()),
+      this.ackOptions,
+    );
+    return client;
   }
 
   override bindEvents(client: MqttClient): void {
@@ -50,8 +73,8 @@ export class DaqMqttServer extends ServerMqtt {
   override getMessageHandler(client: MqttClient): (topic: string, payload: Buffer) => Promise<void> {
     const nest = super.getMessageHandler(client);
     return (topic, payload, ...rest) => {
+      this.gate?.noteMessage();
       if (!this.isDaqTopic(topic)) return nest(topic, payload, ...rest);
-      this.coalesceAcks(client);
       this.sink?.handle(topic, payload);
       return HANDLED;
     };
@@ -65,22 +88,5 @@ export class DaqMqttServer extends ServerMqtt {
       this.routes.set(topic, daq);
     }
     return daq;
-  }
-
-  /**
-   * mqtt.js writes each QoS 1 PUBACK in a write of its own (one syscall per message, the
-   * intake's largest single cost at full rate). Holding the socket corked until the current
-   * read has been handled sends them together; the broker gets the same acks in the same order,
-   * at most one event-loop turn later.
-   */
-  private coalesceAcks(client: MqttClient): void {
-    if (this.acksCorked || !client.stream) return;
-    const stream = client.stream;
-    this.acksCorked = true;
-    stream.cork();
-    setImmediate(() => {
-      this.acksCorked = false;
-      stream.uncork();
-    });
   }
 }

@@ -26,7 +26,12 @@ const DAQ_TOPICS = Object.values(Topics.daq);
  */
 export async function startIntake(cfg: SystemConfig): Promise<INestMicroservice> {
   const { mqtt } = cfg.app;
-  const server = new DaqMqttServer(nestMqttOptions(mqtt, 'intake', 'server'));
+  const { ackWindow, ackIdleMs, batchMaxDelayMs } = cfg.app.intake;
+  const server = new DaqMqttServer(nestMqttOptions(mqtt, 'intake', 'server'), {
+    window: ackWindow,
+    idleMs: ackIdleMs,
+    maxDelayMs: batchMaxDelayMs,
+  });
   const app = await NestFactory.createMicroservice(IntakeModule.forConfig(cfg), {
     strategy: server,
     logger: ['log', 'warn', 'error'],

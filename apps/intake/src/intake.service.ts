@@ -62,6 +62,10 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
     }
   }
 
+  forward(acked: (err?: Error) => void): void {
+    this.publisher.flush(acked);
+  }
+
   /** At most one reject line per second in the log, so a misbehaving publisher cannot flood it. */
   private logReject(topic: string, what: string): void {
     const now = Date.now();

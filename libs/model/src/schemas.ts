@@ -157,6 +157,10 @@ export const appConfigSchema = z
         maxAgeMs: positiveInt.default(7 * 24 * 3600_000),
         batchMaxReadings: positiveInt.default(1000),
         batchMaxDelayMs: positiveInt.default(50),
+        /** messages acknowledged together once forwarded; at most half the broker's max_inflight_messages */
+        ackWindow: positiveInt.default(50),
+        /** forward early when no DAQ message came for this long */
+        ackIdleMs: positiveInt.default(2),
       })
       .strict()
       .prefault({}),
