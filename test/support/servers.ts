@@ -38,7 +38,7 @@ export function mosquittoConf(dir: string, port: number): string {
     // The default (1000) silently drops QoS 1 messages queued for a slow or offline subscriber.
     'max_queued_messages 10000000',
     'max_queued_bytes 0',
-    'max_inflight_messages 100',
+    'max_inflight_messages 1000', // as deploy/mosquitto: twice the intake's ackWindow
     'user root',
     'log_type error',
     'log_type warning',

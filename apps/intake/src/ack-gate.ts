@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 export interface AckGateOptions {
   /**
    * Forward once this many messages are waiting for their acknowledgement. Keep it at most half
-   * the broker's max_inflight_messages (deploy/mosquitto: 100): the broker sends no more than
+   * the broker's max_inflight_messages (deploy/mosquitto: 1000): the broker sends no more than
    * that unacknowledged, and half lets the next messages arrive while a forward is on its way.
    */
   window: number;

@@ -158,7 +158,7 @@ export const appConfigSchema = z
         batchMaxReadings: positiveInt.default(1000),
         batchMaxDelayMs: positiveInt.default(50),
         /** messages acknowledged together once forwarded; at most half the broker's max_inflight_messages */
-        ackWindow: positiveInt.default(50),
+        ackWindow: positiveInt.default(500),
         /** forward early when no DAQ message came for this long */
         ackIdleMs: positiveInt.default(2),
       })
