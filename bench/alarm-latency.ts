@@ -9,10 +9,9 @@
  */
 import { Topics } from '@cicenns/bus';
 import { connect } from 'mqtt';
-import { rmSync } from 'node:fs';
 import { AlarmsHarness, type JournalEventLite } from '../test/alarms-harness';
 import { sleep } from '../test/support/processes';
-import { startAll, stopPid, waitFor } from '../test/support/servers';
+import { startAll, stopAll, waitFor } from '../test/support/servers';
 
 const CYCLES = Number(process.env.CYCLES ?? 30);
 const POLL_MS = Number(process.env.POLL_MS ?? 1000);
@@ -92,9 +91,7 @@ async function main(): Promise<void> {
   } finally {
     await sub.endAsync();
     await h.stop();
-    for (const pid of Object.values(servers.pids)) stopPid(pid);
-    await sleep(300);
-    rmSync(servers.dir, { recursive: true, force: true });
+    await stopAll(servers);
   }
   const target = POLL_MS + 100;
   process.stdout.write(

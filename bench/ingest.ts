@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
-import { startAll, stopPid, waitFor } from '../test/support/servers';
+import { startAll, stopAll, waitFor } from '../test/support/servers';
 import { ROOT, ServiceProcess } from '../test/support/processes';
 import { writeTestConfig } from '../test/support/test-config';
 
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n`);
     if (lost !== 0) process.exitCode = 1;
   } finally {
-    for (const pid of Object.values(servers.pids)) stopPid(pid);
+    await stopAll(servers);
   }
 }
 

@@ -5,7 +5,7 @@
  * read where they are from the state file.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './processes';
@@ -110,6 +110,11 @@ export async function startAll(): Promise<ServerState> {
       throw new Error(`${bin} missing: run the README test command (npm test), which installs it`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'cicenns-test-'));
+  // Everything the run makes in a temp dir (configs, spools, browser profiles, extra servers'
+  // data) goes under this one, so stopAll() leaves nothing behind; child processes inherit it.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  process.env.TMPDIR = tmp;
   const pids: Record<string, number> = {};
   const mqttPort = await freePort();
   const influxPort = await freePort();
@@ -123,6 +128,14 @@ export async function startAll(): Promise<ServerState> {
   writeFileSync(file, JSON.stringify(state, null, 2));
   process.env[STATE_ENV] = file;
   return state;
+}
+
+/** Stop the servers and remove everything the run kept on disk (unless KEEP_TEST_DATA). */
+export async function stopAll(state: ServerState): Promise<void> {
+  for (const pid of Object.values(state.pids)) stopPid(pid);
+  await new Promise((r) => setTimeout(r, 500));
+  for (const pid of Object.values(state.pids)) stopPid(pid, 'SIGKILL');
+  if (!process.env.KEEP_TEST_DATA) rmSync(state.dir, { recursive: true, force: true });
 }
 
 export function portOpen(port: number): Promise<boolean> {
