@@ -77,6 +77,13 @@ export class AckGate {
     return this.waiting.length + this.forwarding.reduce((n, g) => n + g.acks.length, 0);
   }
 
+  /** Forward what is waiting and send the acks once it is held; for a clean shutdown. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.waiting.length > 0) this.forwardNow();
+    const until = Date.now() + timeoutMs;
+    while (this.forwarding.length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  }
+
   private hold(puback: Packet): void {
     if (this.waiting.length === 0) this.firstWaitingAt = Date.now();
     this.waiting.push(puback);

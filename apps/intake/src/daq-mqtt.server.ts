@@ -63,6 +63,12 @@ export class DaqMqttServer extends ServerMqtt {
     return client;
   }
 
+  /** Acknowledge what has been forwarded before disconnecting (else the broker sends it again). */
+  override async close(): Promise<void> {
+    await this.gate?.drain(2000);
+    super.close();
+  }
+
   override bindEvents(client: MqttClient): void {
     super.bindEvents(client);
     const qos = this.mqttOptions.subscribeOptions?.qos ?? 1;

@@ -40,6 +40,8 @@ const COINC_TOPIC = /^cicenns\/daq\/crystal\/([^/]+)\/coincidence$/;
  * not. Pure: no I/O, so every rejection path is unit-tested.
  */
 export class DaqValidator {
+  private readonly routes = new Map<string, Route>();
+
   constructor(
     private readonly detector: Detector,
     private readonly limits: IntakeLimits,
@@ -60,41 +62,47 @@ export class DaqValidator {
       return reject('schema', 'payload must be a JSON object');
     }
 
-    let m: RegExpMatchArray | null;
-    if ((m = topic.match(PMT_TOPIC))) {
-      const pmt = m[1];
-      if (!this.detector.pmt(pmt)) return reject('unknown_pmt', `unknown PMT "${pmt}" in topic`);
-      if (m[2] === 'dcr') {
+    const route = this.route(topic);
+    switch (route.kind) {
+      case 'dcr':
         return this.one(pmtDcrPayload, body, now, (p, ts) =>
-          reading('dcr', pmt, ts, {
+          reading('dcr', route.id, ts, {
             rate_hz: p.rate_hz,
             ...(p.window_s !== undefined && { window_s: p.window_s }),
           }),
         );
-      }
-      return this.one(gainPayload, body, now, (p, ts) =>
-        reading('gain', pmt, ts, {
-          gain: p.gain,
-          ...(p.gain_err !== undefined && { gain_err: p.gain_err }),
-          ...(p.method !== undefined && { method: p.method }),
-        }),
-      );
+      case 'gain':
+        return this.one(gainPayload, body, now, (p, ts) =>
+          reading('gain', route.id, ts, {
+            gain: p.gain,
+            ...(p.gain_err !== undefined && { gain_err: p.gain_err }),
+            ...(p.method !== undefined && { method: p.method }),
+          }),
+        );
+      case 'coincidence':
+        return this.one(coincidencePayload, body, now, (p, ts) =>
+          reading('coincidence', route.id, ts, { rate_hz: p.rate_hz, window_ns: p.window_ns }),
+        );
+      case 'sweep':
+        return this.sweep(body, now);
+      case 'beam':
+        return this.one(beamPayload, body, now, (p, ts) =>
+          reading('beam', '', ts, { on: p.on, power_kw: p.power_kw, rep_rate_hz: p.rep_rate_hz }),
+        );
+      default:
+        return { readings: [], rejections: [route.rejection] };
     }
-    if ((m = topic.match(COINC_TOPIC))) {
-      const crystal = m[1];
-      if (!this.detector.isCrystal(crystal))
-        return reject('unknown_crystal', `unknown crystal "${crystal}" in topic`);
-      return this.one(coincidencePayload, body, now, (p, ts) =>
-        reading('coincidence', crystal, ts, { rate_hz: p.rate_hz, window_ns: p.window_ns }),
-      );
+  }
+
+  /** What a topic carries, worked out once per topic (the DAQ uses the same few hundred). */
+  private route(topic: string): Route {
+    let route = this.routes.get(topic);
+    if (route === undefined) {
+      if (this.routes.size >= ROUTE_CACHE_MAX) this.routes.clear();
+      route = routeOf(topic, this.detector);
+      this.routes.set(topic, route);
     }
-    if (topic === 'cicenns/daq/dcr') return this.sweep(body, now);
-    if (topic === 'cicenns/beam/status') {
-      return this.one(beamPayload, body, now, (p, ts) =>
-        reading('beam', '', ts, { on: p.on, power_kw: p.power_kw, rep_rate_hz: p.rep_rate_hz }),
-      );
-    }
-    return reject('unknown_topic', `no DAQ message is defined for topic ${topic}`);
+    return route;
   }
 
   private one<T>(
@@ -152,6 +160,39 @@ export class DaqValidator {
     }
     return { ms: Math.round(ms) };
   }
+}
+
+type Route =
+  | { kind: 'dcr' | 'gain' | 'coincidence'; id: string }
+  | { kind: 'sweep' | 'beam' }
+  | { kind: 'rejected'; rejection: Rejection };
+
+/** Topics are few; the cap only bounds a publisher inventing topics. */
+const ROUTE_CACHE_MAX = 10_000;
+
+function routeOf(topic: string, detector: Detector): Route {
+  let m: RegExpMatchArray | null;
+  if ((m = topic.match(PMT_TOPIC))) {
+    const pmt = m[1];
+    if (!detector.pmt(pmt))
+      return {
+        kind: 'rejected',
+        rejection: { reason: 'unknown_pmt', detail: `unknown PMT "${pmt}" in topic` },
+      };
+    return { kind: m[2] === 'dcr' ? 'dcr' : 'gain', id: pmt };
+  }
+  if ((m = topic.match(COINC_TOPIC))) {
+    const crystal = m[1];
+    if (!detector.isCrystal(crystal)) {
+      const detail = `unknown crystal "${crystal}" in topic`;
+      return { kind: 'rejected', rejection: { reason: 'unknown_crystal', detail } };
+    }
+    return { kind: 'coincidence', id: crystal };
+  }
+  if (topic === 'cicenns/daq/dcr') return { kind: 'sweep' };
+  if (topic === 'cicenns/beam/status') return { kind: 'beam' };
+  const detail = `no DAQ message is defined for topic ${topic}`;
+  return { kind: 'rejected', rejection: { reason: 'unknown_topic', detail } };
 }
 
 function reading(m: Reading['m'], id: string, ts: number, fields: Reading['fields']): Reading {
