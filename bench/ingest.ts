@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { startAll, stopAll, waitFor } from '../test/support/servers';
-import { ROOT, ServiceProcess } from '../test/support/processes';
-import { writeTestConfig } from '../test/support/test-config';
+import { ROOT } from '../test/support/processes';
+import { startDaqPath } from '../test/support/daq-path';
 
 const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -134,22 +134,15 @@ async function pipeline(
   round: number,
 ) {
   const db = `bench_pipeline_${round}`;
-  const { file } = writeTestConfig({
-    hvPort: 1,
-    tempPort: 2,
+  // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of each service there (node --cpu-prof)
+  const prof = process.env.BENCH_CPU_PROF;
+  const { intake, historian } = await startDaqPath({
     mqttUrl,
     influxUrl,
     database: db,
     clientIdPrefix: 'bench', // one persistent session per service across rounds (see above)
+    nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
   });
-  // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of each service there (node --cpu-prof)
-  const prof = process.env.BENCH_CPU_PROF;
-  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
-  const env = { CICENNS_CONFIG: file };
-  const intake = new ServiceProcess('intake', env, nodeArgs).start();
-  const historian = new ServiceProcess('historian', env, nodeArgs).start();
-  await intake.waitForOutput(/intake: subscribed/);
-  await historian.waitForOutput(/historian: .* -> /);
   // BENCH_STAGES=1: also time when the intake has forwarded every reading onto the internal bus.
   // Off by default: the tap parses every batch and the broker sends each twice, which loads the
   // two cores that the pipeline is measured on.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { readServerState, startInflux, stopPid, waitFor } from './support/servers';
 import { ROOT, ServiceProcess, freePort, sleep } from './support/processes';
-import { writeTestConfig } from './support/test-config';
+import { startDaqPath } from './support/daq-path';
 import { count, influxClient } from './support/influx';
 import { testClient } from './support/mqtt';
 
@@ -39,21 +39,13 @@ describe('durability', () => {
     };
     await startDb();
     const db = 'durability';
-    const { file } = writeTestConfig({
-      hvPort: 1,
-      tempPort: 2,
+    const { intake, historian } = await startDaqPath({
       mqttUrl: servers.mqttUrl,
       influxUrl,
       database: db,
       clientIdPrefix: `dur${process.pid}`,
     });
-    const intake = new ServiceProcess('intake', { CICENNS_CONFIG: file });
-    const historian = new ServiceProcess('historian', { CICENNS_CONFIG: file });
     procs.push(intake, historian);
-    intake.start();
-    historian.start();
-    await intake.waitForOutput(/intake: subscribed/);
-    await historian.waitForOutput(/historian: .* -> /);
     pub = await testClient(servers.mqttUrl);
 
     const t0 = Date.now() - 3600_000;
@@ -101,21 +93,13 @@ describe('durability', () => {
 
   it('loses nothing when the intake is killed while it is forwarding at full rate', async () => {
     const db = 'durability_busy';
-    const { file } = writeTestConfig({
-      hvPort: 1,
-      tempPort: 2,
+    const { intake, historian } = await startDaqPath({
       mqttUrl: servers.mqttUrl,
       influxUrl: servers.influxUrl,
       database: db,
       clientIdPrefix: `busy${process.pid}`,
     });
-    const intake = new ServiceProcess('intake', { CICENNS_CONFIG: file });
-    const historian = new ServiceProcess('historian', { CICENNS_CONFIG: file });
     procs.push(intake, historian);
-    intake.start();
-    historian.start();
-    await intake.waitForOutput(/intake: subscribed/);
-    await historian.waitForOutput(/historian: .* -> /);
     const influx = influxClient(servers.influxUrl, db);
 
     // the benchmark's publisher: N messages at QoS 1 as fast as the broker takes them,

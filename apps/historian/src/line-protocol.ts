@@ -1,6 +1,7 @@
 import { escape } from 'influx';
 import { ID_TAG, type Reading } from '@cicenns/bus';
 import type { Detector } from '@cicenns/model';
+import { BoundedMemo } from '@cicenns/common';
 
 /** Fields that are integers by nature (bit fields, on/off); every other number is a float. */
 const INTEGER_FIELDS = new Set(['status', 'power']);
@@ -15,16 +16,18 @@ const SERIES_CACHE_MAX = 50_000;
  * the same for every reading of a channel, so they are escaped once and kept.
  */
 export class LineEncoder {
-  private readonly series = new Map<string, string>();
-  private readonly fieldKeys = new Map<string, string>();
+  private readonly series = new BoundedMemo<string, string>(SERIES_CACHE_MAX, (key) =>
+    this.escapeSeries(key),
+  );
+  private readonly fieldKeys = new BoundedMemo<string, string>(SERIES_CACHE_MAX, (k) => escape.tag(k));
 
   constructor(private readonly detector: Detector) {}
 
   encode(r: Reading): string {
-    let line = `${this.seriesOf(r)} `;
+    let line = `${this.series.get(`${r.m}\u0000${r.id}`)} `;
     for (const k in r.fields) {
       const v = r.fields[k];
-      line += this.fieldKey(k);
+      line += this.fieldKeys.get(k);
       if (typeof v === 'number') line += INTEGER_FIELDS.has(k) && Number.isInteger(v) ? `=${v}i,` : `=${v},`;
       else if (typeof v === 'boolean') line += `=${v},`;
       else line += `=${escape.quoted(v)},`;
@@ -34,38 +37,19 @@ export class LineEncoder {
     return `${line} ${Math.round(r.ts)}`;
   }
 
-  private seriesOf(r: Reading): string {
-    const key = `${r.m}\u0000${r.id}`;
-    let s = this.series.get(key);
-    if (s === undefined) {
-      if (this.series.size >= SERIES_CACHE_MAX) this.series.clear();
-      s = this.escapeSeries(r);
-      this.series.set(key, s);
-    }
-    return s;
-  }
-
-  private escapeSeries(r: Reading): string {
-    let s = escape.measurement(r.m);
-    const tag = ID_TAG[r.m];
+  /** key: measurement NUL id */
+  private escapeSeries(key: string): string {
+    const [m, id] = key.split('\u0000') as [Reading['m'], string];
+    let s = escape.measurement(m);
+    const tag = ID_TAG[m];
     if (tag) {
-      s += `,${tag}=${escape.tag(r.id)}`;
+      s += `,${tag}=${escape.tag(id)}`;
       if (tag === 'pmt') {
-        const pmt = this.detector.pmt(r.id);
+        const pmt = this.detector.pmt(id);
         if (pmt) s += `,group=${pmt.group},parent=${escape.tag(pmt.parentId)}`;
       }
     }
     return s;
-  }
-
-  private fieldKey(k: string): string {
-    let e = this.fieldKeys.get(k);
-    if (e === undefined) {
-      if (this.fieldKeys.size >= SERIES_CACHE_MAX) this.fieldKeys.clear();
-      e = escape.tag(k);
-      this.fieldKeys.set(k, e);
-    }
-    return e;
   }
 }
 

@@ -1,5 +1,6 @@
 import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
+import { BoundedMemo } from '@cicenns/common';
 import { AckGate, type AckGateOptions } from './ack-gate';
 
 /** Takes the DAQ's messages and forwards the readings in them. */
@@ -31,7 +32,9 @@ const HANDLED = Promise.resolve();
 export class DaqMqttServer extends ServerMqtt {
   private sink?: DaqSink;
   private daqTopics: readonly string[] = [];
-  private readonly routes = new Map<string, boolean>();
+  private readonly daqRoutes = new BoundedMemo<string, boolean>(ROUTE_CACHE_MAX, (topic) =>
+    this.daqTopics.some((pattern) => this.matchMqttPattern(pattern, topic)),
+  );
   private gate?: AckGate;
 
   constructor(
@@ -80,19 +83,9 @@ export class DaqMqttServer extends ServerMqtt {
     const nest = super.getMessageHandler(client);
     return (topic, payload, ...rest) => {
       this.gate?.noteMessage();
-      if (!this.isDaqTopic(topic)) return nest(topic, payload, ...rest);
+      if (!this.daqRoutes.get(topic)) return nest(topic, payload, ...rest);
       this.sink?.handle(topic, payload);
       return HANDLED;
     };
-  }
-
-  private isDaqTopic(topic: string): boolean {
-    let daq = this.routes.get(topic);
-    if (daq === undefined) {
-      if (this.routes.size >= ROUTE_CACHE_MAX) this.routes.clear();
-      daq = this.daqTopics.some((pattern) => this.matchMqttPattern(pattern, topic));
-      this.routes.set(topic, daq);
-    }
-    return daq;
   }
 }

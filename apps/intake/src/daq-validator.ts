@@ -1,4 +1,5 @@
 import type { Detector } from '@cicenns/model';
+import { BoundedMemo } from '@cicenns/common';
 import type { Reading } from '@cicenns/bus';
 import type { ZodType } from 'zod';
 import { beamPayload, coincidencePayload, gainPayload, pmtDcrPayload, sweepDcrPayload } from './daq-payloads';
@@ -40,7 +41,8 @@ const COINC_TOPIC = /^cicenns\/daq\/crystal\/([^/]+)\/coincidence$/;
  * not. Pure: no I/O, so every rejection path is unit-tested.
  */
 export class DaqValidator {
-  private readonly routes = new Map<string, Route>();
+  /** what a topic carries, worked out once per topic (the DAQ uses the same few hundred) */
+  private readonly routes = new BoundedMemo<string, Route>(ROUTE_CACHE_MAX, (t) => routeOf(t, this.detector));
 
   constructor(
     private readonly detector: Detector,
@@ -62,7 +64,7 @@ export class DaqValidator {
       return reject('schema', 'payload must be a JSON object');
     }
 
-    const route = this.route(topic);
+    const route = this.routes.get(topic);
     switch (route.kind) {
       case 'dcr':
         return this.one(pmtDcrPayload, body, now, (p, ts) =>
@@ -92,17 +94,6 @@ export class DaqValidator {
       default:
         return { readings: [], rejections: [route.rejection] };
     }
-  }
-
-  /** What a topic carries, worked out once per topic (the DAQ uses the same few hundred). */
-  private route(topic: string): Route {
-    let route = this.routes.get(topic);
-    if (route === undefined) {
-      if (this.routes.size >= ROUTE_CACHE_MAX) this.routes.clear();
-      route = routeOf(topic, this.detector);
-      this.routes.set(topic, route);
-    }
-    return route;
   }
 
   private one<T>(

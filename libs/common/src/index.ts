@@ -1,2 +1,3 @@
 export * from './run-main';
 export * from './sqlite';
+export * from './bounded-memo';
