@@ -1,11 +1,14 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from './spool';
 
 describe('spool', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('keeps lines across a reopen, hands them out oldest first in chunks, removes what was written', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'spool-')), 's.db');
+    const path = join(dir, 's.db');
     const s = new Spool(path);
     s.append(['a 1', 'a 2']);
     s.append(['b 1']);

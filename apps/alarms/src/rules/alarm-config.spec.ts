@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, defaultConfigDir, loadSystemConfig } from '@cicenns/model';
@@ -8,6 +8,7 @@ import { DefaultRuleEngine } from './rule-engine';
 const defaultFile = join(defaultConfigDir(), 'alarms.yaml');
 const defaultText = readFileSync(defaultFile, 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'alarms-cfg-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The default file with `from` replaced by `to`, written to a temp file. */
 function variant(name: string, from: string | RegExp, to: string): string {

@@ -1,6 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Reading, ServiceHealth } from '@cicenns/bus';
 import type { Condition, RuleEngine } from '../contracts';
 import type { AlarmView, JournalEvent } from './alarm-record';
@@ -91,7 +91,10 @@ describe('alarm runtime with a scripted engine', () => {
     store = new AlarmStore(dbFile);
     notified.length = 0;
   });
-  afterEach(() => store.close());
+  afterEach(() => {
+    store.close();
+    rmSync(dirname(dbFile), { recursive: true, force: true });
+  });
 
   const feed = (rt: AlarmRuntime, ...c: Condition[]) => {
     engine.next = c;
