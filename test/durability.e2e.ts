@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
-import { readServerState, startInflux, stopPid, waitFor } from './support/servers';
+import { connect, type MqttClient } from 'mqtt';
+import { portOpen, readServerState, startInflux, startMosquitto, stopPid, waitFor } from './support/servers';
 import { ROOT, ServiceProcess, freePort, sleep } from './support/processes';
 import { startDaqPath } from './support/daq-path';
 import { count, influxClient } from './support/influx';
@@ -125,5 +125,63 @@ describe('durability', () => {
       () => undefined,
     );
     expect(await count(influx, 'dcr', 'rate_hz')).toBe(n);
+  });
+
+  it('loses nothing across a broker restart (SIGTERM: Mosquitto saves its sessions and queues)', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'cicenns-broker-'));
+    const mqttUrl = `mqtt://127.0.0.1:${port}`;
+    let brokerPid = startMosquitto(dir, port);
+    const brokerUp = () => waitFor('mosquitto', () => portOpen(port));
+    await brokerUp();
+    const db = 'durability_broker';
+    const { intake, historian } = await startDaqPath({
+      mqttUrl,
+      influxUrl: servers.influxUrl,
+      database: db,
+      clientIdPrefix: `brk${process.pid}`,
+    });
+    procs.push(intake, historian);
+    const influx = influxClient(servers.influxUrl, db);
+    // a DAQ that keeps its session too, and publishes on through the restart (mqtt.js queues
+    // while the broker is away and resends what was not acknowledged)
+    const daq = connect(mqttUrl, { clientId: `brk-daq-${process.pid}`, clean: false, reconnectPeriod: 200 });
+    try {
+      const n = 6000;
+      const t0 = Date.now() - 3600_000;
+      let acked = 0;
+      const publishing = (async () => {
+        for (let i = 0; i < n; i++) {
+          const pmt = `CsI${String((i % 15) + 1).padStart(2, '0')}-B`;
+          await daq.publishAsync(`cicenns/daq/pmt/${pmt}/dcr`, JSON.stringify({ ts: t0 + i, rate_hz: i }), {
+            qos: 1,
+          });
+          acked++;
+        }
+      })();
+      let reconnects = 0;
+      daq.on('reconnect', () => reconnects++);
+      await waitFor('a third published', async () => acked >= n / 3, 30_000);
+      stopPid(brokerPid, 'SIGTERM');
+      const ackedBeforeRestart = acked;
+      await waitFor('mosquitto gone', async () => !(await portOpen(port)), 10_000);
+      await sleep(500);
+      brokerPid = startMosquitto(dir, port);
+      await brokerUp();
+      await publishing;
+      expect(ackedBeforeRestart).toBeLessThan(n); // the restart came mid-stream
+      expect(reconnects).toBeGreaterThan(0);
+      await waitFor('all stored', async () => (await count(influx, 'dcr', 'rate_hz')) >= n, 60_000).catch(
+        () => undefined,
+      );
+      expect(await count(influx, 'dcr', 'rate_hz')).toBe(n);
+      const rows = await influx.query<{ s: number }>('SELECT sum(rate_hz) AS s FROM dcr');
+      expect(rows[0].s).toBe((n * (n - 1)) / 2); // each reading exactly once
+    } finally {
+      await daq.endAsync(true);
+      await intake.stop();
+      await historian.stop();
+      stopPid(brokerPid, 'SIGKILL');
+    }
   });
 });
