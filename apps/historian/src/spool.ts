@@ -18,6 +18,7 @@ export class Spool {
   private readonly pending: Database.Statement;
   private readonly removeRange: Database.Statement;
   private readonly toDeadLetter: Database.Statement;
+  private readonly oldest: Database.Statement;
   private linesQueued = 0;
 
   constructor(path: string) {
@@ -32,6 +33,9 @@ export class Spool {
     this.toDeadLetter = this.db.prepare(
       'INSERT INTO dead_letter (lines, body, reason, at) SELECT lines, body, ?, ? FROM spool WHERE id <= ?',
     );
+    // rows are appended in time order: the oldest is the lowest id (a primary-key look-up, where
+    // MIN(received) scanned the whole spool; the flusher asks before every write)
+    this.oldest = this.db.prepare('SELECT received FROM spool ORDER BY id LIMIT 1');
     this.linesQueued = (
       this.db.prepare('SELECT COALESCE(SUM(lines), 0) AS n FROM spool').get() as { n: number }
     ).n;
@@ -81,10 +85,7 @@ export class Spool {
   }
 
   oldestAgeMs(): number {
-    // rows are appended in time order: the oldest is the lowest id (a primary-key look-up, where
-    // MIN(received) scanned the whole spool on every health report, i.e. during every outage)
-    const row = this.db.prepare('SELECT received FROM spool ORDER BY id LIMIT 1').get() as
-      { received: number } | undefined;
+    const row = this.oldest.get() as { received: number } | undefined;
     return row ? Date.now() - row.received : 0;
   }
 

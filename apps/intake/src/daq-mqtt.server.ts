@@ -51,11 +51,6 @@ export class DaqMqttServer extends ServerMqtt {
     return this;
   }
 
-  /** acknowledgements held until their readings are forwarded */
-  get heldAcks(): number {
-    return this.gate?.held ?? 0;
-  }
-
   override createMqttClient(): MqttClient {
     const client = super.createMqttClient();
     this.gate = new AckGate(
