@@ -184,4 +184,40 @@ describe('durability', () => {
       stopPid(brokerPid, 'SIGKILL');
     }
   });
+
+  it('misses nothing published while the historian restarts gracefully (SIGTERM)', async () => {
+    const db = 'durability_restart';
+    const { intake, historian } = await startDaqPath({
+      mqttUrl: servers.mqttUrl,
+      influxUrl: servers.influxUrl,
+      database: db,
+      clientIdPrefix: `rst${process.pid}`,
+    });
+    procs.push(intake, historian);
+    const influx = influxClient(servers.influxUrl, db);
+    const daq = await testClient(servers.mqttUrl);
+    try {
+      const t0 = Date.now() - 3600_000;
+      const send = async (from: number, to: number) => {
+        for (let i = from; i < to; i++) {
+          const topic = `cicenns/daq/pmt/CsI${String((i % 15) + 1).padStart(2, '0')}-A/dcr`;
+          await daq.publishAsync(topic, JSON.stringify({ ts: t0 + i, rate_hz: i }), { qos: 1 });
+        }
+      };
+      await send(0, 500);
+      await waitFor('first 500 stored', async () => (await count(influx, 'dcr', 'rate_hz')) === 500, 30_000);
+      await historian.stop('SIGTERM'); // e.g. systemctl restart for an upgrade
+      await send(500, 1500);
+      historian.start();
+      await historian.waitForOutput(/historian: .* -> /);
+      await waitFor(
+        'all 1500 stored',
+        async () => (await count(influx, 'dcr', 'rate_hz')) >= 1500,
+        30_000,
+      ).catch(() => undefined);
+      expect(await count(influx, 'dcr', 'rate_hz')).toBe(1500);
+    } finally {
+      await daq.endAsync();
+    }
+  });
 });

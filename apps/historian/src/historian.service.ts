@@ -188,9 +188,14 @@ export class Historian {
     });
   }
 
-  /** Stop taking messages, give the flusher a moment to drain, keep the rest in the spool. */
+  /**
+   * Disconnect first, keeping the subscription: the broker queues what is published meanwhile
+   * for this persistent session (unsubscribing would make it drop all of it until the next
+   * start). Then give the flusher a moment to drain; the rest stays in the spool.
+   */
   async stop(drainMs = 2000): Promise<void> {
-    await this.mqtt.unsubscribeAsync(Topics.readingsAll).catch(() => undefined);
+    await this.health.stop();
+    await this.mqtt.endAsync();
     this.draining = true;
     this.wakeIdle?.();
     const until = Date.now() + drainMs;
@@ -200,10 +205,9 @@ export class Historian {
     this.stopped = true;
     this.wake?.();
     await this.flushing;
-    await this.health.stop();
-    await this.mqtt.endAsync();
     this.spool.close();
   }
+
 
   get backlog(): number {
     return this.spool.backlogLines;
