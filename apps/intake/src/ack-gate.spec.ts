@@ -9,6 +9,7 @@ interface Packet {
 
 /** The part of mqtt.js's client the gate touches: _sendPacket and the 'close' event. */
 class FakeClient extends EventEmitter {
+  connected = true;
   written: Packet[] = [];
   _sendPacket(packet: Packet, cb?: () => void): void {
     this.written.push(packet);
@@ -82,7 +83,9 @@ describe('AckGate', () => {
     expect(acksWritten(client)).toEqual([]);
 
     for (const id of [4, 5, 6]) client.receive(id, gate);
+    client.connected = false;
     client.emit('close'); // the broker redelivers 4-6 on the next connection
+    client.receive(7, gate); // handled after the drop: not acknowledged on the next connection
     forwards[1]();
     expect(acksWritten(client)).toEqual([]);
     expect(gate.held).toBe(0);

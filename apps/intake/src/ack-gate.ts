@@ -61,7 +61,9 @@ export class AckGate {
     this.send = original.bind(client);
     internals._sendPacket = (packet, cb, ...rest) => {
       if (packet.cmd !== 'puback') return this.send(packet, cb, ...rest);
-      this.hold(packet);
+      // a message handled after its connection dropped: its id means nothing on the next
+      // connection, and the broker delivers the message again anyway
+      if (client.connected) this.hold(packet);
       cb?.(); // mqtt.js goes on with the next message now
     };
     client.on('close', () => this.dropAcks());
