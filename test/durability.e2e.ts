@@ -22,6 +22,17 @@ describe('durability', () => {
   let influxPid: number | undefined;
   let pub: MqttClient;
   const procs: ServiceProcess[] = [];
+  /** intake + historian on their own database and client ids; killed in afterAll */
+  const daqPath = async (database: string, o: { mqttUrl?: string; influxUrl?: string } = {}) => {
+    const path = await startDaqPath({
+      mqttUrl: o.mqttUrl ?? servers.mqttUrl,
+      influxUrl: o.influxUrl ?? servers.influxUrl,
+      database,
+      clientIdPrefix: `${database}-${process.pid}`,
+    });
+    procs.push(path.intake, path.historian);
+    return path;
+  };
 
   afterAll(async () => {
     await pub?.endAsync();
@@ -39,13 +50,7 @@ describe('durability', () => {
     };
     await startDb();
     const db = 'durability';
-    const { intake, historian } = await startDaqPath({
-      mqttUrl: servers.mqttUrl,
-      influxUrl,
-      database: db,
-      clientIdPrefix: `dur${process.pid}`,
-    });
-    procs.push(intake, historian);
+    const { intake, historian } = await daqPath(db, { influxUrl });
     pub = await testClient(servers.mqttUrl);
 
     const t0 = Date.now() - 3600_000;
@@ -93,13 +98,7 @@ describe('durability', () => {
 
   it('loses nothing when the intake is killed while it is forwarding at full rate', async () => {
     const db = 'durability_busy';
-    const { intake, historian } = await startDaqPath({
-      mqttUrl: servers.mqttUrl,
-      influxUrl: servers.influxUrl,
-      database: db,
-      clientIdPrefix: `busy${process.pid}`,
-    });
-    procs.push(intake, historian);
+    const { intake } = await daqPath(db);
     const influx = influxClient(servers.influxUrl, db);
 
     // the benchmark's publisher: N messages at QoS 1 as fast as the broker takes them,
@@ -135,13 +134,7 @@ describe('durability', () => {
     const brokerUp = () => waitFor('mosquitto', () => portOpen(port));
     await brokerUp();
     const db = 'durability_broker';
-    const { intake, historian } = await startDaqPath({
-      mqttUrl,
-      influxUrl: servers.influxUrl,
-      database: db,
-      clientIdPrefix: `brk${process.pid}`,
-    });
-    procs.push(intake, historian);
+    const { intake, historian } = await daqPath(db, { mqttUrl });
     const influx = influxClient(servers.influxUrl, db);
     // a DAQ that keeps its session too, and publishes on through the restart (mqtt.js queues
     // while the broker is away and resends what was not acknowledged)
@@ -187,13 +180,7 @@ describe('durability', () => {
 
   it('misses nothing published while the historian restarts gracefully (SIGTERM)', async () => {
     const db = 'durability_restart';
-    const { intake, historian } = await startDaqPath({
-      mqttUrl: servers.mqttUrl,
-      influxUrl: servers.influxUrl,
-      database: db,
-      clientIdPrefix: `rst${process.pid}`,
-    });
-    procs.push(intake, historian);
+    const { historian } = await daqPath(db);
     const influx = influxClient(servers.influxUrl, db);
     const daq = await testClient(servers.mqttUrl);
     try {

@@ -208,7 +208,6 @@ export class Historian {
     this.spool.close();
   }
 
-
   get backlog(): number {
     return this.spool.backlogLines;
   }
