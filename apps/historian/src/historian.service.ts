@@ -110,14 +110,13 @@ export class Historian {
       // Write full batches (fewer, larger writes cost InfluxDB much less CPU per point), or what
       // there is once its oldest line has waited flushIntervalMs, or at once when stopping.
       const { batchSize, flushIntervalMs } = this.cfg.app.influx;
-      const waitMs = flushIntervalMs - this.spool.oldestAgeMs();
-      if (
-        this.spool.backlogLines < batchSize &&
-        !this.draining &&
-        (this.spool.backlogLines === 0 || waitMs > 0)
-      ) {
-        await this.sleep(this.spool.backlogLines === 0 ? flushIntervalMs : waitMs, true);
-        continue;
+      const backlog = this.spool.backlogLines;
+      if (backlog < batchSize && !this.draining) {
+        const waitMs = backlog === 0 ? flushIntervalMs : flushIntervalMs - this.spool.oldestAgeMs();
+        if (waitMs > 0) {
+          await this.sleep(waitMs, true);
+          continue;
+        }
       }
       const chunk = this.spool.peek(batchSize);
       if (!chunk) continue;

@@ -1,6 +1,5 @@
 import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
-import { BoundedMemo } from '@cicenns/common';
 import { AckGate, type AckGateOptions } from './ack-gate';
 
 /** Takes the DAQ's messages and forwards the readings in them. */
@@ -11,8 +10,6 @@ export interface DaqSink {
   forward(acked: (err?: Error) => void): void;
 }
 
-/** Topics are few (94 PMTs x a few kinds); the cap only bounds a publisher inventing topics. */
-const ROUTE_CACHE_MAX = 10_000;
 const HANDLED = Promise.resolve();
 
 /**
@@ -26,15 +23,12 @@ const HANDLED = Promise.resolve();
  *   messages (docs/PERFORMANCE.md). Here a topic's route is looked up once;
  * - a message is acknowledged to the broker only once its readings are forwarded and held by
  *   the broker (AckGate), so killing the intake loses nothing.
- * Subscriptions use the transport's options: QoS 1, fixed client id, persistent session.
- * Topics without a DAQ route still go to Nest's handlers, if a module declares any.
+ * Subscriptions use the transport's options: QoS 1, fixed client id, persistent session. The
+ * intake declares no Nest message handlers, so every message this connection gets is the sink's.
  */
 export class DaqMqttServer extends ServerMqtt {
   private sink?: DaqSink;
   private daqTopics: readonly string[] = [];
-  private readonly daqRoutes = new BoundedMemo<string, boolean>(ROUTE_CACHE_MAX, (topic) =>
-    this.daqTopics.some((pattern) => this.matchMqttPattern(pattern, topic)),
-  );
   private gate?: AckGate;
 
   constructor(
@@ -74,11 +68,9 @@ export class DaqMqttServer extends ServerMqtt {
   }
 
   // The base class types the listener as async; the DAQ path finishes synchronously.
-  override getMessageHandler(client: MqttClient): (topic: string, payload: Buffer) => Promise<void> {
-    const nest = super.getMessageHandler(client);
-    return (topic, payload, ...rest) => {
+  override getMessageHandler(): (topic: string, payload: Buffer) => Promise<void> {
+    return (topic, payload) => {
       this.gate?.noteMessage();
-      if (!this.daqRoutes.get(topic)) return nest(topic, payload, ...rest);
       this.sink?.handle(topic, payload);
       return HANDLED;
     };
