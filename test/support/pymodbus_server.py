@@ -4,6 +4,7 @@
 second implementation of the register layout, not against our own codec.
 
 Usage: /usr/bin/python3 pymodbus_server.py values.json
+       /usr/bin/python3 pymodbus_server.py --check   (imports and contexts work; for install-services.sh)
 
 values.json:
 {
@@ -103,6 +104,16 @@ async def main(path):
         t.cancel()
 
 
+def self_check():
+    """--check (test/install-services.sh): the imports above worked; build both kinds of context."""
+    hv_context({"baseUnit": 10, "channels": [{"vset": 1, "iset": 1, "power": 1, "vmon": 1, "imon": 1, "status": 1}]})
+    pt100_context({"units": {"11": [22.0, None]}})
+    print("pymodbus", getattr(sys.modules.get("pymodbus"), "__version__", "?"), "ok")
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(sys.argv[1]))
+    if sys.argv[1:] == ["--check"]:
+        self_check()
+    else:
+        asyncio.run(main(sys.argv[1]))
