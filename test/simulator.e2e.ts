@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readServerState, startMosquitto, stopPid, waitFor } from './support/servers';
-import { ServiceProcess, freePort, sleep } from './support/processes';
+import { ServiceProcess, freePort } from './support/processes';
 import { writeTestConfig } from './support/test-config';
 import { testClient } from './support/mqtt';
 
@@ -143,7 +143,24 @@ describe('simulator process', () => {
       10_000,
     );
     const t = await truth();
-    await sleep(400); // what truth calls "last published" has surely arrived
+    // wait until what truth calls "last measured" has arrived here, for every PMT (no fixed sleep)
+    const valuesSeen = () => {
+      const v = new Map<string, Set<number>>();
+      for (const m of messages) {
+        const p = /^cicenns\/daq\/pmt\/(.+)\/dcr$/.exec(m.topic);
+        const rates: [string, unknown][] = p
+          ? [[p[1], m.payload.rate_hz]]
+          : m.topic === 'cicenns/daq/dcr'
+            ? Object.entries(m.payload.rates_hz as Record<string, number>)
+            : [];
+        for (const [pmt, r] of rates) v.set(pmt, (v.get(pmt) ?? new Set()).add(r as number));
+      }
+      return v;
+    };
+    await waitFor("the truth's last DCR of every PMT", async () => {
+      const v = valuesSeen();
+      return Object.keys(t.hv).every((pmt) => v.get(pmt)?.has(t.dcr[pmt]));
+    });
     const s = seen();
     const sweep = s.sweeps[s.sweeps.length - 1].payload as {
       window_s: number;
@@ -214,7 +231,11 @@ describe('simulator process', () => {
       const trip = await post({ type: 'hv-trip', pmt: 'CsI02-B' });
       expect(trip.status).toBe(201);
       const { id: tripId } = (await trip.json()) as { id: string };
-      await sleep(150);
+      // the next simulator tick applies it: read until it shows (no fixed sleep)
+      await waitFor('the trip on the register', async () => {
+        const st = (await hv.readHoldingRegisters(3 * 16 + 8, 1)).data[0];
+        return (st & STATUS_TRIPPED) !== 0;
+      });
       const [status, power] = (await hv.readHoldingRegisters(3 * 16 + 8, 2)).data;
       expect(status & STATUS_TRIPPED).toBeTruthy();
       expect(status & STATUS_ON).toBe(0);
@@ -222,7 +243,10 @@ describe('simulator process', () => {
       expect((await truth()).hv['CsI02-B']).toMatchObject({ status, power: 0 });
       // a write of power = 1 clears the trip
       await hv.writeRegister(3 * 16 + 9, 1);
-      await sleep(150);
+      await waitFor('the trip cleared', async () => {
+        const st = (await hv.readHoldingRegisters(3 * 16 + 8, 1)).data[0];
+        return (st & STATUS_TRIPPED) === 0;
+      });
       const after = (await hv.readHoldingRegisters(3 * 16 + 8, 1)).data[0];
       expect(after & STATUS_TRIPPED).toBe(0);
       expect(after & STATUS_ON).toBeTruthy();
@@ -243,8 +267,10 @@ describe('simulator process', () => {
 
       // T-CsI09 is pt100-2 (unit 12) input 0; T-CsI10 input 1 keeps reading
       expect((await post({ type: 'sensor-open', sensor: 'T-CsI09' })).status).toBe(201);
-      await sleep(150);
       temp.setID(12);
+      await waitFor('the open sensor on the register', async () => {
+        return (await temp.readInputRegisters(0, 1)).data[0] === 0x8000;
+      });
       const regs = (await temp.readInputRegisters(0, 8)).data;
       expect(regs[0]).toBe(0x8000);
       const t = await truth();

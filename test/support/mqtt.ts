@@ -22,9 +22,29 @@ export async function clearRetained(url: string, filter: string): Promise<string
   c.on('message', (topic, payload, packet) => {
     if (packet.retain && payload.length > 0) topics.push(topic);
   });
-  await c.subscribeAsync(filter, { qos: 1 });
-  await new Promise((r) => setTimeout(r, 300)); // retained messages arrive right after SUBACK
+  await subscribeAndSettle(c, filter);
   for (const t of topics) await c.publishAsync(t, '', { qos: 1, retain: true });
   await c.endAsync();
   return topics;
+}
+
+/**
+ * Subscribe to `filter` and resolve once every retained message the broker holds under it has
+ * arrived: the broker sends them while handling the SUBSCRIBE, so a marker we publish after it
+ * reaches us only after all of them (one connection, in order).
+ */
+export async function subscribeAndSettle(c: MqttClient, filter: string): Promise<void> {
+  const marker = `cicenns-test/settle/${Math.random().toString(16).slice(2)}`;
+  const seen = new Promise<void>((resolve) => {
+    const onMessage = (topic: string) => {
+      if (topic !== marker) return;
+      c.off('message', onMessage);
+      resolve();
+    };
+    c.on('message', onMessage);
+  });
+  await c.subscribeAsync([filter, marker], { qos: 1 });
+  await c.publishAsync(marker, 'x', { qos: 1 });
+  await seen;
+  await c.unsubscribeAsync(marker);
 }

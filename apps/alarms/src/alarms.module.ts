@@ -50,11 +50,15 @@ export async function startAlarms(
   engine: RuleEngine = createRuleEngine(cfg),
 ): Promise<AlarmsApp> {
   const { mqtt } = cfg.app;
+  const server = new AlarmsMqttServer(nestMqttOptions(mqtt, 'alarms', 'server'));
   const app = await NestFactory.createMicroservice(AlarmsModule.forConfig(cfg, engine), {
-    strategy: new AlarmsMqttServer(nestMqttOptions(mqtt, 'alarms', 'server')),
+    strategy: server,
     logger: ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();
   await app.listen();
-  return { app, service: app.get(AlarmsService) };
+  await server.subscribed; // readings published from now on reach the rules
+  const service = app.get(AlarmsService);
+  service.reportHealth();
+  return { app, service };
 }

@@ -14,6 +14,8 @@ export class ApiState {
   readonly mqtt: MqttClient;
   readonly views: Views;
   readonly metrics: Registry;
+  /** resolves once the broker has acknowledged the live and alarm subscriptions */
+  readonly subscribed: Promise<void>;
 
   constructor(readonly cfg: SystemConfig) {
     const { mqtt } = cfg.app;
@@ -27,8 +29,9 @@ export class ApiState {
       password: mqtt.password,
     });
     this.mqtt.on('error', () => undefined); // state shows in /api/health
-    this.cache.attach(this.mqtt);
-    this.alarms.attach(this.mqtt);
+    this.subscribed = Promise.all([this.cache.attach(this.mqtt), this.alarms.attach(this.mqtt)]).then(
+      () => undefined,
+    );
     this.views = new Views(cfg, this.cache);
     this.metrics = buildMetrics(this.cache);
   }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import {
   Inject,
+  Logger,
   Module,
   type BeforeApplicationShutdown,
   type DynamicModule,
@@ -117,6 +118,30 @@ export interface ApiOptions {
   demoAccounts?: boolean;
 }
 
+/** How long the API waits for its subscriptions before it serves anyway (the broker may be down). */
+const SUBSCRIBE_WAIT_MS = 10_000;
+
+/**
+ * Live values are only complete once the broker has acknowledged the subscriptions, so the API
+ * waits for that; but it is also where an operator sees that the broker is down, so it does not
+ * wait for ever: past SUBSCRIBE_WAIT_MS it serves, says so, and /api/health shows the broker.
+ */
+async function subscribedOrLate(state: ApiState, url: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), SUBSCRIBE_WAIT_MS)));
+  const subscribed = state.subscribed.then(() => 'ok' as const);
+  const outcome = await Promise.race([subscribed, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    const log = new Logger('api');
+    log.warn(`api: no subscription acknowledged by ${url} yet; serving without live values`);
+    subscribed.then(
+      () => log.log('api: subscribed, live values flowing'),
+      (e: Error) => log.error(`api: ${e.message}`),
+    );
+  }
+}
+
 /** The HTTP API on api.host:api.port (PORT overrides); resolves with the app and its URL. */
 export async function startApi(
   cfg: SystemConfig,
@@ -129,6 +154,7 @@ export async function startApi(
   app.useGlobalFilters(new AuditFilter(app.get(AuditLog), app.getHttpAdapter()));
   setupOpenApi(app);
   serveConsole(app);
+  await subscribedOrLate(app.get(ApiState), cfg.app.mqtt.url);
   await app.listen(cfg.app.api.port, cfg.app.api.host);
   const addr = app.getHttpServer().address() as { port: number };
   return { app, url: `http://${cfg.app.api.host}:${addr.port}`, demoPasswords: accounts.passwords };

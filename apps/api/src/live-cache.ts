@@ -1,4 +1,11 @@
-import { readingBatchSchema, readingKey, Topics, type Reading, type ServiceHealth } from '@cicenns/bus';
+import {
+  readingBatchSchema,
+  readingKey,
+  subscribeAcked,
+  Topics,
+  type Reading,
+  type ServiceHealth,
+} from '@cicenns/bus';
 import type { MqttClient } from 'mqtt';
 
 /** The latest reading of every subject and the latest health of every service, from the bus. */
@@ -8,9 +15,10 @@ export class LiveCache {
   private readonly listeners = new Set<(readings: Reading[]) => void>();
   badBatches = 0;
 
-  attach(client: MqttClient): void {
-    client.on('connect', () => client.subscribe([Topics.readingsAll, Topics.healthAll], { qos: 1 }));
+  /** Resolves once the broker has acknowledged the subscriptions. */
+  attach(client: MqttClient): Promise<void> {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    return subscribeAcked(client, [Topics.readingsAll, Topics.healthAll]);
   }
 
   onMessage(topic: string, payload: Buffer): void {

@@ -2,7 +2,7 @@ import type { Reading } from '@cicenns/bus';
 import type { DeviceProfile, SystemConfig } from '@cicenns/model';
 import type { LiveCache } from './live-cache';
 
-export type QualityFlag = 'good' | 'stale' | 'bad';
+export type QualityFlag = 'good' | 'stale' | 'bad' | 'none';
 
 export interface ValueView {
   value: number | null;
@@ -13,16 +13,19 @@ export interface ValueView {
 }
 
 /**
- * good: a valid value younger than staleAfterPeriods expected periods; stale: older, or none yet;
- * bad: the source reported a failure (the error says which).
+ * good: a valid value younger than staleAfterPeriods expected periods; stale: older, or none
+ * though one was due; none: no value yet, and none due yet (the API started less than
+ * staleAfterPeriods periods ago: a gain comes every 10 minutes); bad: the source reported a
+ * failure (the error says which).
  */
 export function qualityOf(
   r: Reading | undefined,
   periodMs: number,
   staleAfterPeriods: number,
   now: number,
+  since = -Infinity,
 ): QualityFlag {
-  if (!r) return 'stale';
+  if (!r) return now - since > periodMs * staleAfterPeriods ? 'stale' : 'none';
   if (r.quality === 'bad') return 'bad';
   return now - r.ts > periodMs * staleAfterPeriods ? 'stale' : 'good';
 }
@@ -33,6 +36,8 @@ export class Views {
   constructor(
     private readonly cfg: SystemConfig,
     private readonly cache: LiveCache,
+    /** since when values could have arrived: before a period has passed, none is not stale */
+    private readonly since = Date.now(),
   ) {
     for (const d of cfg.app.devices) this.statusBits.set(d.id, cfg.profiles.get(d.profile)?.statusBits ?? {});
   }
@@ -51,7 +56,9 @@ export class Views {
       unit,
       ts: r?.ts ?? null,
       quality:
-        raw === undefined && r?.quality === 'good' ? 'bad' : qualityOf(r, periodMs, q.staleAfterPeriods, now),
+        raw === undefined && r?.quality === 'good'
+          ? 'bad'
+          : qualityOf(r, periodMs, q.staleAfterPeriods, now, this.since),
       ...(r?.error && { error: r.error }),
     };
   }

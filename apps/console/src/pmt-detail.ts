@@ -74,8 +74,8 @@ export class PmtDetail {
           'dd',
           { 'data-field': label },
           valueText(v, digits),
-          h('span', { class: 'q', 'data-q': v.quality }, v.quality),
-          h('span', { class: 'muted' }, ` ${ageText(v.ts)}`),
+          h('span', { class: 'q', 'data-q': v.quality }, v.quality === 'none' ? 'no data yet' : v.quality),
+          v.quality === 'none' ? null : h('span', { class: 'muted' }, ` ${ageText(v.ts)}`),
           v.error ? h('div', { class: 'error' }, v.error) : null,
         ),
       ] as const;

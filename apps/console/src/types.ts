@@ -1,6 +1,7 @@
 /** The API's shapes as the console uses them (see the API contract in apps/api). */
 
-export type Quality = 'good' | 'stale' | 'bad';
+/** none: no value has arrived yet, and none was due yet */
+export type Quality = 'good' | 'stale' | 'bad' | 'none';
 export type Role = 'viewer' | 'shifter' | 'expert' | 'admin';
 export type Severity = 'warning' | 'alarm';
 

@@ -26,15 +26,15 @@ runMain('demo', async () => {
     stops.push(() => broker.close());
     say(`demo: embedded MQTT broker on ${broker.url}`);
   }
-  const sim = await startSimulator({ config: cfg });
-  stops.push(() => sim.stop());
-  const intake = await startIntake(cfg);
-  stops.push(() => intake.close());
+  // Consumers first, so nothing the simulator publishes at its start is missed (the first gains
+  // of every PMT come right away, the next ones only ten minutes later): the API's live cache,
+  // the alarm service, the historian, the intake; then the simulated detector and its poller.
+  // No users file: one account per role with a fresh random password, printed below.
+  const api = await startApi(cfg, { demoAccounts: true });
+  stops.push(() => api.app.close());
   const alarms = await startAlarms(cfg);
   stops.push(() => alarms.app.close());
   say(`demo: alarm service with ${alarms.service.runtime.size} alarms, store ${cfg.app.alarms.storePath}`);
-  const poller = await startPoller(cfg);
-  stops.push(() => poller.stop());
   if (cfg.app.influx.url) {
     const historian = await startHistorian(cfg);
     stops.push(() => historian.close());
@@ -42,20 +42,24 @@ runMain('demo', async () => {
   } else {
     say('demo: no InfluxDB configured (set INFLUX_URL to store history); live values only');
   }
-  // no users file: one account per role with a fresh random password, printed below
-  const api = await startApi(cfg, { demoAccounts: true });
-  stops.push(() => api.app.close());
+  const intake = await startIntake(cfg);
+  stops.push(() => intake.close());
+  const sim = await startSimulator({ config: cfg });
+  stops.push(() => sim.stop());
+  const poller = await startPoller(cfg);
+  stops.push(() => poller.stop());
 
   say('');
   say('CICENNS slow control is running on the simulated detector:');
+  say(`  shift console    ${api.url}/   (log in with an account below)`);
   say(`  health           ${api.url}/api/health`);
-  say(`  all 94 PMTs      ${api.url}/api/pmts`);
+  say(`  all 94 PMTs      ${api.url}/api/pmts            (these three after logging in to the console)`);
   say(`  one PMT          ${api.url}/api/pmts/CsI01-A`);
   say(`  temperatures     ${api.url}/api/sensors`);
   say(`  metrics          ${api.url}/metrics`);
+  say(`  API (OpenAPI)    ${api.url}/api/docs`);
   if (sim.httpUrl)
     say(`  simulator faults ${sim.httpUrl}/api/sim/faults  (truth: ${sim.httpUrl}/api/sim/truth)`);
-  say(`  API (OpenAPI)    ${api.url}/api/docs`);
   if (api.demoPasswords) {
     const accounts = Object.entries(api.demoPasswords).map(([u, p]) => `${u}/${p}`);
     say(`demo accounts: ${accounts.join(', ')}`);

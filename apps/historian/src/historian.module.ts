@@ -37,5 +37,7 @@ export async function startHistorian(cfg: SystemConfig): Promise<INestApplicatio
   const app = await NestFactory.createApplicationContext(HistorianModule.forConfig(cfg), {
     logger: ['log', 'warn', 'error'],
   });
+  // ready only once the broker holds readings for us (a first start has no session before it)
+  await app.get(Historian).subscribed;
   return app;
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { connectBus, HealthReporter, readingBatchSchema, Topics } from '@cicenns/bus';
+import { connectBus, HealthReporter, readingBatchSchema, subscribeAcked, Topics } from '@cicenns/bus';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';
@@ -26,6 +26,8 @@ export class Historian {
   private wake?: () => void;
   private wakeIdle?: () => void;
   private flushing?: Promise<void>;
+  /** resolves once the broker has acknowledged the subscription: its session holds our readings */
+  readonly subscribed: Promise<void>;
   readonly counters = {
     batches: 0,
     readings: 0,
@@ -53,7 +55,7 @@ export class Historian {
       if (packet.cmd === 'publish') this.accept(packet.topic, packet.payload as Buffer);
       done();
     };
-    this.mqtt.on('connect', () => this.mqtt.subscribe(Topics.readingsAll, { qos: 1 }));
+    this.subscribed = subscribeAcked(this.mqtt, [Topics.readingsAll]);
     this.mqtt.on('error', (e) => this.log.warn(`mqtt: ${e.message}`));
     this.health = new HealthReporter(this.mqtt, 'historian', () => ({
       state: this.influxState === 'up' ? 'running' : 'degraded',
@@ -71,7 +73,13 @@ export class Historian {
         database: app.influx.database,
         url: app.influx.url,
       },
-    })).start();
+    }));
+    // Health is first published once subscribed: a retained historian health message means its
+    // persistent session exists and the broker keeps readings for it (the intake relies on it).
+    void this.subscribed.then(
+      () => this.health.start().publish(),
+      () => undefined,
+    );
   }
 
   start(): this {

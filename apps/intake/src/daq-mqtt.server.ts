@@ -1,5 +1,6 @@
 import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
+import { subscribeAcked } from '@cicenns/bus';
 import { AckGate, type AckGateOptions } from './ack-gate';
 
 /** Takes the DAQ's messages and forwards the readings in them. */
@@ -30,6 +31,8 @@ export class DaqMqttServer extends ServerMqtt {
   private sink?: DaqSink;
   private daqTopics: readonly string[] = [];
   private gate?: AckGate;
+  /** resolves once the broker has acknowledged the DAQ subscriptions (set by listen()) */
+  subscribed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly mqttOptions: Required<MqttOptions>['options'],
@@ -64,7 +67,7 @@ export class DaqMqttServer extends ServerMqtt {
   override bindEvents(client: MqttClient): void {
     super.bindEvents(client);
     const qos = this.mqttOptions.subscribeOptions?.qos ?? 1;
-    for (const topic of this.daqTopics) client.subscribe(topic, { qos });
+    this.subscribed = subscribeAcked(client, this.daqTopics, qos === 0 ? 0 : 1);
   }
 
   // The base class types the listener as async; the DAQ path finishes synchronously.

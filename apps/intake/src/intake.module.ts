@@ -39,5 +39,7 @@ export async function startIntake(cfg: SystemConfig): Promise<INestMicroservice>
   server.deliverTo(app.get(IntakeService), DAQ_TOPICS);
   app.enableShutdownHooks();
   await app.listen();
+  await server.subscribed; // ready only once the broker holds the DAQ's messages for us
+  app.get(IntakeService).reportHealth();
   return app;
 }

@@ -46,7 +46,12 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
       },
       rejects: { ...this.stats.rejects },
       lastRejects: this.stats.lastRejects.slice(0, 10),
-    })).start();
+    }));
+  }
+
+  /** Report health from now on: called once the DAQ subscriptions are acknowledged. */
+  reportHealth(): void {
+    this.health.start().publish();
   }
 
   handle(topic: string, payload: Buffer | string): void {

@@ -1,4 +1,4 @@
-import { Topics } from '@cicenns/bus';
+import { subscribeAcked, Topics } from '@cicenns/bus';
 import type { DeviceConfig, DeviceProfile } from '@cicenns/model';
 import { decodeValue, locate, registerCount } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';
@@ -30,9 +30,11 @@ export class HvCommandHandler {
   ) {}
 
   attach(): this {
-    const subscribe = () => this.client.subscribe(this.topic, { qos: 1 });
-    this.client.on('connect', subscribe);
-    if (this.client.connected) subscribe();
+    // Polling does not wait for the broker; HV commands are served once this SUBACK is in.
+    subscribeAcked(this.client, [this.topic]).then(
+      () => this.log.log(`HV commands: subscribed to ${this.topic}`),
+      (e: Error) => this.log.error(`HV commands: ${e.message}`),
+    );
     this.client.on('message', (topic, payload) => {
       if (topic === this.topic) void this.onRequest(payload);
     });

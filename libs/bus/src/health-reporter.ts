@@ -14,6 +14,7 @@ export class HealthReporter {
   ) {}
 
   start(): this {
+    if (this.timer) return this;
     this.client.on('connect', () => this.publish());
     this.timer = setInterval(() => this.publish(), this.periodMs);
     this.timer.unref();
@@ -21,14 +22,16 @@ export class HealthReporter {
   }
 
   publish(): void {
-    if (!this.client.connected) return;
-    const h: ServiceHealth = { service: this.service, ts: Date.now(), ...this.snapshot() };
+    // nothing before start(): a service starts reporting once it is ready (subscribed)
+    if (!this.timer || !this.client.connected) return;
+    const h: ServiceHealth = { service: this.service, ts: Date.now(), pid: process.pid, ...this.snapshot() };
     this.client.publish(Topics.health(this.service), JSON.stringify(h), { qos: 1, retain: true });
   }
 
   /** Stop reporting and leave an explicit "offline" (a clean disconnect sends no last will). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
     if (!this.client.connected) return;
     const h: ServiceHealth = {
       service: this.service,

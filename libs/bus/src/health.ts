@@ -6,6 +6,8 @@ export interface ServiceHealth {
   state: 'running' | 'degraded' | 'offline';
   ts: number;
   startedAt?: number;
+  /** the reporting process: tells a test or an operator which start of the service this is */
+  pid?: number;
   connections: Record<string, { state: ConnectionState; detail?: string; since?: number }>;
   counters: Record<string, number>;
   /** counts by reason, e.g. rejected MQTT messages */

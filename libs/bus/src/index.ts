@@ -5,3 +5,4 @@ export * from './mqtt-connection';
 export * from './reading-publisher';
 export * from './health-reporter';
 export * from './nest-mqtt-options';
+export * from './subscribe';

@@ -1,5 +1,7 @@
 import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { ConsumerDeserializer, IncomingEvent, IncomingRequest } from '@nestjs/microservices';
+import { subscribeAcked } from '@cicenns/bus';
+import type { MqttClient } from 'mqtt';
 
 /** What the bus handlers receive: the payload exactly as published. */
 export interface RawBusMessage {
@@ -39,6 +41,8 @@ export class AlarmsDeserializer implements ConsumerDeserializer {
 /** Nest's MQTT server, taking payloads as text (see the intake's DaqMqttServer for why). */
 export class AlarmsMqttServer extends ServerMqtt {
   readonly requestDeserializer: AlarmsDeserializer;
+  /** resolves once the broker has acknowledged every subscription (set by listen()) */
+  subscribed: Promise<void> = Promise.resolve();
 
   constructor(options: Required<MqttOptions>['options']) {
     const deserializer = new AlarmsDeserializer();
@@ -52,6 +56,18 @@ export class AlarmsMqttServer extends ServerMqtt {
   ): ReturnType<ServerMqtt['handleEvent']> {
     if (args[0].startsWith(REQUEST_PREFIX)) return Promise.resolve();
     return super.handleEvent(...args);
+  }
+
+  /**
+   * Nest subscribes each handler's topic without waiting for the broker's answer; subscribing
+   * the same topics once more and awaiting that SUBACK tells when all of them are in place.
+   */
+  override bindEvents(client: MqttClient): void {
+    super.bindEvents(client);
+    const topics = [...this.messageHandlers].map(([pattern, h]) =>
+      h.isEventHandler ? pattern : this.getRequestPattern(pattern),
+    );
+    this.subscribed = subscribeAcked(client, topics);
   }
 
   override getRouteFromPattern(pattern: string): string {

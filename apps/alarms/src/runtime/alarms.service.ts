@@ -68,7 +68,12 @@ export class AlarmsService implements OnApplicationShutdown {
       evaluationIntervalMs: app.alarms.evaluationIntervalMs,
     }).start();
     this.notifier?.start();
-    this.health = new HealthReporter(this.out, SERVICE, () => this.healthSnapshot()).start();
+    this.health = new HealthReporter(this.out, SERVICE, () => this.healthSnapshot());
+  }
+
+  /** Report health from now on: called once the subscriptions are acknowledged. */
+  reportHealth(): void {
+    this.health.start().publish();
   }
 
   onBatch(topic: string, payload: string): void {

@@ -1,4 +1,4 @@
-import { Topics } from '@cicenns/bus';
+import { subscribeAcked, Topics } from '@cicenns/bus';
 import type { MqttClient } from 'mqtt';
 
 /**
@@ -24,11 +24,12 @@ export class AlarmCache {
   private readonly listeners = new Set<(a: AlarmState) => void>();
   bad = 0;
 
-  attach(client: MqttClient): void {
-    client.on('connect', () => client.subscribe(Topics.alarms.stateAll, { qos: 1 }));
+  /** Resolves once the broker has acknowledged the subscription. */
+  attach(client: MqttClient): Promise<void> {
     client.on('message', (topic, payload) => {
       if (topic.startsWith(PREFIX)) this.onMessage(topic.slice(PREFIX.length), payload);
     });
+    return subscribeAcked(client, [Topics.alarms.stateAll]);
   }
 
   onMessage(alarmId: string, payload: Buffer): void {

@@ -5,7 +5,7 @@ import type { HvSet } from './hv-dto';
 /** What the API knows of a channel right now (from the live cache). */
 export interface ChannelNow {
   /** quality of its latest HV reading */
-  quality: 'good' | 'stale' | 'bad';
+  quality: 'good' | 'stale' | 'bad' | 'none';
   error?: string;
   /** status flags by the profile's names, e.g. ['on', 'interlock'] */
   flags: string[];
