@@ -291,6 +291,7 @@ describe('simulator process', () => {
   });
 
   it('takes fault commands over MQTT (cicenns/sim/fault)', async () => {
+    await sim.waitForOutput(/taking fault commands on cicenns\/sim\/fault/); // subscribed (SUBACK)
     await mqtt.publishAsync('cicenns/sim/fault', JSON.stringify({ type: 'beam-off' }), { qos: 1 });
     await waitFor('beam off', async () => (await truth()).beam.on === false, 5000);
     const since = Date.now();

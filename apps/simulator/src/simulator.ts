@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { connectBus, Topics } from '@cicenns/bus';
+import { connectBus, subscribeAcked, Topics } from '@cicenns/bus';
 import { loadSystemConfig, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { DaqPublisher } from './daq/daq-publisher';
@@ -131,10 +131,13 @@ function watchMqtt(
   client.on('connect', () => {
     lastError = '';
     log(`simulator: mqtt connected to ${url}`);
-    client.subscribe(Topics.simFault, { qos: 1 });
     if (first) daq.publishAll();
     first = false;
   });
+  subscribeAcked(client, [Topics.simFault]).then(
+    () => log(`simulator: taking fault commands on ${Topics.simFault}`),
+    (e: Error) => log(`simulator: no fault commands over MQTT: ${e.message}`),
+  );
   client.on('error', (err) => {
     if (err.message !== lastError) log(`simulator: mqtt ${url}: ${err.message} (retrying)`);
     lastError = err.message;
