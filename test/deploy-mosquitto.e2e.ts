@@ -22,7 +22,7 @@ describe('deploy/mosquitto: authentication and ACL', () => {
     port = await freePort();
     const passwd = join(dir, 'passwd');
     writeFileSync(passwd, '');
-    for (const user of ['api', 'poller', 'daq'])
+    for (const user of ['api', 'poller', 'daq', 'intake'])
       execFileSync('/usr/bin/mosquitto_passwd', ['-b', passwd, user, `${user}-pw`]);
     // the shipped settings, with paths and the port of this test
     const conf = readFileSync(join(ROOT, 'deploy', 'mosquitto', 'cicenns.conf'), 'utf8')
@@ -76,6 +76,24 @@ describe('deploy/mosquitto: authentication and ACL', () => {
     // they would stand before it on the poller's connection
     await waitFor('the api command', async () => got.includes('from-api'), 5000);
     expect(got).toEqual(['from-api']);
+  });
+
+  it('the intake may subscribe to all of the DAQ and beam trees, and gets what the DAQ sends there', async () => {
+    const intake = await as('intake', 'intake-pw');
+    const got: string[] = [];
+    intake.on('message', (t) => got.push(t));
+    const granted = await intake.subscribeAsync(['cicenns/daq/#', 'cicenns/beam/#'], { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1]);
+    const daq = await as('daq', 'daq-pw');
+    const topics = [
+      'cicenns/daq/pmt/CsI01-A/DCR',
+      'cicenns/daq/beam/status',
+      'cicenns/beam/state',
+      'cicenns/beam/status',
+    ];
+    for (const t of topics) await daq.publishAsync(t, '{}', { qos: 1 });
+    await waitFor('the DAQ messages at the intake', async () => got.length === topics.length, 5000);
+    expect(got).toEqual(topics);
   });
 
   it("the DAQ may publish its topics, not the services' readings", async () => {

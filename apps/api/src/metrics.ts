@@ -1,4 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
+import type { ServiceHealth } from '@cicenns/bus';
 import type { LiveCache } from './live-cache';
 
 /**
@@ -33,18 +34,38 @@ export function buildMetrics(cache: LiveCache): Registry {
       }
     },
   });
-  new Gauge({
-    name: 'cicenns_rejected_messages',
-    help: 'Messages refused by a service, by reason (total since the service started)',
-    labelNames: ['service', 'reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [name, s] of cache.services) {
-        for (const [reason, v] of Object.entries(s.health.rejects ?? {}))
-          this.set({ service: name, reason }, v);
-      }
-    },
-  });
+  const byReason = (
+    name: string,
+    help: string,
+    of: (h: ServiceHealth) => Record<string, number> | undefined,
+  ): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['service', 'reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [service, s] of cache.services) {
+          for (const [reason, v] of Object.entries(of(s.health) ?? {})) this.set({ service, reason }, v);
+        }
+      },
+    });
+  };
+  byReason(
+    'cicenns_rejected_messages',
+    'Messages refused by a service, by reason, each counted once (total since the service started)',
+    (h) => h.rejects,
+  );
+  byReason(
+    'cicenns_rejected_entries',
+    'Entries refused one by one inside messages (DAQ sweeps), by reason (total since the service started)',
+    (h) => h.rejectedEntries,
+  );
+  byReason(
+    'cicenns_warning_messages',
+    'Messages accepted with a warning (unknown_field, inconsistent), by reason (total since the service started)',
+    (h) => h.warnings,
+  );
   return registry;
 }

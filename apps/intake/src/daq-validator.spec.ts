@@ -1,13 +1,21 @@
 import { loadSystemConfig } from '@cicenns/model';
-import { DaqValidator } from './daq-validator';
+import { DaqValidator, type ValidationResult } from './daq-validator';
 
 const cfg = loadSystemConfig(undefined, {});
 const now = Date.parse('2026-11-25T12:00:00Z');
-const v = new DaqValidator(cfg.detector, {
+const validator = new DaqValidator(cfg.detector, {
+  ...cfg.app.intake,
   maxPayloadBytes: 65536,
   maxFutureSkewMs: 300_000,
   maxAgeMs: 7 * 86400_000,
 });
+/** readings, and every rejection of the message and of its entries, in one list */
+const flat = (r: ValidationResult) => ({
+  readings: r.outcome === 'accepted' ? r.readings : [],
+  rejections:
+    r.outcome === 'ignored' ? [] : [...(r.outcome === 'rejected' ? [r.rejection] : []), ...r.entryRejections],
+});
+const v = { validate: (...args: Parameters<DaqValidator['validate']>) => flat(validator.validate(...args)) };
 const check = (topic: string, payload: unknown) =>
   v.validate(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), now);
 

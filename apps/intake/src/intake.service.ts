@@ -4,6 +4,7 @@ import { connectBus, HealthReporter, ReadingPublisher } from '@cicenns/bus';
 import type { MqttClient } from 'mqtt';
 import { DaqValidator } from './daq-validator';
 import { IntakeStats } from './intake-stats';
+import { clip } from './daq-text';
 import type { DaqSink } from './daq-mqtt.server';
 
 /** Validates each DAQ message, forwards the good readings, counts and logs the rejects. */
@@ -38,14 +39,12 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
     this.health = new HealthReporter(this.out, 'intake', () => ({
       state: 'running',
       connections: { mqtt: { state: this.out.connected ? 'up' : 'down' } },
-      counters: {
-        received: this.stats.received,
-        accepted: this.stats.accepted,
-        rejected: this.stats.rejected,
-        readingsPublished: this.publisher.published,
-      },
+      counters: { ...this.stats.counters(), readingsPublished: this.publisher.published },
       rejects: { ...this.stats.rejects },
+      rejectedEntries: { ...this.stats.rejectedEntries },
+      warnings: { ...this.stats.warnings },
       lastRejects: this.stats.lastRejects.slice(0, 10),
+      lastWarnings: this.stats.lastWarnings.slice(0, 5),
     }));
   }
 
@@ -56,15 +55,10 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
 
   handle(topic: string, payload: Buffer | string): void {
     this.stats.received++;
-    const { readings, rejections } = this.validator.validate(topic, payload);
-    for (const r of rejections) {
-      this.stats.reject(topic, r);
-      this.logReject(topic, `${r.reason}: ${r.detail}`);
-    }
-    if (readings.length > 0) {
-      this.stats.accepted += readings.length;
-      this.publisher.add(readings);
-    }
+    const result = this.validator.validate(topic, payload);
+    const problem = this.stats.record(topic, result);
+    if (problem) this.logReject(topic, problem);
+    if (result.outcome === 'accepted') this.publisher.add(result.readings);
   }
 
   forward(acked: (err?: Error) => void): void {
@@ -79,7 +73,7 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
       return;
     }
     const more = this.suppressedRejectLogs ? ` (+${this.suppressedRejectLogs} more rejects not logged)` : '';
-    this.log.warn(`rejected ${topic}: ${what}${more}`);
+    this.log.warn(`${clip(topic, 120)}: ${what}${more}`);
     this.lastRejectLog = now;
     this.suppressedRejectLogs = 0;
   }

@@ -10,9 +10,15 @@ export interface ServiceHealth {
   pid?: number;
   connections: Record<string, { state: ConnectionState; detail?: string; since?: number }>;
   counters: Record<string, number>;
-  /** counts by reason, e.g. rejected MQTT messages */
+  /** messages refused, by reason (metrics: cicenns_rejected_messages) */
   rejects?: Record<string, number>;
+  /** parts of messages refused one by one, e.g. the entries of a DAQ sweep, by reason (cicenns_rejected_entries) */
+  rejectedEntries?: Record<string, number>;
+  /** messages accepted with a warning, by reason, e.g. unknown_field (cicenns_warning_messages) */
+  warnings?: Record<string, number>;
   /** the last few rejections with their reason and where they came from */
   lastRejects?: { ts: number; topic: string; reason: string }[];
+  /** the last few warnings, like lastRejects */
+  lastWarnings?: { ts: number; topic: string; reason: string }[];
   detail?: Record<string, unknown>;
 }

@@ -10,6 +10,14 @@ export const Topics = {
     coincidence: 'cicenns/daq/crystal/+/coincidence',
     beam: 'cicenns/beam/status',
   },
+  /**
+   * What the intake subscribes to: the whole of both trees, so that a topic near the contract
+   * (`.../DCR`, `.../dcr/extra`, `cicenns/daq/beam/status`) is a counted unknown_topic reject
+   * instead of never being seen. Two patterns that do not overlap: a message matching two
+   * subscriptions of one client may be delivered twice. `cicenns/daq/cmd/#` (SPEC 2.4) arrives
+   * too and is ignored by the intake (counted as ignored).
+   */
+  daqIntake: ['cicenns/daq/#', 'cicenns/beam/#'],
   /** normalized readings, batched: cicenns/sc/readings/<service> */
   readings: (service: string) => `cicenns/sc/readings/${service}`,
   readingsAll: 'cicenns/sc/readings/#',

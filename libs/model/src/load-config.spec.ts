@@ -65,6 +65,24 @@ describe('configuration', () => {
     expect(e.line).toBeGreaterThan(1);
   });
 
+  it('the DAQ bounds are configuration with defaults, and a bad bound stops start-up with its path', () => {
+    expect(loadSystemConfig(undefined, {}).app.intake.bounds).toMatchObject({
+      dcr: { maxRateHz: 1e7 },
+      gain: { min: 1e3, max: 1e10, maxFactorFromCalibration: 100 },
+      beam: { maxPowerKw: 1000 },
+    });
+    const dir = copyConfig();
+    const file = join(dir, 'cicenns.yaml');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('maxPowerKw: 1000', 'maxPowerKw: -5'));
+    let e = expectConfigError(() => loadSystemConfig(file, {}));
+    expect(e.path).toBe('intake.bounds.beam.maxPowerKw');
+    writeFileSync(file, text.replace('min: 1.0e+3', 'min: 1.0e+11'));
+    e = expectConfigError(() => loadSystemConfig(file, {}));
+    expect(e.path).toBe('intake.bounds.gain');
+    expect(e.reason).toMatch(/gain.min must be below gain.max/);
+  });
+
   it('YAML syntax errors carry the line', () => {
     const dir = copyConfig();
     const file = join(dir, 'cicenns.yaml');

@@ -6,6 +6,57 @@ export const PMT_ID = /^(CsI\d{2}|PSV\d{2})-[AB]$/;
 const positiveInt = z.number().int().positive();
 const port = z.number().int().min(1).max(65535);
 
+/** A positive finite number (config bounds). */
+const positive = z.number().positive().finite();
+
+/**
+ * Physical bounds of the DAQ's values (docs/DATA.md, "DAQ messages"): what no detector can
+ * produce is refused (out_of_range) before it is stored or raises alarms. Defaults are ours.
+ */
+export const daqBoundsSchema = z
+  .object({
+    dcr: z
+      .object({
+        /** the largest dark count rate a tube can report, Hz */
+        maxRateHz: positive.default(1e7),
+        /** longest counting window, s (1 day) */
+        maxWindowS: positive.default(86_400),
+      })
+      .strict()
+      .prefault({}),
+    gain: z
+      .object({
+        /** absolute bounds for every tube, calibrated or not */
+        min: positive.default(1e3),
+        max: positive.default(1e10),
+        /** with a calibration: within calibrated / factor .. calibrated * factor (2 decades) */
+        maxFactorFromCalibration: z.number().min(1).finite().default(100),
+      })
+      .strict()
+      .prefault({}),
+    coincidence: z
+      .object({
+        maxRateHz: positive.default(1e7),
+        /** longest coincidence window, ns (1 s) */
+        maxWindowNs: positive.default(1e9),
+      })
+      .strict()
+      .prefault({}),
+    beam: z
+      .object({
+        /** the accelerator's range: 0 .. maxPowerKw */
+        maxPowerKw: positive.default(1000),
+        maxRepRateHz: positive.default(100),
+        /** beam off reporting more power than this is accepted with an "inconsistent" warning */
+        maxPowerWhenOffKw: z.number().nonnegative().finite().default(1),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .refine((b) => b.gain.min < b.gain.max, { message: 'gain.min must be below gain.max', path: ['gain'] });
+export type DaqBounds = z.infer<typeof daqBoundsSchema>;
+
 // ---------- device profiles (SPEC 2.1, 2.2) ----------
 
 export const WORD_ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
@@ -161,6 +212,11 @@ export const appConfigSchema = z
         ackWindow: positiveInt.default(500),
         /** forward early when no DAQ message came for this long */
         ackIdleMs: positiveInt.default(2),
+        /** a longer topic is refused (unknown_topic) without being parsed or kept */
+        maxTopicBytes: positiveInt.default(256),
+        /** nesting of objects and arrays in a payload: a sweep is 2 deep (payload, rates_hz) */
+        maxDepth: positiveInt.default(3),
+        bounds: daqBoundsSchema.prefault({}),
       })
       .strict()
       .prefault({}),
