@@ -26,6 +26,12 @@ runMain('demo', async () => {
     stops.push(() => broker.close());
     say(`demo: embedded MQTT broker on ${broker.url}`);
   }
+  if (!cfg.app.influx.url && (cfg.app.intake.requireHistorian || cfg.app.poller.requireHistorian)) {
+    // no historian in this process: waiting for its session would wait for ever
+    cfg.app.intake.requireHistorian = false;
+    cfg.app.poller.requireHistorian = false;
+    say('demo: no historian, so intake and poller do not wait for one (intake/poller.requireHistorian off)');
+  }
   const sim = await startSimulator({ config: cfg });
   stops.push(() => sim.stop());
   const intake = await startIntake(cfg);

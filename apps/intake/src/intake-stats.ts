@@ -1,16 +1,16 @@
 import type { Rejection } from './daq-validator';
 
-/** What the intake has seen: counts, rejections by reason, and the last few rejections. */
+/** Why a message could not be handled at all (an exception: a bug, not a bad message). */
+export const INTERNAL_ERROR = 'internal_error';
+
+/** What the intake has seen: counts, and rejections by reason (no details: health is public). */
 export class IntakeStats {
   received = 0;
   accepted = 0;
   readonly rejects: Record<string, number> = {};
-  readonly lastRejects: { ts: number; topic: string; reason: string }[] = [];
 
-  reject(topic: string, r: Rejection): void {
+  reject(r: Pick<Rejection, 'reason'> | { reason: typeof INTERNAL_ERROR }): void {
     this.rejects[r.reason] = (this.rejects[r.reason] ?? 0) + 1;
-    this.lastRejects.unshift({ ts: Date.now(), topic, reason: `${r.reason}: ${r.detail}` });
-    if (this.lastRejects.length > 20) this.lastRejects.pop();
   }
 
   get rejected(): number {

@@ -5,3 +5,5 @@ export * from './mqtt-connection';
 export * from './reading-publisher';
 export * from './health-reporter';
 export * from './nest-mqtt-options';
+export * from './rejection-notice';
+export * from './historian-session';

@@ -70,8 +70,9 @@ describe('DefaultRuleEngine: known alarms and subjects', () => {
     const perPmt = 6 + 1 + 4 + 1 + 3;
     const perSensor = 4; // range, rate, open, stale
     const perCrystal = 2; // coincidence-excess, stale
-    // + stale-beam, 5 device-down, historian-backlog, daq-down
-    const expected = pmts * perPmt + detector.sensors.length * perSensor + 15 * perCrystal + 1 + 5 + 1 + 1;
+    // + stale-beam, 5 device-down, historian-backlog, daq-down, broker-drops
+    const expected =
+      pmts * perPmt + detector.sensors.length * perSensor + 15 * perCrystal + 1 + 5 + 1 + 1 + 1;
     expect(known).toHaveLength(expected);
     expect(new Set(known.map((k) => k.alarmId)).size).toBe(expected);
   });
