@@ -9,8 +9,6 @@ export interface DaqSink {
   handle(topic: string, payload: Buffer): void;
   /** publish every reading taken so far; `acked` once the broker holds them */
   forward(acked: (err?: Error) => void): void;
-  /** the DAQ topics are subscribed once this resolves (intake.requireHistorian) */
-  whenHistorianKnown?(): Promise<void>;
   /** the broker acknowledged the DAQ subscriptions */
   onSubscribed?(): void;
 }
@@ -72,19 +70,15 @@ export class DaqMqttServer extends ServerMqtt {
   override bindEvents(client: MqttClient): void {
     super.bindEvents(client);
     const qos = this.mqttOptions.subscribeOptions?.qos ?? 1;
-    // Not before the historian's session exists: until then the broker keeps the DAQ's messages
-    // for our persistent session (if it has one), and we acknowledge nothing nobody would store.
-    const ready = this.sink?.whenHistorianKnown?.() ?? Promise.resolve();
-    void ready.then(() =>
-      client.subscribe([...this.daqTopics], { qos }, (err, granted) => {
-        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-        if (err || refused.length > 0) {
-          process.stderr.write(`intake: DAQ subscription refused: ${err?.message ?? refused.join(', ')}\n`);
-          return;
-        }
-        this.sink?.onSubscribed?.();
-      }),
-    );
+    // (startIntake opens this connection only once the historian's session exists, when asked)
+    client.subscribe([...this.daqTopics], { qos }, (err, granted) => {
+      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+      if (err || refused.length > 0) {
+        process.stderr.write(`intake: DAQ subscription refused: ${err?.message ?? refused.join(', ')}\n`);
+        return;
+      }
+      this.sink?.onSubscribed?.();
+    });
   }
 
   // The base class types the listener as async; the DAQ path finishes synchronously.

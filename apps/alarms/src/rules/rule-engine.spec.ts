@@ -442,6 +442,34 @@ describe('DefaultRuleEngine: data quality and beam', () => {
     });
   });
 
+  it("broker-drops from the intake's report of the broker's dropped count: raised on a rise, cleared after clearAfterMs", () => {
+    const e = engine();
+    const intake = (dropped: number, ts: number): ServiceHealth => ({
+      service: 'intake',
+      state: 'running',
+      ts,
+      connections: {},
+      counters: { brokerDropped: dropped },
+    });
+    // the first report is the baseline: drops before we watched are not news
+    expect(latest(e.onHealth(intake(500, T0), T0)).has('broker-drops:broker')).toBe(false);
+    expect(latest(e.onHealth(intake(500, T0 + 2000), T0 + 2000)).has('broker-drops:broker')).toBe(false);
+    const raised = latest(e.onHealth(intake(590, T0 + 4000), T0 + 4000)).get('broker-drops:broker');
+    expect(raised).toMatchObject({
+      active: true,
+      severity: 'alarm',
+      value: 90,
+      subject: { id: 'broker', kind: 'service' },
+    });
+    expect(raised!.message).toMatch(/the MQTT broker dropped 90 messages \(its total: 590\)/);
+    expect(raised!.guidance).toMatch(/max_queued_messages/);
+    // no rise for clearAfterMs (10 min): cleared
+    const later = T0 + 4000 + 600_001;
+    expect(latest(e.onHealth(intake(590, later), later)).get('broker-drops:broker')).toMatchObject({
+      active: false,
+    });
+  });
+
   it('beamState() is the latest beam reading', () => {
     const e = engine();
     expect(e.beamState()).toBeUndefined();
