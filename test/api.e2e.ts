@@ -86,6 +86,7 @@ describe('API: authentication, roles, audit, validation', () => {
     ['read', 'GET', '/api/pmts', undefined, 'viewer'],
     ['read', 'GET', '/api/detector', undefined, 'viewer'],
     ['read', 'GET', '/api/alarms', undefined, 'viewer'],
+    ['read', 'GET', '/api/intake/rejects', undefined, 'viewer'],
     ['shifter', 'POST', '/api/alarms/ack', { alarmIds: ['gain-drift:CsI01-A'] }, 'shifter'],
     ['shifter', 'POST', '/api/alarms/gain-drift:CsI01-A/shelve', { reason: 'test', minutes: 10 }, 'shifter'],
     ['shifter', 'POST', '/api/alarms/gain-drift:CsI01-A/unshelve', {}, 'shifter'],
@@ -112,13 +113,53 @@ describe('API: authentication, roles, audit, validation', () => {
     },
   );
 
+  it('intake rejects behind the login; the public health keeps only bounded, valid reports', async () => {
+    const notice = {
+      ts: Date.now(),
+      service: 'intake',
+      topic: 'cicenns/daq/pmt/CsI99-A/dcr',
+      reason: 'unknown_pmt',
+      detail: 'unknown PMT "CsI99-A" in topic',
+    };
+    await alarmService.publishAsync('cicenns/sc/intake/rejects', 'not a notice', { qos: 1 });
+    await alarmService.publishAsync('cicenns/sc/intake/rejects', JSON.stringify(notice), { qos: 1 });
+    // a health report that is not one, and one far over any size: neither may break /api/health
+    await alarmService.publishAsync('cicenns/sc/health/evil', 'null', { qos: 1 });
+    await alarmService.publishAsync(
+      'cicenns/sc/health/huge',
+      JSON.stringify({
+        service: 'huge',
+        state: 'running',
+        ts: 1,
+        connections: {},
+        counters: {},
+        detail: { x: 'y'.repeat(600_000) },
+      }),
+      { qos: 1 },
+    );
+    let r = await api('GET', '/api/intake/rejects?limit=5', { token: t.viewer });
+    const until = Date.now() + 10_000;
+    while (r.body.rejects?.length === 0 && Date.now() < until)
+      r = await api('GET', '/api/intake/rejects?limit=5', { token: t.viewer });
+    expect(r.status).toBe(200);
+    expect(r.body.rejects).toEqual([notice]);
+    expect(r.body.bad).toBeGreaterThanOrEqual(1);
+    expect((await api('GET', '/api/intake/rejects?limit=0', { token: t.viewer })).status).toBe(400);
+    const health = await api('GET', '/api/health');
+    expect(health.status).toBe(200);
+    expect(health.body.services.evil).toBeUndefined();
+    expect(health.body.services.huge).toBeUndefined();
+    expect(health.body.api.badHealth).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(health.body).length).toBeLessThan(64 * 1024);
+  });
+
   it('public: health, metrics, OpenAPI and Swagger UI; login sets an HttpOnly SameSite=Strict cookie', async () => {
     expect((await api('GET', '/api/health')).status).toBe(200);
     expect((await api('GET', '/metrics')).status).toBe(200);
     const doc = await api('GET', '/api/openapi.json');
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toEqual(
-      expect.arrayContaining(['/api/hv/preview', '/api/alarms/ack', '/api/trends']),
+      expect.arrayContaining(['/api/hv/preview', '/api/alarms/ack', '/api/trends', '/api/intake/rejects']),
     );
     expect(
       doc.body.paths['/api/hv/preview'].post.requestBody.content['application/json'].schema.properties.target,

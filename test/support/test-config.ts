@@ -15,6 +15,11 @@ export interface TestConfigOptions {
   /** a unique prefix keeps MQTT client ids of parallel test files apart */
   clientIdPrefix?: string;
   database?: string;
+  /**
+   * intake/poller wait for the historian's session (the shipped default). Off unless asked: most
+   * test files start an intake or a poller without a historian.
+   */
+  requireHistorian?: boolean;
   /** replace devices/links entirely */
   mutate?: (cfg: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
@@ -35,6 +40,9 @@ export function writeTestConfig(o: TestConfigOptions): { file: string; dir: stri
   cfg.influx.database = o.database ?? 'cicenns_test';
   cfg.influx.spoolPath = join(dir, 'spool.db');
   cfg.api.port = o.apiPort ?? 0;
+  cfg.intake.requireHistorian = o.requireHistorian ?? false;
+  cfg.intake.deadLetterPath = join(dir, 'intake-dead-letters.db');
+  cfg.poller = { ...cfg.poller, requireHistorian: o.requireHistorian ?? false };
   cfg.files = {
     detector: join(ROOT, 'config', 'detector.yaml'),
     calibration: join(ROOT, 'config', 'calibration.yaml'),

@@ -3,6 +3,7 @@ import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import { AlarmCache } from './alarms/alarm-cache';
+import { IntakeRejects } from './intake-rejects';
 import { LiveCache } from './live-cache';
 import { buildMetrics } from './metrics';
 import { Views } from './views';
@@ -11,6 +12,7 @@ import { Views } from './views';
 export class ApiState {
   readonly cache = new LiveCache();
   readonly alarms = new AlarmCache();
+  readonly intakeRejects = new IntakeRejects();
   readonly mqtt: MqttClient;
   readonly views: Views;
   readonly metrics: Registry;
@@ -29,6 +31,7 @@ export class ApiState {
       password: mqtt.password,
     });
     this.mqtt.on('error', () => undefined); // state shows in /api/health
+    this.intakeRejects.attach(this.mqtt);
     this.subscribed = Promise.all([this.cache.attach(this.mqtt), this.alarms.attach(this.mqtt)]).then(
       () => undefined,
     );

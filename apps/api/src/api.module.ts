@@ -14,6 +14,7 @@ import type { SystemConfig } from '@cicenns/model';
 import { AlarmsController } from './alarms/alarms.controller';
 import { ApiController } from './api.controller';
 import { ApiState } from './api-state';
+import { IntakeRejectsController } from './intake-rejects.controller';
 import { AuditController } from './audit/audit.controller';
 import { AuditFilter } from './audit/audit-filter';
 import { AuditLog } from './audit/audit-log';
@@ -54,6 +55,7 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
         EventsController,
         TrendsController,
         AuditController,
+        IntakeRejectsController,
       ],
       providers: [
         { provide: ApiState, useFactory: () => new ApiState(cfg) },

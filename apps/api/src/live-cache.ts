@@ -1,4 +1,5 @@
 import {
+  parseHealth,
   readingBatchSchema,
   readingKey,
   subscribeAcked,
@@ -8,12 +9,19 @@ import {
 } from '@cicenns/bus';
 import type { MqttClient } from 'mqtt';
 
+const HEALTH_PREFIX = 'cicenns/sc/health/';
+/** far more than our services; bounds a publisher inventing service names */
+const MAX_SERVICES = 64;
+const MAX_SERVICE_NAME = 64;
+
 /** The latest reading of every subject and the latest health of every service, from the bus. */
 export class LiveCache {
   private readonly latest = new Map<string, Reading>();
   readonly services = new Map<string, { health: ServiceHealth; receivedAt: number }>();
   private readonly listeners = new Set<(readings: Reading[]) => void>();
   badBatches = 0;
+  /** health messages refused: malformed, too large, or one service too many */
+  badHealth = 0;
 
   /** Resolves once the broker has acknowledged the subscriptions. */
   attach(client: MqttClient): Promise<void> {
@@ -23,9 +31,8 @@ export class LiveCache {
 
   onMessage(topic: string, payload: Buffer): void {
     try {
-      if (topic.startsWith('cicenns/sc/health/')) {
-        const health = JSON.parse(payload.toString()) as ServiceHealth;
-        this.services.set(topic.slice('cicenns/sc/health/'.length), { health, receivedAt: Date.now() });
+      if (topic.startsWith(HEALTH_PREFIX)) {
+        this.onHealth(topic.slice(HEALTH_PREFIX.length), payload);
         return;
       }
       if (!topic.startsWith('cicenns/sc/readings/')) return; // alarm states etc.: other caches
@@ -39,6 +46,25 @@ export class LiveCache {
     } catch {
       this.badBatches++;
     }
+  }
+
+  /**
+   * A service's health, checked (serviceHealthSchema, size) before a view relies on it; a bad
+   * one is counted and the last good one kept. An empty payload (a retained report cleared)
+   * forgets the service. Service names come from the topic: bounded in length and number.
+   */
+  private onHealth(name: string, payload: Buffer): void {
+    if (payload.length === 0) {
+      this.services.delete(name);
+      return;
+    }
+    const health = parseHealth(payload);
+    const known = this.services.has(name);
+    if (!health || name.length > MAX_SERVICE_NAME || (!known && this.services.size >= MAX_SERVICES)) {
+      this.badHealth++;
+      return;
+    }
+    this.services.set(name, { health, receivedAt: Date.now() });
   }
 
   get(m: Reading['m'], id: string): Reading | undefined {

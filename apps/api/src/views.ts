@@ -167,7 +167,11 @@ export class Views {
     return {
       status: worst,
       ts: now,
-      api: { connections: { mqtt: { state: apiMqttUp ? 'up' : 'down' } }, badBatches: this.cache.badBatches },
+      api: {
+        connections: { mqtt: { state: apiMqttUp ? 'up' : 'down' } },
+        badBatches: this.cache.badBatches,
+        badHealth: this.cache.badHealth,
+      },
       services,
     };
   }

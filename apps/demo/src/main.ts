@@ -4,6 +4,7 @@ import { runMain } from '@cicenns/common';
 import { startSimulator } from '../../simulator/src';
 import { startPoller } from '../../poller/src/poller.module';
 import { startIntake } from '../../intake/src/intake.module';
+import { IntakeService } from '../../intake/src/intake.service';
 import { startHistorian } from '../../historian/src/historian.module';
 import { startApi } from '../../api/src/api.module';
 import { startAlarms } from '../../alarms/src/alarms.module';
@@ -26,6 +27,12 @@ runMain('demo', async () => {
     stops.push(() => broker.close());
     say(`demo: embedded MQTT broker on ${broker.url}`);
   }
+  if (!cfg.app.influx.url && (cfg.app.intake.requireHistorian || cfg.app.poller.requireHistorian)) {
+    // no historian in this process: waiting for its session would wait for ever
+    cfg.app.intake.requireHistorian = false;
+    cfg.app.poller.requireHistorian = false;
+    say('demo: no historian, so intake and poller do not wait for one (intake/poller.requireHistorian off)');
+  }
   // Consumers first, so nothing the simulator publishes at its start is missed (the first gains
   // of every PMT come right away, the next ones only ten minutes later): the API's live cache,
   // the alarm service, the historian, the intake; then the simulated detector and its poller.
@@ -44,6 +51,7 @@ runMain('demo', async () => {
   }
   const intake = await startIntake(cfg);
   stops.push(() => intake.close());
+  await intake.get(IntakeService).subscribed; // the historian above is ours: its session comes soon
   const sim = await startSimulator({ config: cfg });
   stops.push(() => sim.stop());
   const poller = await startPoller(cfg);

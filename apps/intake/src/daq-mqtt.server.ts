@@ -1,6 +1,6 @@
 import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
-import { subscribeAcked } from '@cicenns/bus';
+import { RateLimitedLog } from '@cicenns/common';
 import { AckGate, type AckGateOptions } from './ack-gate';
 
 /** Takes the DAQ's messages and forwards the readings in them. */
@@ -9,6 +9,8 @@ export interface DaqSink {
   handle(topic: string, payload: Buffer): void;
   /** publish every reading taken so far; `acked` once the broker holds them */
   forward(acked: (err?: Error) => void): void;
+  /** the broker acknowledged the DAQ subscriptions */
+  onSubscribed?(): void;
 }
 
 const HANDLED = Promise.resolve();
@@ -31,8 +33,9 @@ export class DaqMqttServer extends ServerMqtt {
   private sink?: DaqSink;
   private daqTopics: readonly string[] = [];
   private gate?: AckGate;
-  /** resolves once the broker has acknowledged the DAQ subscriptions (set by listen()) */
-  subscribed: Promise<void> = Promise.resolve();
+  private readonly failures = new RateLimitedLog((line) => process.stderr.write(`${line}\n`));
+  /** exceptions that escaped the sink (it catches its own; this is the last line) */
+  escaped = 0;
 
   constructor(
     private readonly mqttOptions: Required<MqttOptions>['options'],
@@ -67,14 +70,31 @@ export class DaqMqttServer extends ServerMqtt {
   override bindEvents(client: MqttClient): void {
     super.bindEvents(client);
     const qos = this.mqttOptions.subscribeOptions?.qos ?? 1;
-    this.subscribed = subscribeAcked(client, this.daqTopics, qos === 0 ? 0 : 1);
+    // (startIntake opens this connection only once the historian's session exists, when asked)
+    client.subscribe([...this.daqTopics], { qos }, (err, granted) => {
+      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+      if (err || refused.length > 0) {
+        process.stderr.write(`intake: DAQ subscription refused: ${err?.message ?? refused.join(', ')}\n`);
+        return;
+      }
+      this.sink?.onSubscribed?.();
+    });
   }
 
   // The base class types the listener as async; the DAQ path finishes synchronously.
   override getMessageHandler(): (topic: string, payload: Buffer) => Promise<void> {
     return (topic, payload) => {
       this.gate?.noteMessage();
-      this.sink?.handle(topic, payload);
+      try {
+        this.sink?.handle(topic, payload);
+      } catch (err) {
+        // Thrown here it would unwind through mqtt.js into the socket's data handler and end
+        // the process before the PUBACK; caught, the message is acknowledged in its turn.
+        this.escaped++;
+        this.failures.say(
+          `intake: message on ${topic.slice(0, 200)} failed: ${(err as Error)?.stack ?? err}`,
+        );
+      }
       return HANDLED;
     };
   }

@@ -1,9 +1,11 @@
+import { truncate } from '@cicenns/bus';
+
 /** Longest detail of a rejection or warning: a 30 KB topic or payload is never echoed whole. */
 export const MAX_DETAIL_CHARS = 200;
 
 /** `text`, cut to `max` characters with an ellipsis. */
 export function clip(text: string, max = MAX_DETAIL_CHARS): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  return truncate(text, max);
 }
 
 /** A short description of an untrusted JSON value: numbers and short strings as they are. */

@@ -1,20 +1,14 @@
 import type { Rejection, ValidationResult, Warning } from './daq-validator';
 import { clip } from './daq-text';
 
-export interface RecentProblem {
-  ts: number;
-  topic: string;
-  /** "reason: detail" */
-  reason: string;
-}
-
-/** How many recent rejections and warnings are kept (each at most ~330 characters). */
-const RECENT_MAX = 20;
+/** Why a message could not be handled at all (an exception: a bug, not a bad message). */
+export const INTERNAL_ERROR = 'internal_error';
 
 /**
- * What the intake has seen. Each message counts once: accepted, rejected (by reason) or ignored;
- * the entries of a sweep refused one by one are counted apart (by reason), and so are the
- * warnings of accepted messages.
+ * What the intake has seen, as counts only (health is public; the details of refused messages
+ * go, bounded, to cicenns/sc/intake/rejects). Each message counts once: accepted, rejected (by
+ * reason) or ignored; the entries of a sweep refused one by one are counted apart (by reason),
+ * and so are the warnings of accepted messages.
  */
 export class IntakeStats {
   received = 0;
@@ -30,30 +24,30 @@ export class IntakeStats {
   readonly rejectedEntries: Record<string, number> = {};
   /** accepted messages with something suspicious, by reason */
   readonly warnings: Record<string, number> = {};
-  readonly lastRejects: RecentProblem[] = [];
-  readonly lastWarnings: RecentProblem[] = [];
 
   /** Counts one message's outcome; returns what is worth a log line, if anything. */
-  record(topic: string, result: ValidationResult): string | undefined {
+  record(result: ValidationResult): string | undefined {
     if (result.outcome === 'ignored') {
       this.ignored++;
       return undefined;
     }
-    // every entry counted; the first few of one message kept as examples
-    result.entryRejections.forEach((r, i) =>
-      this.count(this.rejectedEntries, i < 3 ? this.lastRejects : undefined, topic, r),
-    );
+    for (const r of result.entryRejections) count(this.rejectedEntries, r.reason);
     if (result.outcome === 'rejected') {
-      this.count(this.rejects, this.lastRejects, topic, result.rejection);
+      count(this.rejects, result.rejection.reason);
       return `rejected ${line(result.rejection)}`;
     }
     this.accepted++;
     this.readings += result.readings.length;
-    for (const w of result.warnings) this.count(this.warnings, this.lastWarnings, topic, w);
+    for (const w of result.warnings) count(this.warnings, w.reason);
     const n = result.entryRejections.length;
     if (n > 0)
       return `accepted, ${n} ${n === 1 ? 'entry' : 'entries'} refused, first ${line(result.entryRejections[0])}`;
     return result.warnings.length ? `accepted with warning ${line(result.warnings[0])}` : undefined;
+  }
+
+  /** A message that could not be handled (an exception), counted as a reject of its own. */
+  internalError(): void {
+    count(this.rejects, INTERNAL_ERROR);
   }
 
   get rejected(): number {
@@ -72,21 +66,13 @@ export class IntakeStats {
       ignored: this.ignored,
     };
   }
-
-  private count(
-    by: Record<string, number>,
-    recent: RecentProblem[] | undefined,
-    topic: string,
-    r: Rejection | Warning,
-  ): void {
-    by[r.reason] = (by[r.reason] ?? 0) + 1;
-    if (!recent) return;
-    recent.unshift({ ts: Date.now(), topic: clip(topic, 120), reason: line(r) });
-    if (recent.length > RECENT_MAX) recent.pop();
-  }
 }
 
-function line(r: Rejection | Warning): string {
+function count(by: Record<string, number>, reason: string): void {
+  by[reason] = (by[reason] ?? 0) + 1;
+}
+
+export function line(r: Rejection | Warning): string {
   return `${r.reason}: ${clip(r.detail)}`;
 }
 

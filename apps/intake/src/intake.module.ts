@@ -36,10 +36,30 @@ export async function startIntake(cfg: SystemConfig): Promise<INestMicroservice>
     strategy: server,
     logger: ['log', 'warn', 'error'],
   });
-  server.deliverTo(app.get(IntakeService), DAQ_TOPICS);
+  const service = app.get(IntakeService);
+  server.deliverTo(service, DAQ_TOPICS);
   app.enableShutdownHooks();
-  await app.listen();
-  await server.subscribed; // ready only once the broker holds the DAQ's messages for us
-  app.get(IntakeService).reportHealth();
+  if (!cfg.app.intake.requireHistorian) {
+    await app.listen();
+    await service.subscribed; // ready only once the broker holds the DAQ's messages for us
+    return app;
+  }
+  // The DAQ connection (our persistent session) is opened only once the historian's session
+  // exists: until then the broker keeps the DAQ's messages for us, and we acknowledge nothing
+  // that nobody would store. Health and the publisher connect at once (health says we wait).
+  let closed = false;
+  const close = app.close.bind(app);
+  app.close = async () => {
+    closed = true;
+    await close();
+  };
+  void service.whenHistorianKnown().then(async () => {
+    if (closed) return;
+    try {
+      await app.listen();
+    } catch (e) {
+      process.stderr.write(`intake: could not start the DAQ connection: ${(e as Error).stack ?? e}\n`);
+    }
+  });
   return app;
 }

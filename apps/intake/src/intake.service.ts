@@ -1,27 +1,50 @@
+import { dirname, isAbsolute, join } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
-import { connectBus, HealthReporter, ReadingPublisher } from '@cicenns/bus';
+import {
+  connectBus,
+  HealthReporter,
+  HistorianSession,
+  ReadingPublisher,
+  Topics,
+  type RejectionNotice,
+  type ServiceHealth,
+} from '@cicenns/bus';
 import type { MqttClient } from 'mqtt';
+import { processFaults } from '@cicenns/common';
+import { BrokerDrops } from './broker-drops';
+import { DaqHandler } from './daq-handler';
 import { DaqValidator } from './daq-validator';
+import { DeadLetterStore } from './dead-letters';
 import { IntakeStats } from './intake-stats';
-import { clip } from './daq-text';
 import type { DaqSink } from './daq-mqtt.server';
+
+/** At most this many rejection notices per second on the bus; more are counted, not sent. */
+const NOTICES_PER_SECOND = 50;
 
 /** Validates each DAQ message, forwards the good readings, counts and logs the rejects. */
 @Injectable()
 export class IntakeService implements DaqSink, OnApplicationShutdown {
   private readonly log = new Logger('intake');
-  private readonly validator: DaqValidator;
   readonly stats = new IntakeStats();
   private readonly out: MqttClient;
   private readonly publisher: ReadingPublisher;
   private readonly health: HealthReporter;
-  private lastRejectLog = 0;
-  private suppressedRejectLogs = 0;
+  private readonly handler: DaqHandler;
+  readonly deadLetters: DeadLetterStore;
+  readonly brokerDrops = new BrokerDrops();
+  /** set when intake.requireHistorian: the DAQ topics wait for the historian's session */
+  readonly historian?: HistorianSession;
+  /** the DAQ topics are subscribed (SUBACK) */
+  isSubscribed = false;
+  private markSubscribed!: () => void;
+  /** resolves at the first SUBACK of the DAQ topics */
+  readonly subscribed = new Promise<void>((r) => (this.markSubscribed = r));
+  private notices = { second: 0, sent: 0, dropped: 0 };
+  private readonly startedAt = Date.now();
 
-  constructor(@Inject(SYSTEM_CONFIG) cfg: SystemConfig) {
+  constructor(@Inject(SYSTEM_CONFIG) private readonly cfg: SystemConfig) {
     const { app } = cfg;
-    this.validator = new DaqValidator(cfg.detector, app.intake);
     this.out = connectBus({
       url: app.mqtt.url,
       clientId: `${app.mqtt.clientIdPrefix}-intake-out`,
@@ -36,51 +59,109 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
       app.intake.batchMaxReadings,
       app.intake.batchMaxDelayMs,
     );
-    this.health = new HealthReporter(this.out, 'intake', () => ({
-      state: 'running',
-      connections: { mqtt: { state: this.out.connected ? 'up' : 'down' } },
-      counters: { ...this.stats.counters(), readingsPublished: this.publisher.published },
-      rejects: { ...this.stats.rejects },
-      rejectedEntries: { ...this.stats.rejectedEntries },
-      warnings: { ...this.stats.warnings },
-      lastRejects: this.stats.lastRejects.slice(0, 10),
-      lastWarnings: this.stats.lastWarnings.slice(0, 5),
-    }));
+    const path = app.intake.deadLetterPath;
+    this.deadLetters = new DeadLetterStore(isAbsolute(path) ? path : join(dirname(cfg.file), path), {
+      maxRows: app.intake.deadLetterMaxRows,
+      payloadBytes: app.intake.deadLetterPayloadBytes,
+    });
+    this.handler = new DaqHandler({
+      validator: new DaqValidator(cfg.detector, app.intake),
+      readings: this.publisher,
+      stats: this.stats,
+      deadLetters: this.deadLetters,
+      notify: (n) => this.notify(n),
+      warn: (line) => this.log.warn(line),
+    });
+    this.brokerDrops.watch(this.out);
+    if (app.intake.requireHistorian)
+      this.historian = new HistorianSession(this.out, app.mqtt.clientIdPrefix).watch();
+    if (app.intake.maxPayloadBytes > app.intake.brokerMaxPacketBytes) {
+      this.log.warn(
+        `intake.maxPayloadBytes ${app.intake.maxPayloadBytes} is above intake.brokerMaxPacketBytes ` +
+          `${app.intake.brokerMaxPacketBytes}: the broker drops such messages before the intake sees them`,
+      );
+    }
+    this.health = new HealthReporter(this.out, 'intake', () => this.snapshot()).start();
   }
 
-  /** Report health from now on: called once the DAQ subscriptions are acknowledged. */
-  reportHealth(): void {
-    this.health.start().publish();
+  /** Resolves when the DAQ topics may be subscribed (at once unless intake.requireHistorian). */
+  whenHistorianKnown(): Promise<void> {
+    return this.historian?.ready ?? Promise.resolve();
+  }
+
+  onSubscribed(): void {
+    if (!this.isSubscribed) this.log.log(`intake: subscribed to the DAQ topics on ${this.cfg.app.mqtt.url}`);
+    this.isSubscribed = true;
+    this.markSubscribed();
+    this.health.publish();
   }
 
   handle(topic: string, payload: Buffer | string): void {
-    this.stats.received++;
-    const result = this.validator.validate(topic, payload);
-    const problem = this.stats.record(topic, result);
-    if (problem) this.logReject(topic, problem);
-    if (result.outcome === 'accepted') this.publisher.add(result.readings);
+    this.handler.handle(topic, payload);
   }
 
   forward(acked: (err?: Error) => void): void {
     this.publisher.flush(acked);
   }
 
-  /** At most one reject line per second in the log, so a misbehaving publisher cannot flood it. */
-  private logReject(topic: string, what: string): void {
-    const now = Date.now();
-    if (now - this.lastRejectLog < 1000) {
-      this.suppressedRejectLogs++;
+  private snapshot(): Omit<ServiceHealth, 'service' | 'ts'> {
+    const { intake } = this.cfg.app;
+    const waiting = this.historian && !this.historian.known;
+    const drops = this.brokerDrops;
+    return {
+      state: this.isSubscribed && this.out.connected ? 'running' : 'degraded',
+      startedAt: this.startedAt,
+      connections: {
+        mqtt: { state: this.out.connected ? 'up' : 'down' },
+        daq: waiting
+          ? { state: 'connecting', detail: `not subscribed: waiting for ${this.historian!.waitingFor}` }
+          : { state: this.isSubscribed ? 'up' : 'connecting' },
+      },
+      counters: {
+        ...this.stats.counters(),
+        readingsPublished: this.publisher.published,
+        internalErrors: this.handler.internalErrors,
+        deadLetters: this.deadLetters.written,
+        deadLettersNotKept: this.deadLetters.skipped,
+        rejectNoticesDropped: this.notices.dropped,
+        unhandledRejections: processFaults.unhandledRejections,
+        ...(drops.total !== undefined && {
+          brokerDropped: drops.total,
+          brokerDroppedSinceStart: drops.sinceStart,
+        }),
+      },
+      rejects: { ...this.stats.rejects },
+      rejectedEntries: { ...this.stats.rejectedEntries },
+      warnings: { ...this.stats.warnings },
+      detail: {
+        // what the broker and the intake accept: a DAQ message over brokerMaxPacketBytes is
+        // dropped by the broker itself and never counted here (docs/reliability/intake-service.md)
+        limits: {
+          maxPayloadBytes: intake.maxPayloadBytes,
+          brokerMaxPacketBytes: intake.brokerMaxPacketBytes,
+        },
+        ...(drops.lastIncreaseAt !== undefined && { brokerDropsLastIncreaseAt: drops.lastIncreaseAt }),
+        ...(waiting && { waitingFor: this.historian!.waitingFor }),
+      },
+    };
+  }
+
+  /** Bounded summaries of refused messages for experts (API: GET /api/intake/rejects). */
+  private notify(n: RejectionNotice): void {
+    const second = Math.floor(n.ts / 1000);
+    if (second !== this.notices.second) this.notices = { ...this.notices, second, sent: 0 };
+    if (this.notices.sent >= NOTICES_PER_SECOND || !this.out.connected) {
+      this.notices.dropped++;
       return;
     }
-    const more = this.suppressedRejectLogs ? ` (+${this.suppressedRejectLogs} more rejects not logged)` : '';
-    this.log.warn(`${clip(topic, 120)}: ${what}${more}`);
-    this.lastRejectLog = now;
-    this.suppressedRejectLogs = 0;
+    this.notices.sent++;
+    this.out.publish(Topics.intakeRejects, JSON.stringify(n), { qos: 0 });
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.publisher.flush();
     await this.health.stop();
     await this.out.endAsync();
+    this.deadLetters.close();
   }
 }

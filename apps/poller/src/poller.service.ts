@@ -1,4 +1,11 @@
-import { connectBus, Topics, type ReadingBatch, type ServiceHealth } from '@cicenns/bus';
+import {
+  connectBus,
+  encodeHealth,
+  HistorianSession,
+  Topics,
+  type ReadingBatch,
+  type ServiceHealth,
+} from '@cicenns/bus';
 import type { SystemConfig } from '@cicenns/model';
 import { encodeValue, locate } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';
@@ -47,6 +54,8 @@ export class PollerService {
   private seq = 0;
   private startedAt = 0;
   private started = false;
+  /** set when poller.requireHistorian: polling (and so publishing) waits for its session */
+  private historian?: HistorianSession;
 
   constructor(
     readonly config: SystemConfig,
@@ -101,13 +110,29 @@ export class PollerService {
       this.healthTimer = setInterval(() => this.publishHealth(), this.opts.healthPeriodMs ?? 2000);
       // HV writes from the API: checked against the PMT's limits here too, written, read back
       new HvCommandHandler(this, client, this.log).attach();
+      if (app.poller.requireHistorian)
+        this.historian = new HistorianSession(client, app.mqtt.clientIdPrefix).watch();
     }
     const links = [...this.links.values()].map((l) => `${l.id} (${describeLink(l.config)})`);
     this.log.log(
       `${this.devices.size} devices on ${this.links.size} links, publishing to ` +
         `${this.opts.sink ? 'a local sink' : app.mqtt.url}; links: ${links.join(', ')}`,
     );
-    if (this.opts.timers !== false) for (const d of this.devices.values()) d.start();
+    if (this.opts.timers === false) return;
+    const pollAll = () => {
+      for (const d of this.devices.values()) d.start();
+    };
+    const historian = this.historian;
+    if (!historian) return pollAll();
+    // Readings published before the historian's session exists are stored by nobody: the
+    // broker has no session to queue them for. Polling starts once it exists.
+    this.log.log(`waiting for ${historian.waitingFor} before polling`);
+    void historian.ready.then(() => {
+      if (!this.started) return;
+      this.log.log('historian session known: polling');
+      pollAll();
+      this.publishHealth();
+    });
   }
 
   async stop(): Promise<void> {
@@ -124,7 +149,7 @@ export class PollerService {
       if (client.connected) {
         await new Promise<void>((r) => {
           const t = setTimeout(r, 1000);
-          client.publish(Topics.health('poller'), JSON.stringify(offline), { qos: 1, retain: true }, () => {
+          client.publish(Topics.health('poller'), encodeHealth(offline), { qos: 1, retain: true }, () => {
             clearTimeout(t);
             r();
           });
@@ -151,7 +176,13 @@ export class PollerService {
       this.startedAt,
     );
     if (this.client) {
+      h.session = this.client.options?.clientId;
       h.connections.mqtt = { state: this.client.connected ? 'up' : 'down', detail: this.config.app.mqtt.url };
+    }
+    if (this.historian && !this.historian.known) {
+      const waitingFor = `not polling: waiting for ${this.historian.waitingFor}`;
+      h.connections.historian = { state: 'connecting', detail: waitingFor };
+      h.state = 'degraded';
     }
     return h;
   }
@@ -207,6 +238,6 @@ export class PollerService {
     const client = this.client;
     // health is a latest-value: while the broker is away there is nothing worth queueing
     if (!client?.connected) return;
-    client.publish(Topics.health('poller'), JSON.stringify(this.health()), { qos: 1, retain: true });
+    client.publish(Topics.health('poller'), encodeHealth(this.health()), { qos: 1, retain: true });
   }
 }

@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import type { ServiceHealth } from './health';
+import { encodeHealth, type ServiceHealth } from './health';
 import { Topics } from './topics';
 
 /** Publishes a service's health, retained, every `periodMs` and whenever asked to. */
@@ -13,6 +13,11 @@ export class HealthReporter {
     private readonly periodMs = 2000,
   ) {}
 
+  /** our persistent session's client id, named in every report */
+  private get session(): string | undefined {
+    return this.client.options?.clientId;
+  }
+
   start(): this {
     if (this.timer) return this;
     this.client.on('connect', () => this.publish());
@@ -24,8 +29,14 @@ export class HealthReporter {
   publish(): void {
     // nothing before start(): a service starts reporting once it is ready (subscribed)
     if (!this.timer || !this.client.connected) return;
-    const h: ServiceHealth = { service: this.service, ts: Date.now(), pid: process.pid, ...this.snapshot() };
-    this.client.publish(Topics.health(this.service), JSON.stringify(h), { qos: 1, retain: true });
+    const h: ServiceHealth = {
+      service: this.service,
+      ts: Date.now(),
+      pid: process.pid,
+      session: this.session,
+      ...this.snapshot(),
+    };
+    this.client.publish(Topics.health(this.service), encodeHealth(h), { qos: 1, retain: true });
   }
 
   /** Stop reporting and leave an explicit "offline" (a clean disconnect sends no last will). */
@@ -37,6 +48,7 @@ export class HealthReporter {
       service: this.service,
       ts: Date.now(),
       state: 'offline',
+      session: this.session,
       connections: {},
       counters: {},
     };

@@ -1,6 +1,12 @@
+import { z } from 'zod';
+
 export type ConnectionState = 'up' | 'down' | 'connecting' | 'disabled';
 
-/** What a service reports of itself, retained on cicenns/sc/health/<service>. */
+/**
+ * What a service reports of itself, retained on cicenns/sc/health/<service>. Counts, states and
+ * connections only: no payloads or topics of refused messages (those go, bounded, to
+ * cicenns/sc/intake/rejects; see rejection-notice.ts). Health is public (GET /api/health).
+ */
 export interface ServiceHealth {
   service: string;
   state: 'running' | 'degraded' | 'offline';
@@ -8,6 +14,8 @@ export interface ServiceHealth {
   startedAt?: number;
   /** the reporting process: tells a test or an operator which start of the service this is */
   pid?: number;
+  /** the MQTT client id of the service's persistent session, so others can tell which session this is */
+  session?: string;
   connections: Record<string, { state: ConnectionState; detail?: string; since?: number }>;
   counters: Record<string, number>;
   /** messages refused, by reason (metrics: cicenns_rejected_messages) */
@@ -16,9 +24,97 @@ export interface ServiceHealth {
   rejectedEntries?: Record<string, number>;
   /** messages accepted with a warning, by reason, e.g. unknown_field (cicenns_warning_messages) */
   warnings?: Record<string, number>;
-  /** the last few rejections with their reason and where they came from */
-  lastRejects?: { ts: number; topic: string; reason: string }[];
-  /** the last few warnings, like lastRejects */
-  lastWarnings?: { ts: number; topic: string; reason: string }[];
   detail?: Record<string, unknown>;
+}
+
+/**
+ * The hard cap of one health message, in bytes of JSON. It is published every 2 s, retained,
+ * and served without a login: 16 KB is far above what any of our services reports (the poller
+ * with 5 devices: ~3 KB) and keeps a runaway report from flooding the bus and /api/health.
+ */
+export const MAX_HEALTH_BYTES = 16 * 1024;
+const MAX_ENTRIES = 200;
+const MAX_DETAIL_CHARS = 300;
+
+/**
+ * JSON of a health report within MAX_HEALTH_BYTES. Over it: connection details are cut, maps
+ * keep their first entries, and `detail` is replaced by a note; as a last resort only the state
+ * is left. The cap is enforced here, where every report is serialized.
+ */
+export function encodeHealth(h: ServiceHealth, maxBytes = MAX_HEALTH_BYTES): string {
+  const full = JSON.stringify(h);
+  if (Buffer.byteLength(full) <= maxBytes) return full;
+  const first = <T>(r: Record<string, T> | undefined) =>
+    r && Object.fromEntries(Object.entries(r).slice(0, MAX_ENTRIES));
+  const connections = Object.fromEntries(
+    Object.entries(first(h.connections) ?? {}).map(([k, c]) => [
+      k.slice(0, MAX_DETAIL_CHARS),
+      { ...c, ...(c.detail !== undefined && { detail: String(c.detail).slice(0, MAX_DETAIL_CHARS) }) },
+    ]),
+  );
+  const note = { truncated: `report of ${Buffer.byteLength(full)} bytes cut to the ${maxBytes}-byte cap` };
+  const reduced = JSON.stringify({
+    ...h,
+    connections,
+    counters: first(h.counters) ?? {},
+    ...(h.rejects && { rejects: first(h.rejects) }),
+    ...(h.rejectedEntries && { rejectedEntries: first(h.rejectedEntries) }),
+    ...(h.warnings && { warnings: first(h.warnings) }),
+    detail: note,
+  });
+  if (Buffer.byteLength(reduced) <= maxBytes) return reduced;
+  const { service, state, ts, startedAt, session, pid } = h;
+  return JSON.stringify({
+    service: service.slice(0, 64),
+    state,
+    ts,
+    startedAt,
+    pid,
+    session: session?.slice(0, 256),
+    connections: {},
+    counters: {},
+    detail: note,
+  });
+}
+
+// states are read as short strings, not enums: a service reporting a state added later (e.g.
+// "starting") is shown as it says, not dropped as malformed
+const connectionSchema = z.object({
+  state: z.string().max(32),
+  detail: z.string().optional(),
+  since: z.number().optional(),
+});
+
+/**
+ * How a receiver (API, alarms) reads a health message from the bus: the fields it relies on must
+ * be there with their types, or the message is counted as bad instead of breaking a view later.
+ */
+export const serviceHealthSchema = z.object({
+  service: z.string(),
+  state: z.string().max(32),
+  ts: z.number(),
+  startedAt: z.number().optional(),
+  session: z.string().optional(),
+  pid: z.number().optional(),
+  connections: z.record(z.string(), connectionSchema),
+  counters: z.record(z.string(), z.number()),
+  rejects: z.record(z.string(), z.number()).optional(),
+  rejectedEntries: z.record(z.string(), z.number()).optional(),
+  warnings: z.record(z.string(), z.number()).optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Parse a received health payload (at most `maxBytes`); undefined if it is not one. */
+export function parseHealth(
+  payload: Buffer | string,
+  maxBytes = 4 * MAX_HEALTH_BYTES,
+): ServiceHealth | undefined {
+  const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (bytes === 0 || bytes > maxBytes) return undefined;
+  try {
+    const parsed = serviceHealthSchema.safeParse(JSON.parse(payload.toString()));
+    return parsed.success ? (parsed.data as ServiceHealth) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -6,3 +6,5 @@ export * from './reading-publisher';
 export * from './health-reporter';
 export * from './nest-mqtt-options';
 export * from './subscribe';
+export * from './rejection-notice';
+export * from './historian-session';

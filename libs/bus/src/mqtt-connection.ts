@@ -30,6 +30,7 @@ export function connectBus(opts: BusOptions): MqttClient {
     service: opts.service,
     state: 'offline',
     ts: 0,
+    session: opts.clientId,
     connections: {},
     counters: {},
   };

@@ -24,6 +24,16 @@ export const Topics = {
   /** retained health of each service: cicenns/sc/health/<service> */
   health: (service: string) => `cicenns/sc/health/${service}`,
   healthAll: 'cicenns/sc/health/+',
+  /**
+   * One summary per DAQ message the intake refused or could not handle (RejectionNotice),
+   * not retained; the API keeps the last few for experts (GET /api/intake/rejects).
+   */
+  intakeRejects: 'cicenns/sc/intake/rejects',
+  /**
+   * Mosquitto's count of messages it dropped since it started (a subscriber's queue full at
+   * max_queued_messages, or over max_queued_bytes), published every sys_interval, retained.
+   */
+  brokerDropped: '$SYS/broker/publish/messages/dropped',
   /** alarm service: retained state per alarm, the journal stream, commands and queries */
   alarms: {
     state: (alarmId: string) => `cicenns/sc/alarms/state/${alarmId}`,

@@ -1,3 +1,4 @@
 export * from './run-main';
 export * from './sqlite';
 export * from './bounded-memo';
+export * from './rate-limited-log';

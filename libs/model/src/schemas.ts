@@ -217,6 +217,29 @@ export const appConfigSchema = z
         /** nesting of objects and arrays in a payload: a sweep is 2 deep (payload, rates_hz) */
         maxDepth: positiveInt.default(3),
         bounds: daqBoundsSchema.prefault({}),
+        /**
+         * subscribe to the DAQ topics only once the historian's persistent session exists (its
+         * retained health names it): before that, what the intake acknowledges nobody stores
+         */
+        requireHistorian: z.boolean().default(true),
+        /** SQLite file of the messages the intake could not handle (relative to the config file) */
+        deadLetterPath: z.string().min(1).default('var/intake-dead-letters.db'),
+        /** the dead-letter table keeps the newest this many rows */
+        deadLetterMaxRows: positiveInt.default(10_000),
+        /** and of each payload at most this many bytes */
+        deadLetterPayloadBytes: positiveInt.default(4096),
+        /**
+         * the broker's max_packet_size (deploy/mosquitto: 1048576): a larger message is dropped by
+         * the broker, unseen and uncounted here; shown in the intake's health for the operator
+         */
+        brokerMaxPacketBytes: positiveInt.default(1_048_576),
+      })
+      .strict()
+      .prefault({}),
+    poller: z
+      .object({
+        /** publish readings only once the historian's persistent session exists (as the intake) */
+        requireHistorian: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -116,6 +116,15 @@ export const ruleSchemas = {
   'device-down': z.object({ ...common, severity }).strict(),
   /** the whole DAQ silent: one alarm that stands for (and suppresses) its per-channel stale alarms */
   'daq-down': z.object({ ...common, severity, silentAfterMs: positive }).strict(),
+  /** the broker's own count of dropped messages rose (reported by the intake from $SYS) */
+  'broker-drops': z
+    .object({
+      ...common,
+      severity,
+      /** the alarm holds until the count has not risen for this long */
+      clearAfterMs: positive,
+    })
+    .strict(),
   'historian-backlog': z
     .object({
       ...common,

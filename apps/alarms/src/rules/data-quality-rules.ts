@@ -69,3 +69,23 @@ export function historianBacklog(
     message: `historian backlog ${lines} readings, oldest ${fmt(oldestMs / 1000)} s (limits ${limit} lines, ${fmt((severity === 'alarm' ? p.alarmAgeMs : p.warnAgeMs) / 1000)} s)`,
   };
 }
+
+/**
+ * broker-drops: Mosquitto's count of dropped messages ($SYS/broker/publish/messages/dropped,
+ * as the intake reports it) rose within the last clearAfterMs. Messages are lost in the broker
+ * itself: a subscriber's queue hit max_queued_messages or max_queued_bytes.
+ */
+export function brokerDrops(
+  dropped: { recent: number; total: number; sinceLastMs: number | undefined },
+  p: RuleParams<'broker-drops'>,
+): Verdict {
+  const raised = dropped.sinceLastMs !== undefined && dropped.sinceLastMs < p.clearAfterMs;
+  return {
+    severity: raised ? p.severity : undefined,
+    value: dropped.recent,
+    unit: 'messages',
+    message: raised
+      ? `the MQTT broker dropped ${dropped.recent} messages (its total: ${dropped.total}), the last ${fmt((dropped.sinceLastMs ?? 0) / 1000)} s ago`
+      : `the MQTT broker drops no messages (its total: ${dropped.total})`,
+  };
+}

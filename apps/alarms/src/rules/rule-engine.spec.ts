@@ -70,8 +70,9 @@ describe('DefaultRuleEngine: known alarms and subjects', () => {
     const perPmt = 6 + 1 + 4 + 1 + 3;
     const perSensor = 4; // range, rate, open, stale
     const perCrystal = 2; // coincidence-excess, stale
-    // + stale-beam, 5 device-down, historian-backlog, daq-down
-    const expected = pmts * perPmt + detector.sensors.length * perSensor + 15 * perCrystal + 1 + 5 + 1 + 1;
+    // + stale-beam, 5 device-down, historian-backlog, daq-down, broker-drops
+    const expected =
+      pmts * perPmt + detector.sensors.length * perSensor + 15 * perCrystal + 1 + 5 + 1 + 1 + 1;
     expect(known).toHaveLength(expected);
     expect(new Set(known.map((k) => k.alarmId)).size).toBe(expected);
   });
@@ -438,6 +439,34 @@ describe('DefaultRuleEngine: data quality and beam', () => {
       active: true,
       severity: 'warning',
       value: 250_000,
+    });
+  });
+
+  it("broker-drops from the intake's report of the broker's dropped count: raised on a rise, cleared after clearAfterMs", () => {
+    const e = engine();
+    const intake = (dropped: number, ts: number): ServiceHealth => ({
+      service: 'intake',
+      state: 'running',
+      ts,
+      connections: {},
+      counters: { brokerDropped: dropped },
+    });
+    // the first report is the baseline: drops before we watched are not news
+    expect(latest(e.onHealth(intake(500, T0), T0)).has('broker-drops:broker')).toBe(false);
+    expect(latest(e.onHealth(intake(500, T0 + 2000), T0 + 2000)).has('broker-drops:broker')).toBe(false);
+    const raised = latest(e.onHealth(intake(590, T0 + 4000), T0 + 4000)).get('broker-drops:broker');
+    expect(raised).toMatchObject({
+      active: true,
+      severity: 'alarm',
+      value: 90,
+      subject: { id: 'broker', kind: 'service' },
+    });
+    expect(raised!.message).toMatch(/the MQTT broker dropped 90 messages \(its total: 590\)/);
+    expect(raised!.guidance).toMatch(/max_queued_messages/);
+    // no rise for clearAfterMs (10 min): cleared
+    const later = T0 + 4000 + 600_001;
+    expect(latest(e.onHealth(intake(590, later), later)).get('broker-drops:broker')).toMatchObject({
+      active: false,
     });
   });
 

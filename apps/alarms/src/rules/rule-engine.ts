@@ -11,7 +11,7 @@ import { Cusum } from '../detectors';
 import { matchesAny, type AlarmConfig, type RuleName, type StaleKind } from './alarm-config';
 import { coincidenceExcess, RatioWindow } from './coincidence-rules';
 import { creepVerdict } from './creep';
-import { daqDown, deviceDown, historianBacklog, staleness } from './data-quality-rules';
+import { brokerDrops, daqDown, deviceDown, historianBacklog, staleness } from './data-quality-rules';
 import { dcrHigh, DcrBinner, dcrLow, expectedDcr } from './dcr-rules';
 import { expectedGain, gainDrift, gainFromHv } from './gain-rules';
 import { hvDeviation, hvOff, hvStatusBit, isOn, isRamping, statusMasks, type HvView } from './hv-rules';
@@ -115,6 +115,9 @@ export class DefaultRuleEngine implements RuleEngine {
   /** when the DAQ last published anything (DCR, gain, coincidence) */
   private daqSeen?: number;
   private readonly backlogSlot?: RuleSlot<'historian-backlog'>;
+  private readonly brokerSlot?: RuleSlot<'broker-drops'>;
+  /** the broker's dropped count as last reported, and the drops seen within clearAfterMs */
+  private broker?: { total: number; lastIncreaseAt?: number; recent: number };
   private readonly beamSeen: LastSeen = {};
   private beam?: BeamState;
   private startedAt?: number;
@@ -134,6 +137,7 @@ export class DefaultRuleEngine implements RuleEngine {
       if (slot) this.deviceSlots.set(d.id, slot);
     }
     this.backlogSlot = this.slots.make('historian-backlog', serviceSubject('historian'), 'data-quality');
+    this.brokerSlot = this.slots.make('broker-drops', serviceSubject('broker'), 'data-quality');
     // a device-kind subject: while it holds, the runtime suppresses every alarm on device 'daq'
     this.daqSlot = this.slots.make('daq-down', deviceSubject(DAQ_SOURCE), 'daq');
     this.slots.checkEverythingMatched(cfg);
@@ -178,6 +182,10 @@ export class DefaultRuleEngine implements RuleEngine {
       const conn = health.connections[`device/${id}`];
       if (conn) this.emit(out, slot, deviceDown(conn, slot.params), ts);
     }
+    const dropped = health.counters.brokerDropped;
+    if (this.brokerSlot && health.service === 'intake' && dropped !== undefined) {
+      this.onBrokerDropped(dropped, ts, out);
+    }
     const lines = health.counters.backlogLines;
     if (this.backlogSlot && health.service === 'historian' && lines !== undefined) {
       const oldest = Number(health.detail?.backlogOldestMs ?? 0);
@@ -185,6 +193,28 @@ export class DefaultRuleEngine implements RuleEngine {
       this.emit(out, this.backlogSlot, v, ts);
     }
     return out;
+  }
+
+  /** Compare the broker's dropped count with its last report: the first one is the baseline. */
+  private onBrokerDropped(total: number, ts: number, out: Condition[]): void {
+    const slot = this.brokerSlot!;
+    const prev = this.broker;
+    if (!prev || total < prev.total) {
+      this.broker = { total, lastIncreaseAt: prev?.lastIncreaseAt, recent: prev?.recent ?? 0 }; // (re)started broker
+    } else if (total > prev.total) {
+      const stillRecent =
+        prev.lastIncreaseAt !== undefined && ts - prev.lastIncreaseAt < slot.params.clearAfterMs;
+      this.broker = {
+        total,
+        lastIncreaseAt: ts,
+        recent: (stillRecent ? prev.recent : 0) + total - prev.total,
+      };
+    } else {
+      prev.total = total;
+    }
+    const b = this.broker!;
+    const sinceLastMs = b.lastIncreaseAt === undefined ? undefined : ts - b.lastIncreaseAt;
+    this.emit(out, slot, brokerDrops({ recent: b.recent, total, sinceLastMs }, slot.params), ts);
   }
 
   /** Stale data. Returns only changes: the age of a stale source is not news every second. */

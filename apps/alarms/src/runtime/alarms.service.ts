@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { processFaults, RateLimitedLog } from '@cicenns/common';
 import {
   connectBus,
   HealthReporter,
+  parseHealth,
   ReadingPublisher,
   readingBatchSchema,
   Topics,
@@ -34,6 +36,9 @@ export class AlarmsService implements OnApplicationShutdown {
   private readonly health: HealthReporter;
   private readonly startedAt = Date.now();
   badMessages = 0;
+  /** messages whose handling threw (a bug); see guarded() */
+  failedMessages = 0;
+  private readonly failureLog = new RateLimitedLog((line) => this.log.error(line));
 
   constructor(@Inject(SYSTEM_CONFIG) cfg: SystemConfig, @Inject(RULE_ENGINE) engine: RuleEngine) {
     const { app } = cfg;
@@ -78,22 +83,41 @@ export class AlarmsService implements OnApplicationShutdown {
 
   onBatch(topic: string, payload: string): void {
     if (topic === Topics.readings(SERVICE)) return; // our own alarm readings
-    const batch = readingBatchSchema.safeParse(safeJson(payload));
-    if (!batch.success) {
-      this.badMessages++;
-      return;
-    }
-    this.runtime.onReadings(batch.data.readings);
+    this.guarded(topic, () => {
+      const batch = readingBatchSchema.safeParse(safeJson(payload));
+      if (!batch.success) {
+        this.badMessages++;
+        return;
+      }
+      this.runtime.onReadings(batch.data.readings);
+    });
   }
 
   onHealth(topic: string, payload: string): void {
     if (topic === Topics.health(SERVICE) || payload.length === 0) return;
-    const h = safeJson(payload) as ServiceHealth | undefined;
-    if (!h || typeof h.service !== 'string' || typeof h.connections !== 'object') {
-      this.badMessages++;
-      return;
+    this.guarded(topic, () => {
+      const h = parseHealth(payload);
+      if (!h) {
+        this.badMessages++;
+        return;
+      }
+      this.runtime.onHealth(h);
+    });
+  }
+
+  /**
+   * One bus message's work: whatever it throws is that message's failure, counted and logged
+   * (rate-limited), never the service's end. The message is acknowledged like any other.
+   */
+  private guarded(topic: string, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.failedMessages++;
+      this.failureLog.say(
+        `alarms: a message on ${topic.slice(0, 200)} failed: ${(err as Error)?.stack ?? err}`,
+      );
     }
-    this.runtime.onHealth(h);
   }
 
   private healthSnapshot(): Omit<ServiceHealth, 'service' | 'ts'> {
@@ -111,6 +135,8 @@ export class AlarmsService implements OnApplicationShutdown {
         ...Object.fromEntries(Object.entries(counts).map(([s, n]) => [`state_${s}`, n])),
         ...this.runtime.counters,
         badMessages: this.badMessages,
+        failedMessages: this.failedMessages,
+        unhandledRejections: processFaults.unhandledRejections,
         alertmanagerPosts: am?.posts ?? 0,
         alertmanagerAlertsSent: am?.alertsSent ?? 0,
         alertmanagerFailures: am?.failures ?? 0,
