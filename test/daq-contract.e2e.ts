@@ -157,10 +157,7 @@ describe('the DAQ contract on real processes', () => {
     expect(h.counters.accepted + h.counters.rejected + h.counters.ignored).toBe(total);
     // health stays small: no 30 KB topic in it
     expect(JSON.stringify(h).length).toBeLessThan(16_000);
-    for (const r of h.lastRejects) {
-      expect(r.topic.length).toBeLessThanOrEqual(120);
-      expect(r.reason.length).toBeLessThanOrEqual(230);
-    }
+    expect(h.lastRejects).toBeUndefined(); // details are behind the login, not in public health
 
     // the good readings, and only they, reach InfluxDB (plus the two accepted with a warning)
     await waitFor(
