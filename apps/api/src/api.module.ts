@@ -32,6 +32,7 @@ import { EventHub } from './live/event-hub';
 import { EventTickets } from './live/event-tickets';
 import { EventsController } from './live/events.controller';
 import { bodyShapeProblem } from './http/body-shape';
+import { bodyParserError } from './http/error-response';
 import type { HttpRequest } from './http/http-types';
 import { requestContextMiddleware } from './http/request-context';
 import { requestPolicy } from './http/request-policy';
@@ -41,7 +42,8 @@ import { TrendsController } from './trends/trends.controller';
 import { TrendsService } from './trends/trends.service';
 import { resolveAccounts, type Accounts } from './auth/accounts';
 
-const CONTROLLERS = [
+/** Every controller of the API (the route table and tests read their metadata). */
+export const CONTROLLERS = [
   ApiController,
   AuthController,
   AlarmsController,
@@ -158,6 +160,9 @@ export async function startApi(
   app.use(securityHeaders());
   app.use(requestPolicy(api.allowedOrigins));
   app.useBodyParser('json', { limit: api.maxBodyBytes });
+  app.use((err: unknown, _req: HttpRequest, _res: unknown, next: (err?: unknown) => void) =>
+    next(bodyParserError(err)),
+  );
   app.use((req: HttpRequest, _res: unknown, next: (err?: unknown) => void) => {
     const problem = req.body === undefined ? undefined : bodyShapeProblem(req.body);
     next(problem ? new BadRequestException(problem) : undefined);

@@ -4,7 +4,7 @@ import type { AuthedRequest } from '../auth/request-auth';
 import { originOf, requestToken } from '../auth/request-auth';
 import { errorResponse } from '../http/error-response';
 import type { HttpResponse } from '../http/http-types';
-import { findRoute, type RouteInfo } from '../http/route-table';
+import { findRoute, routeId, type RouteInfo } from '../http/route-table';
 import { httpOriginOf } from '../http/request-context';
 import type { AuditLog } from './audit-log';
 import { boundedJson } from './bounded-json';
@@ -49,8 +49,14 @@ export class AuditFilter implements ExceptionFilter {
   private record(req: AuthedRequest | undefined, status: number, message: string): void {
     if (!req) return;
     // refused before the guard ran (body parser, content type, origin): the route says the action
-    const action = req.auditAction ?? findRoute(this.routes, req.method, req.path)?.audit;
+    const route = req.auditAction ? undefined : findRoute(this.routes, req.method, req.path);
+    const action = req.auditAction ?? route?.audit;
     if (!action) return;
+    // no route params yet when refused by middleware: the id from the path
+    if (route && !req.params?.id) {
+      const id = routeId(route, req.path);
+      if (id !== undefined) req.params = { ...req.params, id };
+    }
     const principal = req.principal ?? this.auth.resolve(requestToken(req));
     this.audit.record({
       user: principal?.name ?? 'anonymous',

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { HttpException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
 
 /** Every error answer of the API: JSON, never a stack trace or a server path. */
 export interface ErrorBody {
@@ -26,6 +26,25 @@ function body(statusCode: number, message: string): ErrorBody {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
+/**
+ * The body parser's errors as exceptions whose message names the problem (413 with the limit,
+ * 400 for malformed JSON); anything else unchanged.
+ */
+export function bodyParserError(err: unknown): unknown {
+  if (!isHttpError(err)) return err;
+  switch (err.type) {
+    case 'entity.too.large':
+      return new HttpException(
+        `body: larger than the limit of ${err.limit} bytes (api.maxBodyBytes)`,
+        HttpStatus.PAYLOAD_TOO_LARGE,
+      );
+    case 'entity.parse.failed':
+      return new BadRequestException(`body: not valid JSON: ${err.message}`);
+    default:
+      return err;
+  }
+}
+
 /** Status and JSON body for anything a request handler or middleware threw. */
 export function errorResponse(exception: unknown): ErrorBody {
   if (exception instanceof HttpException) {
@@ -41,14 +60,9 @@ export function errorResponse(exception: unknown): ErrorBody {
     };
   }
   if (isHttpError(exception)) {
-    switch (exception.type) {
-      case 'entity.too.large':
-        return body(413, `body: larger than the limit of ${exception.limit} bytes (api.maxBodyBytes)`);
-      case 'entity.parse.failed':
-        return body(400, `body: not valid JSON: ${exception.message}`);
-      default:
-        return body(exception.status, exception.expose === false ? 'refused' : exception.message);
-    }
+    const e = bodyParserError(exception);
+    if (e instanceof HttpException) return errorResponse(e);
+    return body(exception.status, exception.expose === false ? 'refused' : exception.message);
   }
   // Nest maps the body parser's SyntaxError and a bad %-escape in the path to 400 itself
   return body(500, 'internal error (the API log has the details)');

@@ -44,7 +44,7 @@ export function routeTable(controllers: Type[]): RouteInfo[] {
         'viewer') as Role | 'public';
       const audit = (Reflect.getMetadata(AUDIT_KEY, handler) ?? Reflect.getMetadata(AUDIT_KEY, ctrl)) as
         string | undefined;
-      const re = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+');
+      const re = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '([^/]+)');
       routes.push({ method: RequestMethod[method], path, need, audit, pattern: new RegExp(`^${re}/?$`) });
     }
   }
@@ -53,4 +53,14 @@ export function routeTable(controllers: Type[]): RouteInfo[] {
 
 export function findRoute(routes: RouteInfo[], method: string, path: string): RouteInfo | undefined {
   return routes.find((r) => r.method === method && r.pattern.test(path));
+}
+
+/** The `:id` of a path under a route (undefined if it has none or it is not %-decodable). */
+export function routeId(route: RouteInfo | undefined, path: string): string | undefined {
+  const m = route && route.path.includes(':id') ? route.pattern.exec(path) : null;
+  try {
+    return m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { Reading } from '@cicenns/bus';
+import { Gauge } from 'prom-client';
 import type { HttpResponse as Response } from '../http/http-types';
 import type { AlarmState } from '../alarms/alarm-cache';
 import type { ApiState } from '../api-state';
@@ -58,6 +59,12 @@ export class EventHub {
       t.unref();
       this.timers.push(t);
     };
+    const streams: Gauge = new Gauge({
+      name: 'cicenns_api_event_streams',
+      help: 'Server-Sent Event streams open now (capped by api.maxEventStreams)',
+      registers: [state.metrics],
+      collect: () => streams.set(this.clients.size),
+    });
     this.pmtMs = periods.pmtMs;
     this.gatherMs = periods.gatherMs;
     every(
