@@ -116,8 +116,10 @@ describe('API against hostile clients', () => {
       });
       expect(escape.status).toBe(400);
       const gz = await post('/api/auth/login', 'x', { 'content-encoding': 'x-unknown' });
+      const longUrl = await rawCall(h.apiUrl, 'GET', `/api/pmts?${'q'.repeat(20_000)}`);
+      expect(longUrl.status).toBe(431);
       expect(gz.status).toBe(415);
-      for (const r of [big, bad, missing, escape, gz]) {
+      for (const r of [big, bad, missing, escape, gz, longUrl]) {
         expect(r.json).toMatchObject({ statusCode: r.status, message: expect.any(String) });
         expect(r.text).not.toMatch(/<html|at .*\.js:\d+|\/work\/|node_modules/i);
       }

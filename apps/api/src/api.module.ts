@@ -32,6 +32,7 @@ import { EventHub } from './live/event-hub';
 import { EventTickets } from './live/event-tickets';
 import { EventsController } from './live/events.controller';
 import { bodyShapeProblem } from './http/body-shape';
+import { answerClientErrorsAsJson } from './http/client-errors';
 import { bodyParserError } from './http/error-response';
 import type { HttpRequest } from './http/http-types';
 import { requestContextMiddleware } from './http/request-context';
@@ -170,6 +171,7 @@ export async function startApi(
   app.use(requestContextMiddleware);
   setupOpenApi(app, routes);
   serveConsole(app);
+  answerClientErrorsAsJson(app.getHttpServer());
   await app.listen(cfg.app.api.port, cfg.app.api.host);
   const addr = app.getHttpServer().address() as { port: number };
   return { app, url: `http://${cfg.app.api.host}:${addr.port}`, demoPasswords: accounts.passwords };
