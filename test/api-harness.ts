@@ -4,6 +4,7 @@
  * per role and an API token, and helpers to log in and call the API.
  */
 import { writeFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPassword, hashToken } from '../apps/api/src/auth/passwords';
@@ -32,6 +33,8 @@ export async function startApiHarness(o: {
   database?: string;
   services: ServiceName[];
   tag: string;
+  /** change the configuration (after the harness's own changes) */
+  mutate?: (cfg: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 }): Promise<ApiHarness> {
   const [hvPort, tempPort, simHttp, apiPort] = [
     await freePort(),
@@ -51,6 +54,7 @@ export async function startApiHarness(o: {
     mutate: (cfg) => {
       // writeTestConfig's temp dir (the spool is put there)
       cfg.auth = { auditPath: join(dirname(cfg.influx.spoolPath), 'audit.db'), hvPreviewTtlSeconds: 60 };
+      o.mutate?.(cfg);
     },
   });
   const users = [];
@@ -80,6 +84,51 @@ export interface Reply<T = any> {
   status: number;
   body: T;
   headers: Headers;
+}
+
+/**
+ * One raw HTTP call with any headers and body, from a chosen loopback source address (another
+ * client machine: 127.0.0.0/8 is all local), for the hostile-client tests.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are checked field by field
+export type RawReply = { status: number; headers: IncomingHttpHeaders; text: string; json: any };
+
+export function rawCall(
+  base: string,
+  method: string,
+  path: string,
+  o: { headers?: Record<string, string>; body?: string | Buffer; from?: string } = {},
+): Promise<RawReply> {
+  const url = new URL(path, base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        headers: o.headers,
+        localAddress: o.from,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(o.body);
+  });
 }
 
 /** One HTTP call; `auth` is a token (Bearer) or a Cookie header value. */

@@ -174,7 +174,7 @@ describe('API: authentication, roles, audit, validation', () => {
     const me = await api('GET', '/api/me', { cookie: cookie.split(';')[0] });
     expect(me.body).toEqual({ name: 'viewer', role: 'viewer' });
     // logout ends the session for the cookie and the token alike
-    await api('POST', '/api/auth/logout', { cookie: cookie.split(';')[0] });
+    await api('POST', '/api/auth/logout', { cookie: cookie.split(';')[0], body: {} });
     expect((await api('GET', '/api/me', { token: r.body.token })).status).toBe(401);
   });
 
@@ -284,10 +284,16 @@ describe('API: authentication, roles, audit, validation', () => {
     }
   });
 
-  it('streams server-sent events with a cookie or ?token=, not without', async () => {
+  it('streams server-sent events with a Bearer token or a ticket, not without (a token in the URL: 401)', async () => {
     expect((await fetch(`${h.apiUrl}/api/events`)).status).toBe(401);
+    const inUrl = await fetch(`${h.apiUrl}/api/events?token=${t.viewer}`);
+    expect(inUrl.status).toBe(401);
+    expect(((await inUrl.json()) as { message: string }).message).toMatch(/POST \/api\/events\/ticket/);
     const ctrl = new AbortController();
-    const res = await fetch(`${h.apiUrl}/api/events?token=${t.viewer}`, { signal: ctrl.signal });
+    const res = await fetch(`${h.apiUrl}/api/events`, {
+      headers: { authorization: `Bearer ${t.viewer}` },
+      signal: ctrl.signal,
+    });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
     let text = '';

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchChromium, loggedInPage, type ConsoleBrowser } from './console-support/browser';
+import { cspViolations, launchChromium, loggedInPage, type ConsoleBrowser } from './console-support/browser';
 import { ServiceProcess, ROOT, freePort } from './support/processes';
 import { readServerState } from './support/servers';
 import { writeTestConfig } from './support/test-config';
@@ -241,5 +241,9 @@ describe('shift console in Chromium on the demo', () => {
       'Connection to the server lost',
     );
     await expect(shifter.locator('#live').textContent()).resolves.toContain('Connection lost');
+  });
+
+  it('runs under its Content-Security-Policy: no violation on any page of this file (trends, dialogs, HV)', () => {
+    expect(cspViolations).toEqual([]);
   });
 });

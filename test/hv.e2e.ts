@@ -41,7 +41,10 @@ describe('HV control against the simulator', () => {
       return pmts.every((p) => p.vmon.quality === 'good');
     });
     void (async () => {
-      const res = await fetch(`${h.apiUrl}/api/events?token=${t.viewer}`, { signal: sse.signal });
+      const res = await fetch(`${h.apiUrl}/api/events`, {
+        headers: { authorization: `Bearer ${t.viewer}` },
+        signal: sse.signal,
+      });
       let buf = '';
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         buf += Buffer.from(chunk).toString();

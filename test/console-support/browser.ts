@@ -33,6 +33,9 @@ export async function launchChromium(): Promise<ConsoleBrowser> {
   };
 }
 
+/** Content-Security-Policy violations Chromium reported on pages from loggedInPage (none expected). */
+export const cspViolations: string[] = [];
+
 /** A laptop-sized page in its own context (own cookies), logged in through the console's form. */
 export async function loggedInPage(
   b: Browser,
@@ -42,6 +45,9 @@ export async function loggedInPage(
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await b.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
   const page = await context.newPage();
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(`${page.url()}: ${m.text()}`);
+  });
   await page.goto(baseUrl);
   await page.fill('#login-form input[name=username]', username);
   await page.fill('#login-form input[name=password]', password);

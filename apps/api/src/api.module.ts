@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import {
+  BadRequestException,
   Inject,
   Logger,
   Module,
@@ -30,10 +31,31 @@ import { HvController } from './hv/hv.controller';
 import { HvService } from './hv/hv.service';
 import { RampWatcher } from './hv/ramp-watcher';
 import { EventHub } from './live/event-hub';
+import { EventTickets } from './live/event-tickets';
 import { EventsController } from './live/events.controller';
+import { bodyShapeProblem } from './http/body-shape';
+import { answerClientErrorsAsJson } from './http/client-errors';
+import { bodyParserError } from './http/error-response';
+import type { HttpRequest } from './http/http-types';
+import { requestContextMiddleware } from './http/request-context';
+import { requestPolicy } from './http/request-policy';
+import { routeTable } from './http/route-table';
+import { securityHeaders } from './http/security-headers';
 import { TrendsController } from './trends/trends.controller';
 import { TrendsService } from './trends/trends.service';
 import { resolveAccounts, type Accounts } from './auth/accounts';
+
+/** Every controller of the API (the route table and tests read their metadata). */
+export const CONTROLLERS = [
+  ApiController,
+  AuthController,
+  AlarmsController,
+  HvController,
+  EventsController,
+  TrendsController,
+  AuditController,
+  IntakeRejectsController,
+];
 
 @Module({})
 export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -47,23 +69,20 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
   static forConfig(cfg: SystemConfig, accounts: { users: UserAccount[]; file?: string }): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [
-        ApiController,
-        AuthController,
-        AlarmsController,
-        HvController,
-        EventsController,
-        TrendsController,
-        AuditController,
-        IntakeRejectsController,
-      ],
+      controllers: CONTROLLERS,
       providers: [
         { provide: ApiState, useFactory: () => new ApiState(cfg) },
         { provide: AuditLog, useFactory: () => new AuditLog(resolve(cfg.app.auth.auditPath)) },
         {
           provide: AuthService,
-          useFactory: () => new AuthService(accounts.users, cfg.app.auth.sessionTtlMinutes * 60_000),
+          useFactory: () =>
+            new AuthService(
+              accounts.users,
+              cfg.app.auth.sessionTtlMinutes * 60_000,
+              cfg.app.auth.loginThrottle,
+            ),
         },
+        { provide: EventTickets, useFactory: () => new EventTickets() },
         {
           provide: UsersReloader,
           useFactory: (a: AuthService) => new UsersReloader(a, accounts.file),
@@ -72,7 +91,11 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
         { provide: BusRpc, useFactory: () => new BusRpc(cfg) },
         {
           provide: EventHub,
-          useFactory: (s: ApiState, a: AuthService) => new EventHub(s, a),
+          useFactory: (s: ApiState, a: AuthService) =>
+            new EventHub(s, a, {
+              total: cfg.app.api.maxEventStreams,
+              perUser: cfg.app.api.maxEventStreamsPerUser,
+            }),
           inject: [ApiState, AuthService],
         },
         {
@@ -93,8 +116,8 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
         { provide: TrendsService, useFactory: () => new TrendsService(cfg) },
         {
           provide: APP_GUARD,
-          useFactory: (r: Reflector, a: AuthService) => new AuthGuard(r, a),
-          inject: [Reflector, AuthService],
+          useFactory: (r: Reflector, a: AuthService, t: EventTickets) => new AuthGuard(r, a, t),
+          inject: [Reflector, AuthService, EventTickets],
         },
       ],
     };
@@ -150,13 +173,33 @@ export async function startApi(
   opts: ApiOptions = {},
 ): Promise<{ app: INestApplication; url: string; demoPasswords?: Accounts['passwords'] }> {
   const accounts = await resolveAccounts(cfg, opts.demoAccounts === true);
+  const { api } = cfg.app;
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forConfig(cfg, accounts), {
     logger: ['log', 'warn', 'error'],
+    bodyParser: false, // ours below: JSON only, bounded
   });
-  app.useGlobalFilters(new AuditFilter(app.get(AuditLog), app.getHttpAdapter()));
-  setupOpenApi(app);
+  const routes = routeTable(CONTROLLERS);
+  app.useGlobalFilters(new AuditFilter(app.get(AuditLog), app.get(AuthService), routes));
+  // X-Forwarded-* only from these proxies (req.ip, req.secure, req.protocol, req.host)
+  app.set('trust proxy', api.trustProxy.length ? api.trustProxy : false);
+  app.disable('x-powered-by');
+  // in this order, before any route: headers on every answer, CSRF and content type before the
+  // body is read, the body bounded in size, then in depth and count before anything walks it
+  app.use(securityHeaders());
+  app.use(requestPolicy(api.allowedOrigins));
+  app.useBodyParser('json', { limit: api.maxBodyBytes });
+  app.use((err: unknown, _req: HttpRequest, _res: unknown, next: (err?: unknown) => void) =>
+    next(bodyParserError(err)),
+  );
+  app.use((req: HttpRequest, _res: unknown, next: (err?: unknown) => void) => {
+    const problem = req.body === undefined ? undefined : bodyShapeProblem(req.body);
+    next(problem ? new BadRequestException(problem) : undefined);
+  });
+  app.use(requestContextMiddleware);
+  setupOpenApi(app, routes);
   serveConsole(app);
   await subscribedOrLate(app.get(ApiState), cfg.app.mqtt.url);
+  answerClientErrorsAsJson(app.getHttpServer());
   await app.listen(cfg.app.api.port, cfg.app.api.host);
   const addr = app.getHttpServer().address() as { port: number };
   return { app, url: `http://${cfg.app.api.host}:${addr.port}`, demoPasswords: accounts.passwords };

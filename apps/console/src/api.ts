@@ -18,12 +18,17 @@ export function setUnauthorizedHandler(fn: () => void): void {
 }
 
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const method = init.method ?? (init.body === undefined ? 'GET' : 'POST');
+  // the API takes state-changing calls only as JSON (its CSRF rule): a POST sends {} at least
+  const body = method === 'GET' ? undefined : JSON.stringify(init.body ?? {});
   const res = await fetch(path, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    method,
     credentials: 'same-origin',
     headers:
-      init.body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body === undefined
+        ? { accept: 'application/json' }
+        : { accept: 'application/json', 'content-type': 'application/json' },
+    body,
   });
   const text = await res.text();
   let data: unknown = null;

@@ -198,6 +198,20 @@ export const appConfigSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
+        /**
+         * Proxies whose X-Forwarded-For/-Proto are believed (Express "trust proxy": addresses or
+         * CIDRs, e.g. [127.0.0.1]); empty: none, the peer address is the client.
+         */
+        trustProxy: z.array(z.string().min(1)).default([]),
+        /** Origins besides the API's own allowed to make state-changing calls with the session cookie */
+        allowedOrigins: z
+          .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin: scheme://host[:port], no path'))
+          .default([]),
+        /** the largest request body accepted (bytes, after decompression) */
+        maxBodyBytes: positiveInt.default(256 * 1024),
+        /** concurrent Server-Sent Event streams in total and per user */
+        maxEventStreams: positiveInt.default(64),
+        maxEventStreamsPerUser: positiveInt.default(8),
       })
       .strict()
       .prefault({}),
@@ -283,6 +297,26 @@ export const appConfigSchema = z
         sessionTtlMinutes: positiveInt.default(12 * 60),
         /** an HV preview must be applied within this time, or previewed again */
         hvPreviewTtlSeconds: positiveInt.default(120),
+        /**
+         * Failed logins: a growing back-off per account (never a lock-out of hours) and per client
+         * address across accounts (password spraying); see README "Login throttling".
+         */
+        loginThrottle: z
+          .object({
+            /** failures of one account (from anywhere) before its back-off starts */
+            freeFailuresPerAccount: positiveInt.default(3),
+            /** failures from one address (any accounts) before its back-off starts */
+            freeFailuresPerSource: positiveInt.default(10),
+            /** the first wait; it doubles with each further failure */
+            firstDelaySeconds: positiveInt.default(1),
+            maxDelaySeconds: positiveInt.default(60),
+            /** failures older than this are forgotten */
+            forgetAfterMinutes: positiveInt.default(15),
+            /** accounts and addresses tracked at most (each); the least recently failed go first */
+            maxTrackedKeys: positiveInt.default(10_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

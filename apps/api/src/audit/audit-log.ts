@@ -1,5 +1,7 @@
 import { openSqlite } from '@cicenns/common';
 import type Database from 'better-sqlite3';
+import { requestContext } from '../http/request-context';
+import { boundedJson } from './bounded-json';
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';
 
@@ -8,6 +10,8 @@ export interface AuditEntry {
   user: string;
   role: string;
   origin: string;
+  /** the HTTP Origin header of the request ('' for scripts, which send none) */
+  httpOrigin: string;
   action: string;
   target: string;
   params: unknown;
@@ -15,7 +19,8 @@ export interface AuditEntry {
   detail: string;
 }
 
-export type AuditRecord = Omit<AuditEntry, 'ts'> & { ts?: number };
+/** ts defaults to now, httpOrigin to the Origin header of the request being handled */
+export type AuditRecord = Omit<AuditEntry, 'ts' | 'httpOrigin'> & { ts?: number; httpOrigin?: string };
 
 /**
  * Who did what, when, from where, and how it ended: every control and alarm action, refused ones
@@ -32,17 +37,28 @@ export class AuditLog {
       ts INTEGER NOT NULL, user TEXT NOT NULL, role TEXT NOT NULL, origin TEXT NOT NULL,
       action TEXT NOT NULL, target TEXT NOT NULL, params TEXT NOT NULL,
       outcome TEXT NOT NULL, detail TEXT NOT NULL)`);
+    // added later: logs written before have '' there
+    const columns = this.db.prepare('PRAGMA table_info(audit)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'http_origin'))
+      this.db.exec(`ALTER TABLE audit ADD COLUMN http_origin TEXT NOT NULL DEFAULT ''`);
     this.insert = this.db.prepare(
-      `INSERT INTO audit (ts, user, role, origin, action, target, params, outcome, detail)
-       VALUES (@ts, @user, @role, @origin, @action, @target, @params, @outcome, @detail)`,
+      `INSERT INTO audit (ts, user, role, origin, http_origin, action, target, params, outcome, detail)
+       VALUES (@ts, @user, @role, @origin, @httpOrigin, @action, @target, @params, @outcome, @detail)`,
     );
   }
 
+  /** Params are stored as bounded JSON (depth, length, items): whatever a client sent fits. */
   record(e: AuditRecord): void {
     this.insert.run({
-      ...e,
       ts: e.ts ?? Date.now(),
-      params: JSON.stringify(e.params ?? null).slice(0, 8000),
+      user: e.user.slice(0, 200),
+      role: e.role,
+      origin: e.origin,
+      httpOrigin: (e.httpOrigin ?? requestContext.getStore()?.httpOrigin ?? '').slice(0, 200),
+      action: e.action,
+      target: e.target.slice(0, 500),
+      params: boundedJson(e.params ?? null),
+      outcome: e.outcome,
       detail: e.detail.slice(0, 4000),
     });
   }
@@ -57,8 +73,12 @@ export class AuditLog {
       .all({ limit: opts.limit, action: opts.action ?? null, user: opts.user ?? null }) as (Omit<
       AuditEntry,
       'params'
-    > & { id: number; params: string })[];
-    return rows.map((r) => ({ ...r, params: JSON.parse(r.params) as unknown }));
+    > & { id: number; params: string; http_origin: string })[];
+    return rows.map(({ http_origin, ...r }) => ({
+      ...r,
+      httpOrigin: http_origin,
+      params: JSON.parse(r.params) as unknown,
+    }));
   }
 
   close(): void {

@@ -41,6 +41,10 @@ export class AuthController {
   @ZodBody(loginSchema)
   @ApiOperation({
     summary: 'Log in: a session token (for `Authorization: Bearer`) and the HttpOnly cookie cicenns_session',
+    description:
+      '401 for a wrong user name or password. After a few failures of one account (from anywhere) or from ' +
+      'one address (any accounts) each try must wait a back-off that doubles up to auth.loginThrottle.' +
+      'maxDelaySeconds: 429 with Retry-After (seconds), the password is then not checked.',
   })
   async login(
     @Req() req: AuthedRequest,
@@ -50,9 +54,10 @@ export class AuthController {
     const origin = originOf(req);
     const r = await this.auth.login(body.username, body.password, origin);
     // a refusal is audited by AuditFilter
-    if (typeof r === 'string') {
-      if (r.startsWith('too many')) throw new HttpException(r, HttpStatus.TOO_MANY_REQUESTS);
-      throw new UnauthorizedException(r);
+    if ('reason' in r) {
+      if (r.retryAfterS === undefined) throw new UnauthorizedException(r.reason);
+      res.setHeader('Retry-After', String(r.retryAfterS));
+      throw new HttpException(r.reason, HttpStatus.TOO_MANY_REQUESTS);
     }
     this.audit.record({
       user: r.user.name,
@@ -67,6 +72,7 @@ export class AuthController {
     res.cookie(SESSION_COOKIE, r.token, {
       httpOnly: true,
       sameSite: 'strict',
+      // over TLS, directly or behind a proxy in api.trustProxy that says X-Forwarded-Proto: https
       secure: req.secure,
       path: '/',
       maxAge: r.expiresAtMs - Date.now(),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_THROTTLE, LoginThrottle, type Throttled, type ThrottleSettings } from './login-throttle';
 import { DUMMY_HASH, hashPassword, hashToken, newToken, verifyPassword } from './passwords';
 import { ROLES, type Principal } from './roles';
 import type { UserAccount } from './users-file';
@@ -14,9 +15,8 @@ export interface LoginResult {
   expiresAtMs: number;
 }
 
-/** Failed logins per user and client address before logins from there are refused for a while. */
-const MAX_FAILURES = 5;
-const FAILURE_WINDOW_MS = 5 * 60_000;
+/** A refused login: wrong credentials, or throttled (then with when to retry). */
+export type LoginRefusal = { reason: string; retryAfterS?: number };
 
 /**
  * Accounts (from the users file), login sessions (in memory: a restart logs everyone out) and
@@ -26,14 +26,21 @@ export class AuthService {
   private users = new Map<string, UserAccount>();
   private readonly tokens = new Map<string, Principal>();
   private readonly sessions = new Map<string, Session>();
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly throttle: LoginThrottle;
 
   constructor(
     users: UserAccount[],
     private readonly sessionTtlMs: number,
+    throttle: ThrottleSettings = DEFAULT_THROTTLE,
     private readonly now: () => number = Date.now,
   ) {
+    this.throttle = new LoginThrottle(throttle);
     this.setUsers(users);
+  }
+
+  /** Accounts and addresses with recent failed logins (bounded by loginThrottle.maxTrackedKeys). */
+  get throttled(): { accounts: number; sources: number } {
+    return this.throttle.tracked;
   }
 
   setUsers(users: UserAccount[]): void {
@@ -54,22 +61,19 @@ export class AuthService {
     }));
   }
 
-  /** Resolves with the session, or with a refusal reason. */
-  async login(username: string, password: string, origin: string): Promise<LoginResult | string> {
-    const key = `${username}@${origin}`;
-    const f = this.failures.get(key);
-    const now = this.now();
-    if (f && now - f.since < FAILURE_WINDOW_MS && f.count >= MAX_FAILURES)
-      return `too many failed logins for "${username}" from ${origin}; wait a few minutes`;
+  /**
+   * Resolves with the session, or with the refusal: wrong credentials, or throttled (the password
+   * is then not even checked, so a throttled guess learns nothing).
+   */
+  async login(username: string, password: string, origin: string): Promise<LoginResult | LoginRefusal> {
+    const throttled: Throttled | undefined = this.throttle.begin(username, origin, this.now());
+    if (throttled) return throttled;
     const user = this.users.get(username);
     // verify against a dummy hash when there is no such user: the answer takes as long
     const ok = await verifyPassword(password, user?.password ?? DUMMY_HASH);
-    if (!user || !user.password || !ok) {
-      const fresh = !f || now - f.since >= FAILURE_WINDOW_MS;
-      this.failures.set(key, { count: fresh ? 1 : f.count + 1, since: fresh ? now : f.since });
-      return 'wrong user name or password';
-    }
-    this.failures.delete(key);
+    if (!user || !user.password || !ok) return { reason: 'wrong user name or password' };
+    this.throttle.succeeded(username, origin);
+    const now = this.now();
     const token = newToken();
     const expiresAtMs = now + this.sessionTtlMs;
     this.sessions.set(hashToken(token), {

@@ -8,6 +8,12 @@ export interface HttpRequest extends IncomingMessage {
   params: Record<string, string>;
   body: unknown;
   secure: boolean;
+  /** http or https (X-Forwarded-Proto from a trusted proxy) */
+  protocol: string;
+  /** host[:port] as the client addressed it (X-Forwarded-Host from a trusted proxy) */
+  host: string;
+  /** the client's address (X-Forwarded-For from a trusted proxy) */
+  ip: string;
 }
 
 export interface CookieOptions {

@@ -1,4 +1,6 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
 import type { Reading } from '@cicenns/bus';
+import { Gauge } from 'prom-client';
 import type { HttpResponse as Response } from '../http/http-types';
 import type { AlarmState } from '../alarms/alarm-cache';
 import type { ApiState } from '../api-state';
@@ -7,6 +9,13 @@ import type { AuthService } from '../auth/auth.service';
 interface Client {
   res: Response;
   token: string;
+  user: string;
+}
+
+/** Concurrent streams allowed: each costs ~130 KB/s at the demo's rates. */
+export interface StreamLimits {
+  total: number;
+  perUser: number;
 }
 
 /** A client that stops reading is dropped rather than buffered without bound. */
@@ -20,6 +29,7 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  */
 export class EventHub {
   private readonly clients = new Set<Client>();
+  private readonly perUser = new Map<string, number>();
   private readonly dirtyPmts = new Set<string>();
   private readonly pmtsBySensor = new Map<string, string[]>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -32,6 +42,7 @@ export class EventHub {
   constructor(
     private readonly state: ApiState,
     private readonly auth: AuthService,
+    private readonly limits: StreamLimits = { total: 64, perUser: 8 },
     periods = { pmtMs: 100, gatherMs: 15, healthMs: 2000, pingMs: 15_000 },
   ) {
     for (const p of state.cfg.detector.pmts) {
@@ -48,6 +59,12 @@ export class EventHub {
       t.unref();
       this.timers.push(t);
     };
+    const streams: Gauge = new Gauge({
+      name: 'cicenns_api_event_streams',
+      help: 'Server-Sent Event streams open now (capped by api.maxEventStreams)',
+      registers: [state.metrics],
+      collect: () => streams.set(this.clients.size),
+    });
     this.pmtMs = periods.pmtMs;
     this.gatherMs = periods.gatherMs;
     every(
@@ -61,8 +78,27 @@ export class EventHub {
     return this.clients.size;
   }
 
-  /** Take over an HTTP response as an event stream; the token ends it when the session ends. */
-  add(res: Response, token: string): void {
+  /** Open streams of one user. */
+  streamsOf(user: string): number {
+    return this.perUser.get(user) ?? 0;
+  }
+
+  /**
+   * Take over an HTTP response as an event stream of `user`; the token ends it when the session
+   * ends. 429 (nothing written yet) beyond the limits.
+   */
+  add(res: Response, token: string, user: string): void {
+    const mine = this.streamsOf(user);
+    if (mine >= this.limits.perUser)
+      throw new HttpException(
+        `too many event streams for ${user}: ${mine} open (api.maxEventStreamsPerUser); close one first`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    if (this.clients.size >= this.limits.total)
+      throw new HttpException(
+        `too many event streams: ${this.clients.size} open in all (api.maxEventStreams)`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',
@@ -70,9 +106,10 @@ export class EventHub {
       'X-Accel-Buffering': 'no', // nginx: do not buffer the stream
     });
     res.write('retry: 2000\n\n');
-    const client = { res, token };
+    const client = { res, token, user };
     this.clients.add(client);
-    res.on('close', () => this.clients.delete(client));
+    this.perUser.set(user, mine + 1);
+    res.on('close', () => this.remove(client));
     // the present first, so a fresh page needs no separate load to be complete
     this.write(client, 'health', this.state.views.health(this.state.mqtt.connected));
     const beam = this.state.views.beam();
@@ -91,6 +128,15 @@ export class EventHub {
     for (const u of this.unsubscribe) u();
     for (const c of this.clients) c.res.end();
     this.clients.clear();
+    this.perUser.clear();
+  }
+
+  /** Forget a stream (once: closing, destroying and the close event all lead here). */
+  private remove(c: Client): void {
+    if (!this.clients.delete(c)) return;
+    const n = (this.perUser.get(c.user) ?? 1) - 1;
+    if (n > 0) this.perUser.set(c.user, n);
+    else this.perUser.delete(c.user);
   }
 
   private onReadings(readings: readonly Reading[]): void {
@@ -138,7 +184,7 @@ export class EventHub {
       if (!this.auth.resolve(c.token)) {
         this.send(c, 'event: session-ended\ndata: {}\n\n');
         c.res.end();
-        this.clients.delete(c);
+        this.remove(c);
       } else this.send(c, ': ping\n\n');
     }
   }
@@ -150,7 +196,7 @@ export class EventHub {
   private send(c: Client, frame: string): void {
     if (c.res.writableLength > MAX_BUFFERED_BYTES) {
       c.res.destroy();
-      this.clients.delete(c);
+      this.remove(c);
       return;
     }
     c.res.write(frame);
