@@ -34,6 +34,9 @@ export function writeTestConfig(o: TestConfigOptions): { file: string; dir: stri
   cfg.influx.url = o.influxUrl ?? '';
   cfg.influx.database = o.database ?? 'cicenns_test';
   cfg.influx.spoolPath = join(dir, 'spool.db');
+  // the embedded config keeps its stores in the repository's var/: a test keeps its own
+  cfg.alarms = { ...cfg.alarms, storePath: join(dir, 'alarms.db') };
+  cfg.auth = { ...cfg.auth, auditPath: join(dir, 'audit.db') };
   cfg.api.port = o.apiPort ?? 0;
   cfg.files = {
     detector: join(ROOT, 'config', 'detector.yaml'),

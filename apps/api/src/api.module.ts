@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import {
   Inject,
   Module,
@@ -56,7 +55,7 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
       ],
       providers: [
         { provide: ApiState, useFactory: () => new ApiState(cfg) },
-        { provide: AuditLog, useFactory: () => new AuditLog(resolve(cfg.app.auth.auditPath)) },
+        { provide: AuditLog, useFactory: () => new AuditLog(cfg.app.auth.auditPath) },
         {
           provide: AuthService,
           useFactory: () => new AuthService(accounts.users, cfg.app.auth.sessionTtlMinutes * 60_000),

@@ -34,7 +34,7 @@ import {
   type Clock,
   type Outcome,
 } from './lifecycle';
-import { devicesDown, suppressorOf } from './suppression';
+import { suppressorOf, suppressors } from './suppression';
 
 export interface Notifier {
   update(r: AlarmRecord): void;
@@ -258,10 +258,12 @@ export class AlarmRuntime {
         changed.set(o.record.alarmId, o.record);
     };
     for (const o of outcomes) take(o);
-    // the hierarchy: a device down suppresses its channels; a device back releases them
-    const down = devicesDown(this.byId.values());
+    // the hierarchy: a device down suppresses its channels, a trip the channel's deviation;
+    // a device back (a trip cleared) releases them
+    const s = suppressors(this.byId.values());
     for (const r of this.byId.values()) {
-      if (r.suppressedBy !== suppressorOf(r, down)) take(setSuppression(r, suppressorOf(r, down), clock));
+      const by = suppressorOf(r, s);
+      if (r.suppressedBy !== by) take(setSuppression(r, by, clock));
     }
     if (changed.size === 0) return;
     this.opts.store.commit([...changed.values()], events);
