@@ -95,7 +95,8 @@ export class Views {
                 .filter(([bit]) => ((status.value as number) >> Number(bit)) & 1)
                 .map(([, name]) => name),
       },
-      temperature: p.sensorId === undefined ? null : this.value(t, 'value_c', 'degC', periods.temperature, now),
+      temperature:
+        p.sensorId === undefined ? null : this.value(t, 'value_c', 'degC', periods.temperature, now),
       dcr: this.value(this.cache.get('dcr', id), 'rate_hz', 'Hz', periods.dcr, now),
       gain: this.value(this.cache.get('gain', id), 'gain', '', periods.gain, now),
       calibration: cal ? { version: cal.version, hvV: cal.hvV, gain: cal.gain, dcrHz: cal.dcrHz } : null,

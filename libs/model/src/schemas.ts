@@ -36,7 +36,9 @@ export const registerSpecSchema = z
       .describe('Register address of this value for channel 0, relative to `addressing.base` (0-65535).'),
     type: z
       .enum(VALUE_TYPES)
-      .describe('How the raw registers are read: `uint16`/`int16` take one register, `uint32`/`int32`/`float32` two.'),
+      .describe(
+        'How the raw registers are read: `uint16`/`int16` take one register, `uint32`/`int32`/`float32` two.',
+      ),
     table: z
       .enum(['holding', 'input'])
       .default('holding')
@@ -62,16 +64,25 @@ export const registerSpecSchema = z
   .strict()
   .superRefine((r, ctx) => {
     if (r.access === 'rw' && r.table === 'input')
-      ctx.addIssue({ code: 'custom', path: ['access'], message: 'an input register cannot be written: use table: holding' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['access'],
+        message: 'an input register cannot be written: use table: holding',
+      });
   });
 export type RegisterSpec = z.infer<typeof registerSpecSchema>;
 
 export const profileSchema = z
   .object({
-    name: z.string().min(1).describe('Profile name, referenced by `devices[].profile` in cicenns.yaml; unique.'),
+    name: z
+      .string()
+      .min(1)
+      .describe('Profile name, referenced by `devices[].profile` in cicenns.yaml; unique.'),
     kind: z
       .enum(['hv', 'temperature'])
-      .describe('`hv`: an HV supply whose channels feed PMTs; `temperature`: a transmitter whose channels are sensors.'),
+      .describe(
+        '`hv`: an HV supply whose channels feed PMTs; `temperature`: a transmitter whose channels are sensors.',
+      ),
     description: z.string().optional().describe('Free text for people.'),
     wordOrder: z
       .enum(WORD_ORDERS)
@@ -81,12 +92,7 @@ export const profileSchema = z
       ),
     addressing: z
       .object({
-        base: z
-          .number()
-          .int()
-          .min(0)
-          .default(0)
-          .describe('Register address of channel 0.'),
+        base: z.number().int().min(0).default(0).describe('Register address of channel 0.'),
         stride: z
           .number()
           .int()
@@ -99,14 +105,24 @@ export const profileSchema = z
           .boolean()
           .default(false)
           .describe(
-            "Every channel is its own Modbus unit: channel n answers as `device.unitId + n`, at `base + offset` (no stride).",
+            'Every channel is its own Modbus unit: channel n answers as `device.unitId + n`, at `base + offset` (no stride).',
           ),
       })
       .strict()
-      .describe('Where a channel\'s registers are.'),
-    maxChannels: positiveInt.describe('Channels the device can have; `devices[].channels` may not exceed it.'),
+      .describe("Where a channel's registers are."),
+    maxChannels: positiveInt.describe(
+      'Channels the device can have; `devices[].channels` may not exceed it.',
+    ),
     registers: z
-      .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'register names: letters, digits and _, starting with a letter'), registerSpecSchema)
+      .record(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z][A-Za-z0-9_]{0,31}$/,
+            'register names: letters, digits and _, starting with a letter',
+          ),
+        registerSpecSchema,
+      )
       .describe(
         'Register name -> register. Names the system acts on: `vset`, `iset`, `vmon`, `imon`, `status`, `power`, `ramp_up`, `ramp_down` (hv), `value` (temperature); any other polled register is an extra value, stored and shown.',
       ),

@@ -14,7 +14,11 @@ const DISPLAY_FLAGS = ['over_voltage', 'under_voltage', 'at_max_v'];
  * warning per flag, naming the profile file, the bit and the known names.
  */
 export function unknownStatusBits(cfg: SystemConfig, alarms: AlarmConfig): string[] {
-  const known = new Set([...STATE_FLAGS, ...STATUS_BIT_RULES.map((r) => alarms.rules[r].statusBit), ...DISPLAY_FLAGS]);
+  const known = new Set([
+    ...STATE_FLAGS,
+    ...STATUS_BIT_RULES.map((r) => alarms.rules[r].statusBit),
+    ...DISPLAY_FLAGS,
+  ]);
   const used = new Set(cfg.app.devices.map((d) => d.profile));
   const out: string[] = [];
   for (const [name, profile] of cfg.profiles) {
