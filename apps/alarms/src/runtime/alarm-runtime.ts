@@ -150,10 +150,24 @@ export class AlarmRuntime {
     if (conditions.length === 0) return;
     this.counters.conditions += conditions.length;
     const clock = this.clock();
-    const outcomes = conditions.map((c) => {
+    // Suppression first, from the conditions as they will be: an alarm with no delay must not
+    // be raised in the very batch that brings its cause (a trip and its deviation together).
+    const ahead = new Map([...this.byId].map(([id, r]) => [id, r]));
+    for (const c of conditions) {
+      const r = ahead.get(c.alarmId) ?? newRecord(c, clock.now);
+      ahead.set(c.alarmId, { ...r, rule: c.rule, subject: c.subject, conditionActive: c.active });
+    }
+    const s = suppressors(ahead.values());
+    const outcomes: Outcome[] = [];
+    for (const c of conditions) {
       const r = this.byId.get(c.alarmId) ?? newRecord(c, clock.now);
-      return applyCondition(r, c, clock);
-    });
+      const by = suppressorOf({ ...r, subject: c.subject, rule: c.rule }, s);
+      if (by && r.suppressedBy !== by) {
+        // suppressed before its condition is applied; a release is left to apply(), after it
+        const o = setSuppression(r, by, clock);
+        outcomes.push(o, applyCondition(o.record, c, clock));
+      } else outcomes.push(applyCondition(r, c, clock));
+    }
     this.apply(outcomes, clock);
   }
 
