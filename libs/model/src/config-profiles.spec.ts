@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- YAML documents edited as plain objects */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
