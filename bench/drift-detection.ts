@@ -159,7 +159,7 @@ function simulateMonth(month: number, alarmCfg: AlarmConfig): MonthResult {
     }
     for (const p of pmts) {
       const c = cal.get(p.id)!;
-      const rate = dcrAtTemperature(c, trueTemp.get(p.sensorId)!) * factor(dcrDrift.get(p.id), t);
+      const rate = dcrAtTemperature(c, trueTemp.get(p.sensorId!)!) * factor(dcrDrift.get(p.id), t);
       const counts = dcrNoise.poisson(rate * DCR_STEP_S);
       batch.push({
         m: 'dcr',
@@ -173,7 +173,7 @@ function simulateMonth(month: number, alarmCfg: AlarmConfig): MonthResult {
     if ((t - startMs) % GAIN_STEP_MS === 0) {
       for (const p of pmts) {
         const c = cal.get(p.id)!;
-        const temp = trueTemp.get(p.sensorId)!;
+        const temp = trueTemp.get(p.sensorId!)!;
         const g =
           c.gain *
           (1 + c.gainTempCoeffPerC * (temp - c.dcrRefTempC)) *

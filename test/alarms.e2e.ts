@@ -100,6 +100,11 @@ describe('alarm service on real processes', () => {
     expect(alert.annotations.console_url).toBe('http://console.test/#/alarms/hv-trip%3ACsI03-A');
     expect(alert.annotations.guidance.length).toBeGreaterThan(10);
     expect(alert.annotations.beam).toBe('on, 140 kW');
+    // VMon 0 V under VSet is the trip's consequence: hv-deviation stands under hv-trip, never raised
+    const deviation = await view('hv-deviation:CsI03-A');
+    expect(['normal', 'suppressed']).toContain(deviation.state);
+    expect(events.filter((e) => e.alarmId === 'hv-deviation:CsI03-A' && e.action === 'raise')).toEqual([]);
+    expect(await amHolds({ alertname: 'hv-deviation', pmt: 'CsI03-A' })).toBe(false);
 
     expect(await ack([id], 'resetting the channel')).toEqual([
       { alarmId: id, ok: true, state: 'active-ack' },

@@ -88,7 +88,9 @@ describe('HV control against the simulator', () => {
   it.each([
     [{ target: { pmts: ['CsI99-A'] }, set: { vset: 1400 } }, /^target: unknown PMT CsI99-A/],
     [{ target: { crystal: 'CsI16' }, set: { vset: 1400 } }, /^target: unknown crystal CsI16/],
-    [{ target: { pmts: ['bogus'] }, set: { vset: 1400 } }, /^target.pmts.0: PMT ids look like/],
+    // names are configuration: "bogus" has a valid form, the detector has no such PMT
+    [{ target: { pmts: ['bogus'] }, set: { vset: 1400 } }, /^target: unknown PMT bogus/],
+    [{ target: { pmts: ['PSV01/A'] }, set: { vset: 1400 } }, /^target.pmts.0: letters, digits/],
     [{ target: { crystal: 'CsI01', panel: 'PSV01' }, set: { vset: 1 } }, /^target: give exactly one of/],
     [{ target: { crystal: 'CsI01' }, set: {} }, /^set: give at least one of/],
     [{ target: { crystal: 'CsI01' }, set: { vset: '1400' } }, /^set.vset: .*expected number/],

@@ -25,13 +25,15 @@ export class ServiceProcess {
     readonly env: NodeJS.ProcessEnv,
     /** Extra node options, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
     readonly nodeArgs: string[] = [],
+    /** working directory of the service (paths in the config must not depend on it) */
+    readonly cwd: string = ROOT,
   ) {}
 
   start(): this {
     const main = join(ROOT, 'dist', 'apps', this.name, 'src', 'main.js');
     this.output = '';
     this.child = spawn(process.execPath, [...this.nodeArgs, main], {
-      cwd: ROOT,
+      cwd: this.cwd,
       env: { ...process.env, ...this.env, NODE_ENV: 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

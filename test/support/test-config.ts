@@ -39,6 +39,9 @@ export function writeTestConfig(o: TestConfigOptions): { file: string; dir: stri
   cfg.influx.url = o.influxUrl ?? '';
   cfg.influx.database = o.database ?? 'cicenns_test';
   cfg.influx.spoolPath = join(dir, 'spool.db');
+  // the embedded config keeps its stores in the repository's var/: a test keeps its own
+  cfg.alarms = { ...cfg.alarms, storePath: join(dir, 'alarms.db') };
+  cfg.auth = { ...cfg.auth, auditPath: join(dir, 'audit.db') };
   cfg.api.port = o.apiPort ?? 0;
   cfg.intake.requireHistorian = o.requireHistorian ?? false;
   cfg.intake.deadLetterPath = join(dir, 'intake-dead-letters.db');

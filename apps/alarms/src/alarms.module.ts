@@ -1,22 +1,23 @@
-import { Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
+import { Logger, Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { nestMqttOptions } from '@cicenns/bus';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
-import { dirname, isAbsolute, join } from 'node:path';
 import type { RuleEngine } from './contracts';
 import { AlarmsMqttServer } from './runtime/alarms-mqtt.server';
 import { AlarmsController } from './runtime/alarms.controller';
 import { AlarmsService, RULE_ENGINE } from './runtime/alarms.service';
 import { DefaultRuleEngine, loadAlarmConfig } from './rules';
+import { unknownStatusBits } from './rules/status-bit-check';
 
-/** The alarm rules file (files.alarms), relative to the main configuration file. */
+/** The alarm rules file (files.alarms; loadSystemConfig resolved it against cicenns.yaml's directory). */
 export function alarmRulesFile(cfg: SystemConfig): string {
-  const f = cfg.app.files.alarms;
-  return isAbsolute(f) ? f : join(dirname(cfg.file), f);
+  return cfg.app.files.alarms;
 }
 
 export function createRuleEngine(cfg: SystemConfig): RuleEngine {
-  return new DefaultRuleEngine(cfg, loadAlarmConfig(alarmRulesFile(cfg)));
+  const alarms = loadAlarmConfig(alarmRulesFile(cfg));
+  for (const w of unknownStatusBits(cfg, alarms)) new Logger('alarms').warn(w);
+  return new DefaultRuleEngine(cfg, alarms);
 }
 
 @Module({})

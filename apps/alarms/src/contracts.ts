@@ -15,6 +15,8 @@ export interface AlarmSubject {
   kind: 'pmt' | 'sensor' | 'crystal' | 'panel' | 'device' | 'service' | 'detector';
   /** crystal or panel id for a PMT */
   parent?: string;
+  /** what the parent is (names are configuration: the kind cannot be read from the id) */
+  parentKind?: 'crystal' | 'panel';
   /** HV device (crate) of a PMT, temperature device of a sensor: its outage suppresses this alarm */
   device?: string;
 }

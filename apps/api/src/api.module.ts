@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import {
   BadRequestException,
   Inject,
@@ -72,7 +71,7 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
       controllers: CONTROLLERS,
       providers: [
         { provide: ApiState, useFactory: () => new ApiState(cfg) },
-        { provide: AuditLog, useFactory: () => new AuditLog(resolve(cfg.app.auth.auditPath)) },
+        { provide: AuditLog, useFactory: () => new AuditLog(cfg.app.auth.auditPath) },
         {
           provide: AuthService,
           useFactory: () =>

@@ -1,5 +1,5 @@
 import type { Reading } from '@cicenns/bus';
-import type { DeviceProfile, SystemConfig } from '@cicenns/model';
+import { extraRegisters, type DeviceProfile, type SystemConfig } from '@cicenns/model';
 import type { LiveCache } from './live-cache';
 
 export type QualityFlag = 'good' | 'stale' | 'bad' | 'none';
@@ -32,6 +32,8 @@ export function qualityOf(
 
 export class Views {
   private readonly statusBits = new Map<string, DeviceProfile['statusBits']>();
+  /** device id -> its profile's extra registers (name -> unit) */
+  private readonly extras = new Map<string, Record<string, string>>();
 
   constructor(
     private readonly cfg: SystemConfig,
@@ -39,7 +41,11 @@ export class Views {
     /** since when values could have arrived: before a period has passed, none is not stale */
     private readonly since = Date.now(),
   ) {
-    for (const d of cfg.app.devices) this.statusBits.set(d.id, cfg.profiles.get(d.profile)?.statusBits ?? {});
+    for (const d of cfg.app.devices) {
+      const profile = cfg.profiles.get(d.profile);
+      this.statusBits.set(d.id, profile?.statusBits ?? {});
+      this.extras.set(d.id, extraRegisters(profile));
+    }
   }
 
   private value(
@@ -69,7 +75,10 @@ export class Views {
     const periods = this.cfg.app.quality.expectedPeriodMs;
     const hvPeriod = this.cfg.app.devices.find((d) => d.id === p.hv.device)?.pollMs ?? periods.hv;
     const hv = this.cache.get('hv', id);
-    const t = this.cache.get('temperature', p.sensorId);
+    const t = p.sensorId === undefined ? undefined : this.cache.get('temperature', p.sensorId);
+    const extra: Record<string, ValueView> = {};
+    for (const [name, unit] of Object.entries(this.extras.get(p.hv.device) ?? {}))
+      extra[name] = this.value(hv, name, unit, hvPeriod, now);
     const status = this.value(hv, 'status', '', hvPeriod, now);
     const bits = this.statusBits.get(p.hv.device) ?? {};
     const cal = this.cfg.detector.currentCalibration(id, now);
@@ -78,7 +87,8 @@ export class Views {
       group: p.group,
       parent: p.parentId,
       hv: p.hv,
-      sensor: p.sensorId,
+      /** null: no temperature sensor configured for its crystal or panel */
+      sensor: p.sensorId ?? null,
       limits: p.limits,
       vset: this.value(hv, 'vset', 'V', hvPeriod, now),
       vmon: this.value(hv, 'vmon', 'V', hvPeriod, now),
@@ -92,10 +102,13 @@ export class Views {
                 .filter(([bit]) => ((status.value as number) >> Number(bit)) & 1)
                 .map(([, name]) => name),
       },
-      temperature: this.value(t, 'value_c', 'degC', periods.temperature, now),
+      temperature:
+        p.sensorId === undefined ? null : this.value(t, 'value_c', 'degC', periods.temperature, now),
       dcr: this.value(this.cache.get('dcr', id), 'rate_hz', 'Hz', periods.dcr, now),
       gain: this.value(this.cache.get('gain', id), 'gain', '', periods.gain, now),
       calibration: cal ? { version: cal.version, hvV: cal.hvV, gain: cal.gain, dcrHz: cal.dcrHz } : null,
+      /** the HV profile's extra registers (e.g. a board temperature), by register name */
+      extra,
     };
   }
 

@@ -142,7 +142,7 @@ export class DetectorMap {
       c.el,
       'title',
       `${id}: HV ${hvState(p)}, VMon ${valueText(p.vmon)}, IMon ${valueText(p.imon, 2)}, ` +
-        `DCR ${valueText(p.dcr, 0)}, T ${valueText(p.temperature)}${alarms.join('')}`,
+        `DCR ${valueText(p.dcr, 0)}, T ${p.temperature ? valueText(p.temperature) : 'no sensor'}${alarms.join('')}`,
     );
     setAttr(
       c.el,

@@ -97,9 +97,12 @@ export class PmtDetail {
         ...row('IMon', p.imon, 2),
         h('dt', {}, 'Status'),
         h('dd', {}, p.status.flags.length ? p.status.flags.join(', ') : 'off (no flags)'),
-        ...row(`Temperature (${p.sensor})`, p.temperature),
+        ...(p.temperature
+          ? row(`Temperature (${p.sensor})`, p.temperature)
+          : [h('dt', {}, 'Temperature'), h('dd', {}, 'no sensor configured')]),
         ...row('DCR', p.dcr, 0),
         ...row('Gain', p.gain),
+        ...Object.entries(p.extra ?? {}).flatMap(([name, v]) => row(name, v)),
         h('dt', {}, 'Limits'),
         h('dd', {}, `≤ ${p.limits.vmax} V, ≤ ${p.limits.imaxUa} µA, ramp ≤ ${p.limits.rampMaxVps} V/s`),
         h('dt', {}, 'Calibration'),

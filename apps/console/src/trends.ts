@@ -27,8 +27,8 @@ interface TrendDef {
   measurement: 'hv' | 'temperature' | 'dcr' | 'gain';
   field: string;
   /** subject of the query: the PMT, or its temperature sensor */
-  subject: (p: PmtView) => string;
-  live: (p: PmtView) => ValueView;
+  subject: (p: PmtView) => string | null;
+  live: (p: PmtView) => ValueView | null;
   color: string;
 }
 
@@ -103,7 +103,9 @@ export class Trends {
     this.destroy();
     const to = Date.now();
     const from = to - rangeMs;
-    const holders = TRENDS.map((def) =>
+    // a PMT whose crystal or panel has no temperature sensor has no temperature plot
+    const defs = TRENDS.filter((def) => def.subject(p) !== null);
+    const holders = defs.map((def) =>
       h(
         'div',
         { class: 'trend', 'data-trend': def.field },
@@ -112,11 +114,11 @@ export class Trends {
     );
     fill(this.el, ...holders);
     const results = await Promise.allSettled(
-      TRENDS.map((def) => {
+      defs.map((def) => {
         const q = new URLSearchParams({
           measurement: def.measurement,
           field: def.field,
-          subject: def.subject(p),
+          subject: def.subject(p)!,
           from: String(from),
           to: String(to),
           points: '600',
@@ -126,7 +128,7 @@ export class Trends {
     );
     if (gen !== this.generation) return;
     const UPlot = window.uPlot;
-    this.charts = TRENDS.map((def, i) => {
+    this.charts = defs.map((def, i) => {
       const r = results[i];
       const holder = holders[i];
       const chart: Chart = { def, plot: null, xs: [], ys: [], lastTs: 0 };
@@ -206,7 +208,7 @@ export class Trends {
     const cutoff = (Date.now() - this.rangeMs) / 1000;
     for (const c of this.charts) {
       const v = c.def.live(p);
-      if (!c.plot || v.ts === null || v.ts <= c.lastTs) continue;
+      if (!c.plot || !v || v.ts === null || v.ts <= c.lastTs) continue;
       c.lastTs = v.ts;
       c.xs.push(v.ts / 1000);
       c.ys.push(v.value);

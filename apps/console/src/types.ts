@@ -18,16 +18,19 @@ export interface PmtView {
   group: 'crystal' | 'veto';
   parent: string;
   hv: { device: string; channel: number };
-  sensor: string;
+  /** null: no temperature sensor configured for its crystal or panel */
+  sensor: string | null;
   limits: { vmax: number; imaxUa: number; rampMaxVps: number };
   vset: ValueView;
   vmon: ValueView;
   imon: ValueView;
   status: ValueView & { flags: string[] };
-  temperature: ValueView;
+  temperature: ValueView | null;
   dcr: ValueView;
   gain: ValueView;
   calibration: { version: string | number; hvV: number; gain: number; dcrHz: number } | null;
+  /** the HV profile's extra registers (e.g. a board temperature) */
+  extra?: Record<string, ValueView>;
 }
 
 export interface User {

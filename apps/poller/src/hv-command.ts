@@ -1,3 +1,4 @@
+import { nameSchema } from '@cicenns/model';
 import { z } from 'zod';
 
 /**
@@ -10,7 +11,7 @@ export type HvRegister = (typeof HV_REGISTERS)[number];
 
 export const hvWriteCommandSchema = z
   .object({
-    pmt: z.string().min(1).max(32),
+    pmt: nameSchema,
     register: z.enum(HV_REGISTERS),
     value: z.number().finite(),
     user: z.string().min(1).max(64),

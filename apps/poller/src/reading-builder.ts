@@ -54,7 +54,8 @@ export function buildReadings(
     for (let i = 0; i < names.length && !error; i++) {
       const v = o.values[names[i]];
       if (!v) continue;
-      if (v.value === null) error = invalidReason(profile, names[i], specs[i], v.raw);
+      if (v.value === null)
+        error = v.error ? `${names[i]}: ${v.error}` : invalidReason(profile, names[i], specs[i], v.raw);
       else fields[keys[i]] = tidy(specs[i], v.value);
     }
     readings.push(

@@ -67,19 +67,38 @@ export function encodeRaw(raw: number, type: ValueType, order: WordOrder): numbe
 }
 
 export interface DecodedValue {
-  /** engineering value, null when the raw value is one of the spec's "invalid" markers */
+  /** engineering value, null when the raw value is one of the spec's "invalid" markers or unusable */
   value: number | null;
   raw: number;
+  /** why there is no value, when the reply itself was unusable (short, or not 16-bit words) */
+  error?: string;
 }
 
+/**
+ * Decode one value from the registers of a reply. Never throws: a reply too short for the type,
+ * a word that is not a 16-bit register value, a NaN/Infinity float or a scaled value beyond
+ * the double range gives value null and (for the reply's faults) the reason.
+ */
 export function decodeValue(
   spec: RegisterSpec,
   words: readonly number[],
   profileOrder: WordOrder,
 ): DecodedValue {
+  const n = registerCount(spec.type);
+  if (words.length < n) {
+    return { value: null, raw: NaN, error: `short reply: ${n} registers needed, ${words.length} received` };
+  }
+  for (let i = 0; i < n; i++) {
+    const w = words[i];
+    if (!Number.isInteger(w) || w < 0 || w > 0xffff) {
+      return { value: null, raw: NaN, error: `register value ${String(w)} is not a 16-bit word` };
+    }
+  }
   const raw = decodeRaw(words, spec.type, spec.wordOrder ?? profileOrder);
   if (spec.invalidRaw.includes(raw) || !Number.isFinite(raw)) return { value: null, raw };
-  return { value: raw * spec.scale + spec.add, raw };
+  const value = raw * spec.scale + spec.add;
+  if (!Number.isFinite(value)) return { value: null, raw, error: `raw ${raw} scaled is out of range` };
+  return { value, raw };
 }
 
 /** Registers for an engineering value; integers are rounded and range-checked. */

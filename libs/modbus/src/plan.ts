@@ -32,7 +32,7 @@ export function locate(
 ): { unitId: number; address: number } {
   const a = profile.addressing;
   if (a.unitIdPerChannel) return { unitId: deviceUnitId + channel, address: a.base + spec.offset };
-  return { unitId: deviceUnitId, address: a.base + channel * a.stride + spec.offset };
+  return { unitId: deviceUnitId, address: a.base + channel * (a.stride ?? 0) + spec.offset };
 }
 
 export function plannedItems(

@@ -5,13 +5,14 @@ export type PmtGroup = 'crystal' | 'veto';
 export interface Pmt {
   id: string;
   group: PmtGroup;
-  /** crystal (CsI01) or veto panel (PSV01) this tube sits on */
+  /** crystal or veto panel this tube sits on (names are configuration: CsI01, PSV01, VETO01...) */
   parentId: string;
+  /** which end of its crystal or panel: the first PMT listed is A, the second B */
   end: 'A' | 'B';
   hv: { device: string; channel: number };
   limits: HvLimits;
-  /** temperature sensor of its crystal housing or panel area */
-  sensorId: string;
+  /** temperature sensor of its crystal housing or panel area; none configured: undefined */
+  sensorId?: string;
 }
 
 export interface Sensor {
@@ -22,11 +23,18 @@ export interface Sensor {
   rangeC: [number, number];
 }
 
+/** A crystal or veto panel: its two PMTs (A, B) and its temperature sensor, if it has one. */
+export interface PmtGroupEntry {
+  id: string;
+  sensor?: string;
+  pmts: [string, string];
+}
+
 /** The detector's inventory (SPEC 1) with the look-ups every service needs. */
 export class Detector {
   readonly pmts: Pmt[] = [];
-  readonly crystals: { id: string; sensor: string; pmts: [string, string] }[] = [];
-  readonly panels: { id: string; sensor: string; pmts: [string, string] }[] = [];
+  readonly crystals: PmtGroupEntry[] = [];
+  readonly panels: PmtGroupEntry[] = [];
   readonly sensors: Sensor[];
   private readonly byId = new Map<string, Pmt>();
   private readonly byHv = new Map<string, Pmt>();
@@ -50,15 +58,15 @@ export class Detector {
     group: PmtGroup,
     entry: DetectorFile['crystals'][number],
     defaults: HvLimits,
-    into: { id: string; sensor: string; pmts: [string, string] }[],
+    into: PmtGroupEntry[],
   ): void {
     into.push({ id: entry.id, sensor: entry.sensor, pmts: [entry.pmts[0].id, entry.pmts[1].id] });
-    for (const p of entry.pmts) {
+    for (const [i, p] of entry.pmts.entries()) {
       const pmt: Pmt = {
         id: p.id,
         group,
         parentId: entry.id,
-        end: p.id.endsWith('-A') ? 'A' : 'B',
+        end: i === 0 ? 'A' : 'B',
         hv: p.hv,
         limits: { ...defaults, ...p.limits },
         sensorId: entry.sensor,
@@ -81,8 +89,8 @@ export class Detector {
     return this.sensorsByChannel.get(`${device}/${channel}`);
   }
 
-  sensor(id: string): Sensor | undefined {
-    return this.sensors.find((s) => s.id === id);
+  sensor(id: string | undefined): Sensor | undefined {
+    return id === undefined ? undefined : this.sensors.find((s) => s.id === id);
   }
 
   isCrystal(id: string): boolean {

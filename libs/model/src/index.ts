@@ -5,3 +5,5 @@ export * from './detector';
 export * from './physics';
 export * from './load-config';
 export * from './tokens';
+export * from './config-paths';
+export * from './profile-registers';

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from './config-error';
+import { resolveAppPaths } from './config-paths';
 import { Detector } from './detector';
 import {
   appConfigSchema,
@@ -15,9 +16,12 @@ import { loadYamlFile } from './yaml-file';
 export interface SystemConfig {
   /** the main configuration file that was read */
   file: string;
+  /** every path setting already absolute (relative ones resolved against their file's directory) */
   app: AppConfigFile;
   detector: Detector;
   profiles: Map<string, DeviceProfile>;
+  /** profile name -> the file it was read from (for messages) */
+  profileFiles: Map<string, string>;
 }
 
 /** The repository's embedded defaults (config/), found from this file's location in src or dist. */
@@ -39,18 +43,17 @@ export function loadSystemConfig(file?: string, env: NodeJS.ProcessEnv = process
   const mainFile = resolve(file ?? env.CICENNS_CONFIG ?? join(defaultConfigDir(), 'cicenns.yaml'));
   const app = loadYamlFile(mainFile, appConfigSchema);
   applyEnv(app, env);
-  const baseDir = dirname(mainFile);
-  const at = (p: string) => (isAbsolute(p) ? p : join(baseDir, p));
+  resolveAppPaths(app, dirname(mainFile));
 
-  const profiles = loadProfiles(at(app.files.profilesDir));
-  const detectorFile = at(app.files.detector);
-  const calibrationFile = at(app.files.calibration);
+  const { profiles, files: profileFiles } = loadProfiles(app.files.profilesDir);
+  const detectorFile = app.files.detector;
+  const calibrationFile = app.files.calibration;
   const detector = new Detector(
     loadYamlFile(detectorFile, detectorSchema),
     loadYamlFile(calibrationFile, calibrationFileSchema).records,
   );
   crossCheck(mainFile, detectorFile, calibrationFile, app, profiles, detector);
-  return { file: mainFile, app, detector, profiles };
+  return { file: mainFile, app, detector, profiles, profileFiles };
 }
 
 function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
@@ -68,8 +71,9 @@ function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
   }
 }
 
-function loadProfiles(dir: string): Map<string, DeviceProfile> {
+function loadProfiles(dir: string): { profiles: Map<string, DeviceProfile>; files: Map<string, string> } {
   const profiles = new Map<string, DeviceProfile>();
+  const files = new Map<string, string>();
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml'));
@@ -82,8 +86,9 @@ function loadProfiles(dir: string): Map<string, DeviceProfile> {
     if (profiles.has(profile.name))
       throw new ConfigError(file, 'name', `duplicate profile name "${profile.name}"`);
     profiles.set(profile.name, profile);
+    files.set(profile.name, file);
   }
-  return profiles;
+  return { profiles, files };
 }
 
 function crossCheck(
@@ -119,6 +124,7 @@ function crossCheck(
         `${d.channels} channels, profile ${profile.name} allows ${profile.maxChannels}`,
       );
     }
+    checkAddressRange(mainFile, where, d, profile);
     devices.set(d.id, { kind: profile.kind, channels: d.channels });
   });
 
@@ -140,18 +146,66 @@ function crossCheck(
     if (other) throw new ConfigError(detectorFile, path, `${key} is already assigned to ${other}`);
     used.set(key, owner);
   };
-  const seen = new Set<string>();
+  // one name space for the whole inventory: alarm globs and the API's subjects match any kind
+  const names = new Map<string, string>();
+  const unique = (id: string, path: string, what: string) => {
+    const other = names.get(id);
+    if (other) throw new ConfigError(detectorFile, path, `duplicate name "${id}" (already used by ${other})`);
+    names.set(id, what);
+  };
+  detector.crystals.forEach((c, i) => unique(c.id, `crystals[${i}].id`, 'a crystal'));
+  detector.panels.forEach((c, i) => unique(c.id, `panels[${i}].id`, 'a veto panel'));
+  detector.sensors.forEach((s, i) => unique(s.id, `sensors[${i}].id`, 'a sensor'));
   detector.pmts.forEach((p) => {
-    const path = `${p.group === 'crystal' ? 'crystals' : 'panels'}(${p.parentId}).pmts(${p.id}).hv`;
-    if (seen.has(p.id)) throw new ConfigError(detectorFile, path, `duplicate PMT id "${p.id}"`);
-    seen.add(p.id);
-    checkRef(path, p.id, p.hv.device, p.hv.channel, 'hv');
-    if (!detector.sensor(p.sensorId)) {
-      throw new ConfigError(detectorFile, `${p.parentId}.sensor`, `unknown sensor "${p.sensorId}"`);
+    const path = `${p.group === 'crystal' ? 'crystals' : 'panels'}(${p.parentId}).pmts(${p.id})`;
+    unique(p.id, `${path}.id`, 'a PMT');
+    checkRef(`${path}.hv`, p.id, p.hv.device, p.hv.channel, 'hv');
+    if (p.sensorId !== undefined && !detector.sensor(p.sensorId)) {
+      throw new ConfigError(
+        detectorFile,
+        `${p.group === 'crystal' ? 'crystals' : 'panels'}(${p.parentId}).sensor`,
+        `unknown sensor "${p.sensorId}"`,
+      );
     }
     if (!detector.currentCalibration(p.id, Number.MAX_SAFE_INTEGER)) {
       throw new ConfigError(calibrationFile, 'records', `no calibration record for PMT ${p.id}`);
     }
   });
   detector.sensors.forEach((s, i) => checkRef(`sensors[${i}]`, s.id, s.device, s.channel, 'temperature'));
+}
+
+/**
+ * Every channel's unit id and register addresses must exist on the wire (unit id 0-255, address
+ * 0-65535); otherwise the poller would start and fail every poll with a RangeError.
+ */
+function checkAddressRange(
+  mainFile: string,
+  where: string,
+  d: AppConfigFile['devices'][number],
+  profile: DeviceProfile,
+): void {
+  const a = profile.addressing;
+  const last = d.channels - 1;
+  if (a.unitIdPerChannel) {
+    if (d.unitId + last > 255) {
+      throw new ConfigError(
+        mainFile,
+        `${where}.unitId`,
+        `profile ${profile.name} gives every channel its own unit id (unitId + channel): ` +
+          `${d.unitId} + ${last} = ${d.unitId + last} is beyond 255; lower unitId or channels`,
+      );
+    }
+    return;
+  }
+  for (const [name, r] of Object.entries(profile.registers)) {
+    const end = a.base + last * (a.stride ?? 0) + r.offset + (r.type.endsWith('16') ? 1 : 2) - 1;
+    if (end > 65535) {
+      throw new ConfigError(
+        mainFile,
+        `${where}.channels`,
+        `register ${name} of channel ${last} would be at address ${end}, beyond 65535 ` +
+          `(profile ${profile.name}: base ${a.base} + channel * stride ${a.stride} + offset ${r.offset})`,
+      );
+    }
+  }
 }

@@ -1,7 +1,22 @@
 import { z } from 'zod';
 
-/** Identifier patterns of SPEC 1 (defaults; the inventory file is the authority). */
-export const PMT_ID = /^(CsI\d{2}|PSV\d{2})-[AB]$/;
+/**
+ * Names of detector parts (PMTs, crystals, veto panels, sensors), devices and links. Their shape
+ * is configuration (SPEC 1's CsI01-A / PSV01-B are only the defaults); what the schema checks is
+ * that a name is safe wherever it travels: an MQTT topic level (no / + # NUL), an InfluxDB tag
+ * value (no whitespace, comma, equals or quotes, which line protocol would need to escape), an
+ * alarm id `<rule>:<name>` and an alarm config glob (no * ?), a URL path segment; and bounded.
+ */
+export const NAME_MAX = 40;
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+export const nameSchema = z
+  .string()
+  .min(1)
+  .max(NAME_MAX, `at most ${NAME_MAX} characters`)
+  .regex(
+    NAME_PATTERN,
+    'letters, digits, "_", "." and "-" only, starting with a letter or digit (names are MQTT topic levels and InfluxDB tag values)',
+  );
 
 const positiveInt = z.number().int().positive();
 const port = z.number().int().min(1).max(65535);
@@ -64,49 +79,137 @@ export const VALUE_TYPES = ['uint16', 'int16', 'uint32', 'int32', 'float32'] as 
 
 export const registerSpecSchema = z
   .object({
-    offset: z.number().int().min(0).max(65535),
-    type: z.enum(VALUE_TYPES),
-    table: z.enum(['holding', 'input']).default('holding'),
-    access: z.enum(['r', 'rw']).default('r'),
-    unit: z.string().optional(),
-    /** engineering value = raw * scale + add */
-    scale: z.number().default(1),
-    add: z.number().default(0),
-    wordOrder: z.enum(WORD_ORDERS).optional(),
-    /** raw values that mean "no valid reading" (e.g. 0x8000 = sensor open) */
-    invalidRaw: z.array(z.number().int()).default([]),
+    offset: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .describe('Register address of this value for channel 0, relative to `addressing.base` (0-65535).'),
+    type: z
+      .enum(VALUE_TYPES)
+      .describe(
+        'How the raw registers are read: `uint16`/`int16` take one register, `uint32`/`int32`/`float32` two.',
+      ),
+    table: z
+      .enum(['holding', 'input'])
+      .default('holding')
+      .describe('Modbus table: `holding` (read with FC3, writable with FC16) or `input` (FC4, read only).'),
+    access: z
+      .enum(['r', 'rw'])
+      .default('r')
+      .describe('`rw` if the HV control may write it (needs `table: holding`); `r` read only.'),
+    unit: z.string().optional().describe('Engineering unit shown with the value (V, uA, degC, ...).'),
+    scale: z.number().default(1).describe('Engineering value = raw * scale + add.'),
+    add: z.number().default(0).describe('Offset added after scaling: engineering value = raw * scale + add.'),
+    wordOrder: z
+      .enum(WORD_ORDERS)
+      .optional()
+      .describe("Word order of this register's 32-bit value when it differs from the profile's `wordOrder`."),
+    invalidRaw: z
+      .array(z.number().int())
+      .default([])
+      .describe(
+        'Raw values that mean "no valid reading" (e.g. -32768 = 0x8000, sensor open): the reading is published as bad with the reason.',
+      ),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.access === 'rw' && r.table === 'input')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['access'],
+        message: 'an input register cannot be written: use table: holding',
+      });
+  });
 export type RegisterSpec = z.infer<typeof registerSpecSchema>;
 
 export const profileSchema = z
   .object({
-    name: z.string().min(1),
-    kind: z.enum(['hv', 'temperature']),
-    description: z.string().optional(),
-    wordOrder: z.enum(WORD_ORDERS).default('ABCD'),
+    name: z
+      .string()
+      .min(1)
+      .describe('Profile name, referenced by `devices[].profile` in cicenns.yaml; unique.'),
+    kind: z
+      .enum(['hv', 'temperature'])
+      .describe(
+        '`hv`: an HV supply whose channels feed PMTs; `temperature`: a transmitter whose channels are sensors.',
+      ),
+    description: z.string().optional().describe('Free text for people.'),
+    wordOrder: z
+      .enum(WORD_ORDERS)
+      .default('ABCD')
+      .describe(
+        'Order of the bytes of 32-bit values: `ABCD` big-endian high word first, `CDAB` low word first, `BADC` bytes swapped in each word, `DCBA` both.',
+      ),
     addressing: z
       .object({
-        /** register offset of channel n = base + n * stride (ignored when unitIdPerChannel) */
-        base: z.number().int().min(0).default(0),
-        stride: z.number().int().min(0),
-        /** some vendors give every channel its own unit id: unit = device.unitId + n */
-        unitIdPerChannel: z.boolean().default(false),
+        base: z.number().int().min(0).default(0).describe('Register address of channel 0.'),
+        stride: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe(
+            'Registers between two channels: channel n is at `base + n * stride + offset`. Required unless `unitIdPerChannel`.',
+          ),
+        unitIdPerChannel: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Every channel is its own Modbus unit: channel n answers as `device.unitId + n`, at `base + offset` (no stride).',
+          ),
       })
-      .strict(),
-    maxChannels: positiveInt,
-    registers: z.record(z.string(), registerSpecSchema),
-    /** bit number -> flag name, for uint16 status words */
-    statusBits: z.record(z.string().regex(/^\d+$/), z.string()).default({}),
-    /** registers read on every poll */
-    poll: z.array(z.string()).min(1),
-    /** largest gap (in registers) worth bridging to save a transaction */
-    maxGapRegisters: z.number().int().min(0).default(16),
-    /** largest read the device accepts (Modbus allows 125) */
-    maxReadRegisters: z.number().int().min(1).max(125).default(125),
+      .strict()
+      .describe("Where a channel's registers are."),
+    maxChannels: positiveInt.describe(
+      'Channels the device can have; `devices[].channels` may not exceed it.',
+    ),
+    registers: z
+      .record(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z][A-Za-z0-9_]{0,31}$/,
+            'register names: letters, digits and _, starting with a letter',
+          ),
+        registerSpecSchema,
+      )
+      .describe(
+        'Register name -> register. Names the system acts on: `vset`, `iset`, `vmon`, `imon`, `status`, `power`, `ramp_up`, `ramp_down` (hv), `value` (temperature); any other polled register is an extra value, stored and shown.',
+      ),
+    statusBits: z
+      .record(z.string().regex(/^(?:[0-9]|1[0-5])$/, 'a bit number 0-15'), z.string().min(1))
+      .default({})
+      .describe(
+        'Bit number (0-15) -> flag name, for the uint16 `status` register. The alarm rules read `on`, `ramping_up`, `ramping_down`, `over_current`, `tripped`, `interlock`, `temperature_error`.',
+      ),
+    poll: z
+      .array(z.string())
+      .min(1)
+      .describe('Registers read on every poll; each must be defined in `registers`.'),
+    maxGapRegisters: z
+      .number()
+      .int()
+      .min(0)
+      .default(16)
+      .describe('Largest gap (in registers) bridged to read two values in one transaction.'),
+    maxReadRegisters: z
+      .number()
+      .int()
+      .min(1)
+      .max(125)
+      .default(125)
+      .describe('Largest read the device accepts, in registers (Modbus allows 125).'),
   })
   .strict()
   .superRefine((p, ctx) => {
+    if (p.addressing.stride === undefined && !p.addressing.unitIdPerChannel) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['addressing', 'stride'],
+        message: 'required: registers between two channels (or set unitIdPerChannel: true)',
+      });
+    }
     for (const [i, name] of p.poll.entries()) {
       if (!p.registers[name]) {
         ctx.addIssue({
@@ -115,6 +218,15 @@ export const profileSchema = z
           message: `register "${name}" is not defined in registers`,
         });
       }
+    }
+    for (const [name, r] of Object.entries(p.registers)) {
+      const end = (p.addressing.base ?? 0) + r.offset + (r.type === 'uint16' || r.type === 'int16' ? 1 : 2);
+      if (end > 65536)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['registers', name, 'offset'],
+          message: `base ${p.addressing.base} + offset ${r.offset} is beyond register 65535`,
+        });
     }
   });
 export type DeviceProfile = z.infer<typeof profileSchema>;
@@ -127,7 +239,7 @@ const backoffSchema = z
   .default({ initialMs: 200, maxMs: 10_000 });
 
 const linkCommon = {
-  id: z.string().min(1),
+  id: nameSchema,
   timeoutMs: positiveInt.default(1000),
   retries: z.number().int().min(0).default(1),
   backoff: backoffSchema,
@@ -152,7 +264,7 @@ export type LinkConfig = z.infer<typeof linkSchema>;
 
 export const deviceSchema = z
   .object({
-    id: z.string().min(1),
+    id: nameSchema,
     link: z.string().min(1),
     profile: z.string().min(1),
     unitId: z.number().int().min(0).max(255),
@@ -350,7 +462,7 @@ const hvLimitsSchema = z
 
 export const pmtSchema = z
   .object({
-    id: z.string().regex(PMT_ID, 'PMT id must look like CsI01-A or PSV01-B'),
+    id: nameSchema,
     hv: hvRefSchema,
     limits: hvLimitsSchema.partial().optional(),
   })
@@ -362,8 +474,9 @@ export const detectorSchema = z
     crystals: z.array(
       z
         .object({
-          id: z.string().regex(/^CsI\d{2}$/),
-          sensor: z.string().min(1),
+          id: nameSchema,
+          /** temperature sensor of the crystal housing; without one, temperature corrections use the reference temperature */
+          sensor: nameSchema.optional(),
           pmts: z.array(pmtSchema).length(2),
         })
         .strict(),
@@ -371,8 +484,8 @@ export const detectorSchema = z
     panels: z.array(
       z
         .object({
-          id: z.string().regex(/^PSV\d{2}$/),
-          sensor: z.string().min(1),
+          id: nameSchema,
+          sensor: nameSchema.optional(),
           pmts: z.array(pmtSchema).length(2),
         })
         .strict(),
@@ -380,7 +493,7 @@ export const detectorSchema = z
     sensors: z.array(
       z
         .object({
-          id: z.string().min(1),
+          id: nameSchema,
           device: z.string().min(1),
           channel: z.number().int().min(0),
           location: z.string().default(''),
@@ -397,7 +510,7 @@ export type HvLimits = z.infer<typeof hvLimitsSchema>;
 
 export const calibrationRecordSchema = z
   .object({
-    pmt: z.string().regex(PMT_ID),
+    pmt: nameSchema,
     version: positiveInt,
     validFrom: z.iso.datetime({ offset: true }),
     hvV: z.number().positive(),

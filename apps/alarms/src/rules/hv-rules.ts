@@ -37,8 +37,15 @@ export function isRamping(v: HvView): boolean {
   return flag(v, 'ramping_up') === true || flag(v, 'ramping_down') === true;
 }
 
-/** hv-deviation: VMon off VSet while the channel is on and settled (not ramping). */
+/**
+ * hv-deviation: VMon off VSet while the channel is on and settled (not ramping). A trip or an
+ * interlock is its own alarm and explains the deviation, so this one stays quiet then (as
+ * hv-off does); the runtime also suppresses it under hv-trip (see runtime/suppression.ts).
+ */
 export function hvDeviation(v: HvView, p: RuleParams<'hv-deviation'>, prev: Severity | undefined): Verdict {
+  if (flag(v, 'tripped') === true || flag(v, 'interlock') === true) {
+    return { message: 'HV channel tripped or interlocked: hv-trip / hv-interlock stand for it' };
+  }
   if (v.vmon === undefined || v.vset === undefined || !isOn(v) || isRamping(v)) {
     return { message: 'HV off or ramping: VMon not compared with VSet' };
   }

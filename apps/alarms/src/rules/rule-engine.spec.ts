@@ -92,6 +92,7 @@ describe('DefaultRuleEngine: known alarms and subjects', () => {
       id: 'PSV07-B',
       kind: 'pmt',
       parent: 'PSV07',
+      parentKind: 'panel',
       device: 'daq',
     });
     expect(byId.get('stale-hv:PSV07-B')!.subject.device).toBe('hv-veto');
@@ -122,7 +123,7 @@ describe('DefaultRuleEngine: known alarms and subjects', () => {
 describe('DefaultRuleEngine: DCR is judged at the present temperature', () => {
   const pmtA = 'CsI01-A';
   const pmtB = 'CsI01-B';
-  const sensor = detector.pmt(pmtA)!.sensorId; // T-CsI01
+  const sensor = detector.pmt(pmtA)!.sensorId!; // T-CsI01
   const HOURS = 8;
   const STEADY_MS = 2 * 3_600_000;
   const PERIOD_MS = 2 * 3_600_000;
@@ -192,7 +193,13 @@ describe('DefaultRuleEngine: DCR is judged at the present temperature', () => {
     });
     expect(jump.value).toBeGreaterThan(2.15);
     expect(jump.value).toBeLessThan(2.25);
-    expect(jump.subject).toEqual({ id: pmtA, kind: 'pmt', parent: 'CsI01', device: 'hv-crystal' });
+    expect(jump.subject).toEqual({
+      id: pmtA,
+      kind: 'pmt',
+      parent: 'CsI01',
+      parentKind: 'crystal',
+      device: 'hv-crystal',
+    });
     expect(jump.guidance).toMatch(/light leak/);
     t += 10_000;
     expect(latest(at(t, 6)).get(`dcr-high:${pmtA}`)).toMatchObject({

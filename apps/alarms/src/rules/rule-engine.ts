@@ -350,9 +350,11 @@ export class DefaultRuleEngine implements RuleEngine {
     const temp = this.temperatureOf(st, cal, r.ts);
     const expected = expectedDcr(cal, temp.tempC, st.hv?.vmon, this.alarmCfg.model.dcrBetaFraction);
     if (!(expected > 0)) return;
+    const note = this.noSensorNote(st, cal);
     if (s.dcrHigh)
-      this.emit(out, s.dcrHigh, dcrHigh(rate, expected, s.dcrHigh.params, s.dcrHigh.severity), r.ts);
-    if (s.dcrLow) this.emit(out, s.dcrLow, dcrLow(rate, expected, s.dcrLow.params, s.dcrLow.severity), r.ts);
+      this.emit(out, s.dcrHigh, note(dcrHigh(rate, expected, s.dcrHigh.params, s.dcrHigh.severity)), r.ts);
+    if (s.dcrLow)
+      this.emit(out, s.dcrLow, note(dcrLow(rate, expected, s.dcrLow.params, s.dcrLow.severity)), r.ts);
     // The change detector needs the temperature of now: an old one would read as a creep.
     if (s.dcrCreep && st.dcrCusum && st.dcrBins && temp.fresh) {
       const windowS = num(r.fields.window_s) ?? this.periodMs('dcr') / 1000;
@@ -380,9 +382,16 @@ export class DefaultRuleEngine implements RuleEngine {
     // While ramping the voltage explains any gain change: judge it once the channel has settled.
     if (st.hv && isRamping(st.hv)) return;
     // Gain moves a few tenths of a percent per degree: any known temperature beats none.
-    const expected = expectedGain(cal, this.sensors.get(st.pmt.sensorId)?.tempC);
+    const sensor = st.pmt.sensorId === undefined ? undefined : this.sensors.get(st.pmt.sensorId);
+    const expected = expectedGain(cal, sensor?.tempC);
+    const note = this.noSensorNote(st, cal);
     if (s.gainDrift)
-      this.emit(out, s.gainDrift, gainDrift(gain, expected, s.gainDrift.params, s.gainDrift.severity), r.ts);
+      this.emit(
+        out,
+        s.gainDrift,
+        note(gainDrift(gain, expected, s.gainDrift.params, s.gainDrift.severity)),
+        r.ts,
+      );
     if (s.gainCreep && st.gainCusum) {
       const err = num(r.fields.gain_err);
       const status = st.gainCusum.update(gain / expected - 1, err !== undefined && gain > 0 ? err / gain : 0);
@@ -446,11 +455,25 @@ export class DefaultRuleEngine implements RuleEngine {
     return vmon === undefined || !cal || vmon >= this.alarmCfg.model.hvOnFraction * cal.hvV;
   }
 
-  /** Latest temperature of the PMT's crystal or panel; the reference temperature if none yet. */
+  /**
+   * Latest temperature of the PMT's crystal or panel; the reference temperature if none yet.
+   * Without a sensor configured the reference temperature is all there will ever be, so it
+   * counts as fresh: the DCR change detector then runs on it rather than never.
+   */
   private temperatureOf(st: PmtState, cal: CalibrationRecord, ts: number): { tempC: number; fresh: boolean } {
+    if (st.pmt.sensorId === undefined) return { tempC: cal.dcrRefTempC, fresh: true };
     const s = this.sensors.get(st.pmt.sensorId);
     if (s?.tempC === undefined || s.tempTs === undefined) return { tempC: cal.dcrRefTempC, fresh: false };
     return { tempC: s.tempC, fresh: Math.abs(ts - s.tempTs) <= this.alarmCfg.model.temperatureMaxAgeMs };
+  }
+
+  /** For a PMT without a temperature sensor: say in the verdict what the judgement rests on. */
+  private noSensorNote(st: PmtState, cal: CalibrationRecord): (v: Verdict) => Verdict {
+    if (st.pmt.sensorId !== undefined) return (v) => v;
+    const text =
+      `no temperature sensor configured for ${st.pmt.parentId}: ` +
+      `judged at the reference temperature ${cal.dcrRefTempC} degC`;
+    return (v) => ({ ...v, message: `${v.message} (${text})` });
   }
 
   private periodMs(m: StaleKind, params = this.alarmCfg.rules.stale): number {

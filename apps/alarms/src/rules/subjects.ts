@@ -6,7 +6,13 @@ export const DAQ_SOURCE = 'daq';
 
 /** A PMT: its crystal or panel is the parent, its HV crate the device whose outage suppresses it. */
 export function pmtSubject(p: Pmt, device: string = p.hv.device): AlarmSubject {
-  return { id: p.id, kind: 'pmt', parent: p.parentId, device };
+  return {
+    id: p.id,
+    kind: 'pmt',
+    parent: p.parentId,
+    parentKind: p.group === 'crystal' ? 'crystal' : 'panel',
+    device,
+  };
 }
 
 export function sensorSubject(s: Sensor): AlarmSubject {

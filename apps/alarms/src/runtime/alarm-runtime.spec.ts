@@ -142,6 +142,38 @@ describe('alarm runtime with a scripted engine', () => {
     expect(() => rt.shelve('nope', { by: 'a', reason: 'r', until: t + 1 })).toThrow(/unknown alarm/);
   });
 
+  const view = (rt: AlarmRuntime, id: string) => rt.list({ alarmIds: [id] })[0];
+
+  it('an HV trip: the hv-deviation it causes stands under hv-trip (suppressed, not raised or sent)', () => {
+    const rt = make();
+    const deviation = (active: boolean): Condition => ({
+      ...hvTrip(active, { delayMs: 0 }),
+      alarmId: 'hv-deviation:CsI01-A',
+      rule: 'hv-deviation',
+      message: active ? 'VMon 0 V is 1300 V below VSet 1300 V (limit 20 V)' : 'VMon at VSet',
+    });
+    feed(rt, deviation(true), hvTrip(true, { delayMs: 0 }));
+    t += 10;
+    rt.runTick();
+    expect(sink.events.filter((e) => e.action === 'raise').map((e) => e.alarmId)).toEqual([
+      'hv-trip:CsI01-A',
+    ]);
+    expect(view(rt, 'hv-deviation:CsI01-A')).toMatchObject({
+      state: 'suppressed',
+      suppressedBy: 'hv-trip:CsI01-A',
+    });
+    expect(notified).toEqual(['hv-trip:CsI01-A:active-unack']);
+    // the channel is reset: the trip clears and the deviation is judged on its own again
+    feed(rt, hvTrip(false), deviation(false));
+    expect(view(rt, 'hv-deviation:CsI01-A').suppressedBy).toBeUndefined();
+    expect(view(rt, 'hv-deviation:CsI01-A').state).toBe('normal');
+    // a deviation without a trip is raised as before
+    feed(rt, deviation(true));
+    t += 10;
+    rt.runTick();
+    expect(view(rt, 'hv-deviation:CsI01-A').state).toBe('active-unack');
+  });
+
   it('a crate outage: one device alarm, its 64 channels suppressed, then re-evaluated', () => {
     const rt = make();
     const channels = (active: boolean) => Array.from({ length: 64 }, (_, i) => vetoChannel(i, active));

@@ -34,7 +34,7 @@ import {
   type Clock,
   type Outcome,
 } from './lifecycle';
-import { devicesDown, suppressorOf } from './suppression';
+import { suppressorOf, suppressors } from './suppression';
 
 export interface Notifier {
   update(r: AlarmRecord): void;
@@ -150,10 +150,24 @@ export class AlarmRuntime {
     if (conditions.length === 0) return;
     this.counters.conditions += conditions.length;
     const clock = this.clock();
-    const outcomes = conditions.map((c) => {
+    // Suppression first, from the conditions as they will be: an alarm with no delay must not
+    // be raised in the very batch that brings its cause (a trip and its deviation together).
+    const ahead = new Map([...this.byId].map(([id, r]) => [id, r]));
+    for (const c of conditions) {
+      const r = ahead.get(c.alarmId) ?? newRecord(c, clock.now);
+      ahead.set(c.alarmId, { ...r, rule: c.rule, subject: c.subject, conditionActive: c.active });
+    }
+    const s = suppressors(ahead.values());
+    const outcomes: Outcome[] = [];
+    for (const c of conditions) {
       const r = this.byId.get(c.alarmId) ?? newRecord(c, clock.now);
-      return applyCondition(r, c, clock);
-    });
+      const by = suppressorOf({ ...r, subject: c.subject, rule: c.rule }, s);
+      if (by && r.suppressedBy !== by) {
+        // suppressed before its condition is applied; a release is left to apply(), after it
+        const o = setSuppression(r, by, clock);
+        outcomes.push(o, applyCondition(o.record, c, clock));
+      } else outcomes.push(applyCondition(r, c, clock));
+    }
     this.apply(outcomes, clock);
   }
 
@@ -258,10 +272,12 @@ export class AlarmRuntime {
         changed.set(o.record.alarmId, o.record);
     };
     for (const o of outcomes) take(o);
-    // the hierarchy: a device down suppresses its channels; a device back releases them
-    const down = devicesDown(this.byId.values());
+    // the hierarchy: a device down suppresses its channels, a trip the channel's deviation;
+    // a device back (a trip cleared) releases them
+    const s = suppressors(this.byId.values());
     for (const r of this.byId.values()) {
-      if (r.suppressedBy !== suppressorOf(r, down)) take(setSuppression(r, suppressorOf(r, down), clock));
+      const by = suppressorOf(r, s);
+      if (r.suppressedBy !== by) take(setSuppression(r, by, clock));
     }
     if (changed.size === 0) return;
     this.opts.store.commit([...changed.values()], events);

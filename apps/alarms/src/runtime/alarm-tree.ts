@@ -88,7 +88,7 @@ export function buildAlarmTree(views: AlarmView[]): AlarmTreeNode[] {
       case 'pmt':
       case 'sensor': {
         const path = [detector];
-        if (s.parent) path.push(detector.child(s.parent, s.parent.startsWith('PSV') ? 'panel' : 'crystal'));
+        if (s.parent) path.push(detector.child(s.parent, s.parentKind ?? 'crystal'));
         path.push(path[path.length - 1].child(s.id, s.kind));
         mark(path, v);
         break;

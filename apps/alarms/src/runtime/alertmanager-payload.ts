@@ -35,8 +35,8 @@ export function alertLabels(r: AlarmRecord, site: string): Record<string, string
   const put = (k: string, v: string | undefined) => {
     if (v) labels[k] = v; // Alertmanager treats an empty label as absent
   };
-  const group = s.kind === 'crystal' || s.kind === 'panel' ? s.id : s.parent;
-  if (group) put(group.startsWith('PSV') ? 'panel' : 'crystal', group);
+  if (s.kind === 'crystal' || s.kind === 'panel') put(s.kind, s.id);
+  else if (s.parent) put(s.parentKind ?? 'crystal', s.parent);
   if (s.kind === 'pmt') put('pmt', s.id);
   if (s.kind === 'sensor') put('sensor', s.id);
   if (s.kind === 'service') put('service', s.id);

@@ -28,11 +28,22 @@ describe('Alertmanager payloads', () => {
       newRecord(hvTrip(false), 0),
       hvTrip(true, {
         delayMs: 0,
-        subject: { id: 'PSV03-B', kind: 'pmt', parent: 'PSV03', device: 'hv-veto' },
+        subject: { id: 'PSV03-B', kind: 'pmt', parent: 'PSV03', parentKind: 'panel', device: 'hv-veto' },
       }),
       clock(1),
     ).record;
     expect(alertLabels(veto, 'X')).toMatchObject({ panel: 'PSV03', pmt: 'PSV03-B', device: 'hv-veto' });
+    // names are configuration: a panel called VETO03 is a panel because the subject says so
+    const named = applyCondition(
+      newRecord(hvTrip(false), 0),
+      hvTrip(true, {
+        delayMs: 0,
+        subject: { id: 'VETO03-A', kind: 'pmt', parent: 'VETO03', parentKind: 'panel', device: 'hv-veto' },
+      }),
+      clock(1),
+    ).record;
+    expect(alertLabels(named, 'X')).toMatchObject({ panel: 'VETO03', pmt: 'VETO03-A' });
+    expect(alertLabels(named, 'X').crystal).toBeUndefined();
     const crate = newRecord(deviceDown('hv-veto', true), 0);
     expect(alertLabels(crate, 'X')).toEqual({
       alertname: 'device-down',

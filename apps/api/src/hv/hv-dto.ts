@@ -1,18 +1,13 @@
-import { PMT_ID } from '@cicenns/model';
+import { nameSchema } from '@cicenns/model';
 import { z } from 'zod';
 
 /** Which channels: a list of PMTs, one crystal's two, one veto panel's two, or a whole group. */
 export const hvTargetSchema = z
   .object({
-    pmts: z.array(z.string().regex(PMT_ID, 'PMT ids look like CsI01-A or PSV01-B')).min(1).max(94).optional(),
-    crystal: z
-      .string()
-      .regex(/^CsI\d{2}$/, 'crystal ids look like CsI01')
-      .optional(),
-    panel: z
-      .string()
-      .regex(/^PSV\d{2}$/, 'panel ids look like PSV01')
-      .optional(),
+    // names are configuration (detector.yaml): only their form here, the detector says which exist
+    pmts: z.array(nameSchema).min(1).max(1000).optional(),
+    crystal: nameSchema.optional(),
+    panel: nameSchema.optional(),
     group: z.enum(['crystal', 'veto', 'all']).optional(),
   })
   .strict()

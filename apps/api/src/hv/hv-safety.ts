@@ -1,4 +1,5 @@
-import type { Pmt } from '@cicenns/model';
+import { encodeValue } from '@cicenns/modbus';
+import type { DeviceProfile, Pmt } from '@cicenns/model';
 import type { HvRegister } from '../../../poller/src/hv-command';
 import type { HvSet } from './hv-dto';
 
@@ -47,4 +48,37 @@ export function hvWrites(set: HvSet): { register: HvRegister; value: number }[] 
   if (set.vset !== undefined) w.push({ register: 'vset', value: set.vset });
   if (set.power !== undefined) w.push({ register: 'power', value: set.power === 'on' ? 1 : 0 });
   return w;
+}
+
+/**
+ * Why the crate's profile cannot take these writes: a register it does not have, one it only
+ * reads, or a value its register type cannot hold. Without this the preview approves what the
+ * poller then fails to write.
+ */
+export function profileRefusals(
+  set: HvSet,
+  device: string,
+  profile: DeviceProfile | undefined,
+  profileFile?: string,
+): string[] {
+  const where = profile ? `profile ${profile.name}${profileFile ? ` (${profileFile})` : ''}` : '';
+  if (!profile) return [`crate ${device} has no known profile`];
+  const out: string[] = [];
+  for (const w of hvWrites(set)) {
+    const spec = profile.registers[w.register];
+    if (!spec) {
+      out.push(`${w.register}: crate ${device}'s ${where} has no register "${w.register}"`);
+      continue;
+    }
+    if (spec.access !== 'rw') {
+      out.push(`${w.register}: register "${w.register}" of ${where} is read-only (access: ${spec.access})`);
+      continue;
+    }
+    try {
+      encodeValue(spec, w.value, profile.wordOrder);
+    } catch (err) {
+      out.push(`${w.register}: ${(err as Error).message} (${where})`);
+    }
+  }
+  return out;
 }

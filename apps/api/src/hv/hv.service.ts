@@ -13,7 +13,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/roles';
 import { RpcUnavailable, type BusRpc } from '../http/bus-rpc';
 import type { HvApplyRequest, HvPreviewRequest, HvSet } from './hv-dto';
-import { hvRefusals, hvWrites } from './hv-safety';
+import { hvRefusals, hvWrites, profileRefusals } from './hv-safety';
 import { resolveTarget } from './hv-target';
 import type { RampProgress, RampWatcher } from './ramp-watcher';
 
@@ -211,11 +211,21 @@ export class HvService {
     const f = this.state.cache.get('hv', p.id)?.fields ?? {};
     const num = (k: string) => (typeof f[k] === 'number' ? (f[k] as number) : null);
     const power = num('power');
-    const refusals = hvRefusals(p, set, {
-      quality: view.vmon.quality,
-      error: view.vmon.error,
-      flags: view.status.flags,
-    });
+    const device = this.cfg.app.devices.find((d) => d.id === p.hv.device);
+    const profileName = device?.profile ?? '';
+    const refusals = [
+      ...profileRefusals(
+        set,
+        p.hv.device,
+        this.cfg.profiles.get(profileName),
+        this.cfg.profileFiles?.get(profileName),
+      ),
+      ...hvRefusals(p, set, {
+        quality: view.vmon.quality,
+        error: view.vmon.error,
+        flags: view.status.flags,
+      }),
+    ];
     return {
       pmt: p.id,
       device: p.hv.device,

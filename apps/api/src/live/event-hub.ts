@@ -46,6 +46,7 @@ export class EventHub {
     periods = { pmtMs: 100, gatherMs: 15, healthMs: 2000, pingMs: 15_000 },
   ) {
     for (const p of state.cfg.detector.pmts) {
+      if (p.sensorId === undefined) continue; // no temperature sensor configured for its group
       const list = this.pmtsBySensor.get(p.sensorId) ?? [];
       list.push(p.id);
       this.pmtsBySensor.set(p.sensorId, list);

@@ -1,4 +1,4 @@
-import type { Detector } from '@cicenns/model';
+import { NAME_MAX, type Detector } from '@cicenns/model';
 import { z } from 'zod';
 
 /** What can be plotted: measurement -> field -> unit (DATA.md). Nothing else reaches a query. */
@@ -38,7 +38,7 @@ export const trendsQuerySchema = z
   .object({
     measurement: z.enum(Object.keys(TREND_FIELDS) as [TrendMeasurement, ...TrendMeasurement[]]),
     field: z.string().max(32),
-    subject: z.string().max(32),
+    subject: z.string().max(NAME_MAX),
     from: instant.optional(),
     to: instant.optional(),
     points: z.coerce.number().int().min(2).max(5000).default(600),
@@ -62,8 +62,15 @@ export interface TrendPlan {
  * identifiers come from TREND_FIELDS and the subject from the detector's own inventory, never
  * from the request's text. Returns the plan, or the reason it is a bad request.
  */
-export function planTrend(q: TrendsQuery, detector: Detector, now: number): TrendPlan | string {
-  const fields: Record<string, string> = TREND_FIELDS[q.measurement];
+export function planTrend(
+  q: TrendsQuery,
+  detector: Detector,
+  now: number,
+  /** a PMT's extra HV registers (its profile's, name -> unit): plottable too */
+  hvExtras: (pmtId: string) => Record<string, string> = () => ({}),
+): TrendPlan | string {
+  const fields: Record<string, string> =
+    q.measurement === 'hv' ? { ...hvExtras(q.subject), ...TREND_FIELDS.hv } : TREND_FIELDS[q.measurement];
   const field = Object.keys(fields).find((f) => f === q.field);
   if (!field)
     return `field: "${q.field}" is not a field of ${q.measurement} (one of ${Object.keys(fields).join(', ')})`;

@@ -1,4 +1,4 @@
-import type { SystemConfig } from '@cicenns/model';
+import { extraRegisters, hvProfileOf, type SystemConfig } from '@cicenns/model';
 import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
 import { planTrend, trendPoints, type TrendsQuery } from './trends-query';
 
@@ -7,7 +7,9 @@ export class TrendsService {
   constructor(private readonly cfg: SystemConfig) {}
 
   async query(q: TrendsQuery) {
-    const plan = planTrend(q, this.cfg.detector, Date.now());
+    const plan = planTrend(q, this.cfg.detector, Date.now(), (id) =>
+      extraRegisters(hvProfileOf(this.cfg, id)),
+    );
     if (typeof plan === 'string') throw new BadRequestException(plan);
     const influx = this.cfg.app.influx;
     if (!influx.url) throw new ServiceUnavailableException('no InfluxDB configured (influx.url): no history');

@@ -36,17 +36,26 @@ interface Progress {
   timedOut?: boolean;
 }
 
-/** A PMT (or a comma list), a crystal, a veto panel, or a group: veto, crystal, all. */
-export function parseTarget(t: string | undefined): Record<string, unknown> {
+/** The names the configured detector uses (GET /api/detector): names are configuration. */
+export interface DetectorNames {
+  crystals: { id: string }[];
+  panels: { id: string }[];
+}
+
+/**
+ * A PMT (or a comma list), a crystal, a veto panel, or a group: veto, crystal, all. Which kind a
+ * name is comes from the detector's inventory; an unknown name is sent as a PMT, so the API
+ * answers with the reason.
+ */
+export function parseTarget(t: string | undefined, names: DetectorNames): Record<string, unknown> {
   if (!t)
     throw new Error(
-      'hv set: give a target: a PMT (CsI01-A), a crystal (CsI01), a panel (PSV01), veto, crystal or all',
+      'hv set: give a target: a PMT (e.g. CsI01-A), a crystal (CsI01), a panel (PSV01), veto, crystal or all',
     );
-  if (/^((CsI|PSV)\d{2}-[AB])(,(CsI|PSV)\d{2}-[AB])*$/.test(t)) return { pmts: t.split(',') };
-  if (/^CsI\d{2}$/.test(t)) return { crystal: t };
-  if (/^PSV\d{2}$/.test(t)) return { panel: t };
   if (t === 'veto' || t === 'crystal' || t === 'all') return { group: t };
-  throw new Error(`hv set: "${t}" is not a PMT, crystal, panel, veto, crystal or all`);
+  if (names.crystals.some((c) => c.id === t)) return { crystal: t };
+  if (names.panels.some((p) => p.id === t)) return { panel: t };
+  return { pmts: t.split(',').map((s) => s.trim()) };
 }
 
 function num(name: string, v: string | undefined): number | undefined {
@@ -79,7 +88,8 @@ const show = (o: Record<string, unknown>) =>
 
 /** `cicenns hv set <target> --vset 1400 [--yes]`: preview, show, confirm, apply, follow the ramp. */
 export async function hvSet(api: ApiClient, target: string | undefined, o: HvSetOptions): Promise<number> {
-  const body = { target: parseTarget(target), set: parseSet(o) };
+  const set = parseSet(o);
+  const body = { target: parseTarget(target, await api.get<DetectorNames>('/api/detector')), set };
   const preview = await api.post<{ previewId: string; expiresAt: string; changes: Change[] }>(
     '/api/hv/preview',
     body,

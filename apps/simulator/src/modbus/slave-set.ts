@@ -60,7 +60,7 @@ export class SlaveSet {
         const unit = this.units.get(device.unitId);
         for (const table of ['holding', 'input'] as const) {
           if (unit && unit.entries[table].length) {
-            unit.end[table] = Math.max(unit.end[table], a.base + device.channels * a.stride);
+            unit.end[table] = Math.max(unit.end[table], a.base + device.channels * (a.stride ?? 0));
           }
         }
       }

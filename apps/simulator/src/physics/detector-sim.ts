@@ -122,9 +122,9 @@ export class DetectorSim {
     }
   }
 
-  /** Physical temperature (also when the sensor reads open). */
-  temperature(sensorId: string): number {
-    return this.tempTrue.get(sensorId) ?? 22;
+  /** Physical temperature (also when the sensor reads open); the hall's 22 degC where none is configured. */
+  temperature(sensorId: string | undefined): number {
+    return (sensorId !== undefined ? this.tempTrue.get(sensorId) : undefined) ?? 22;
   }
 
   /** What the PT100 transmitter reports: null when the sensor is open. */

@@ -1,0 +1,26 @@
+import type { DeviceProfile } from './schemas';
+import type { SystemConfig } from './load-config';
+
+/** Registers of an HV profile the system acts on (preview, alarms, the PMT view's own fields). */
+export const HV_CORE_REGISTERS = ['vset', 'iset', 'vmon', 'imon', 'status', 'power', 'ramp_up', 'ramp_down'];
+/** The one register of a temperature profile the system reads (published as value_c). */
+export const TEMPERATURE_CORE_REGISTERS = ['value'];
+
+/**
+ * A profile's extra registers: polled, so stored (field = register name), but not one the system
+ * acts on; e.g. a board temperature or a trip time. Name -> unit ('' when the profile gives none).
+ */
+export function extraRegisters(profile: DeviceProfile | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!profile) return out;
+  const core = profile.kind === 'hv' ? HV_CORE_REGISTERS : TEMPERATURE_CORE_REGISTERS;
+  for (const name of profile.poll) if (!core.includes(name)) out[name] = profile.registers[name].unit ?? '';
+  return out;
+}
+
+/** The profile of the HV device that feeds a PMT. */
+export function hvProfileOf(cfg: Pick<SystemConfig, 'app' | 'profiles' | 'detector'>, pmtId: string) {
+  const p = cfg.detector.pmt(pmtId);
+  const device = p && cfg.app.devices.find((d) => d.id === p.hv.device);
+  return device && cfg.profiles.get(device.profile);
+}
