@@ -95,7 +95,7 @@ describe('DaqHandler: a message that cannot be handled', () => {
           toString: () => {
             throw new Error('nasty');
           },
-        }; // eslint-disable-line no-throw-literal
+        };  
       },
     });
     (s.deadLetters as unknown as { add: () => never }).add = () => {

@@ -1,4 +1,3 @@
-import { dirname, isAbsolute, join } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import {
@@ -59,8 +58,7 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
       app.intake.batchMaxReadings,
       app.intake.batchMaxDelayMs,
     );
-    const path = app.intake.deadLetterPath;
-    this.deadLetters = new DeadLetterStore(isAbsolute(path) ? path : join(dirname(cfg.file), path), {
+    this.deadLetters = new DeadLetterStore(app.intake.deadLetterPath, {
       maxRows: app.intake.deadLetterMaxRows,
       payloadBytes: app.intake.deadLetterPayloadBytes,
     });

@@ -15,6 +15,7 @@ export const PATH_SETTINGS = [
   ['influx', 'spoolPath'],
   ['alarms', 'storePath'],
   ['auth', 'auditPath'],
+  ['intake', 'deadLetterPath'],
   ['files', 'users'],
   ['files', 'detector'],
   ['files', 'calibration'],

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
 import { ConfigError, loadYamlFile, type SystemConfig } from '@cicenns/model';
 import { z } from 'zod';
 import { PASSWORD_HASH, TOKEN_HASH } from './passwords';
@@ -46,10 +45,9 @@ export interface UserAccount {
   tokens: { name: string; sha256: string }[];
 }
 
-/** files.users, relative to the main configuration file like the other files. */
+/** files.users (loadSystemConfig resolved it against cicenns.yaml's directory). */
 export function usersFilePath(cfg: SystemConfig): string {
-  const p = cfg.app.files.users;
-  return isAbsolute(p) ? p : join(dirname(cfg.file), p);
+  return cfg.app.files.users;
 }
 
 export function loadUsers(file: string): UserAccount[] {
