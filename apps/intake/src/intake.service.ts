@@ -133,7 +133,7 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
       warnings: { ...this.stats.warnings },
       detail: {
         // what the broker and the intake accept: a DAQ message over brokerMaxPacketBytes is
-        // dropped by the broker itself and never counted here (docs/reliability/intake-service.md)
+        // dropped by the broker itself and never counted here (docs/RELIABILITY.md)
         limits: {
           maxPayloadBytes: intake.maxPayloadBytes,
           brokerMaxPacketBytes: intake.brokerMaxPacketBytes,
