@@ -117,7 +117,12 @@ describe('a poison message (an exception while handling it)', () => {
       'the good message in InfluxDB',
       async () => (await count(influx, 'dcr', 'rate_hz')) === 1,
       30_000,
-    );
+    ).catch((e: Error) => {
+      const tail = (p: ServiceProcess) => `--- ${p.name}\n${p.output.slice(-3000)}`;
+      throw new Error(
+        `${e.message}\n${JSON.stringify(w.health('intake'))}\n${tail(intake)}\n${tail(historian)}`,
+      );
+    });
     expect(intake.child?.exitCode).toBeNull();
     await waitFor('the health counting all four', async () => w.health('intake')?.counters?.received === 4);
     const h = w.latest.get('intake')!;
@@ -204,6 +209,49 @@ describe("the historian's session before the first reading (intake.requireHistor
     const influx = influxClient(servers.influxUrl, db);
     await waitFor('all 50 in InfluxDB', async () => (await count(influx, 'dcr', 'rate_hz')) === 50, 30_000);
     await waitFor('intake running', async () => w.health('intake')?.state === 'running');
+  });
+});
+
+describe("the historian's session before the first reading (poller.requireHistorian)", () => {
+  const db = `robust_poller_${process.pid}`;
+  const prefix = `rq${process.pid}${Date.now() % 10000}`; // a historian client id never seen by the broker
+  const env = { CICENNS_CONFIG: config(prefix, { db, requireHistorian: true }).file };
+  const poller = new ServiceProcess('poller', env);
+  const historian = new ServiceProcess('historian', env);
+  let w: Watcher;
+
+  afterAll(async () => {
+    await w?.client.endAsync();
+    await poller.stop();
+    await historian.stop();
+  });
+
+  it('the poller publishes nothing before the historian exists; afterwards its readings are stored', async () => {
+    w = await Watcher.on(servers.mqttUrl, ['cicenns/sc/health/poller', 'cicenns/sc/readings/poller']);
+    poller.start();
+    const waiting = () =>
+      /not polling: waiting for the historian's persistent session "rq.*-historian"/.test(
+        w.health('poller')?.connections?.historian?.detail ?? '',
+      );
+    await waitFor('the poller saying it waits', async () => waiting());
+    // two more reports (2 s apart) while it waits: still no reading published
+    const since = w.health('poller')!.ts;
+    await waitFor('two later health reports', async () => w.health('poller')!.ts > since + 3000, 15_000);
+    expect(waiting()).toBe(true);
+    expect(w.messages.filter((m) => m.topic === 'cicenns/sc/readings/poller')).toEqual([]);
+
+    historian.start();
+    await waitFor('poller readings', async () =>
+      w.messages.some((m) => m.topic === 'cicenns/sc/readings/poller'),
+    );
+    // the crates are unreachable here (ports 1 and 2): the readings are "bad", and stored as such
+    const influx = influxClient(servers.influxUrl, db);
+    await waitFor(
+      'poller readings in InfluxDB',
+      async () => (await count(influx, 'hv', 'quality')) > 0,
+      30_000,
+    );
+    expect(waiting()).toBe(false);
   });
 });
 
