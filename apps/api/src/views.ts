@@ -118,11 +118,19 @@ export class Views {
 
   sensors(now = Date.now()) {
     const period = this.cfg.app.quality.expectedPeriodMs.temperature;
-    return this.cfg.detector.sensors.map((s) => ({
-      id: s.id,
-      location: s.location,
-      temperature: this.value(this.cache.get('temperature', s.id), 'value_c', 'degC', period, now),
-    }));
+    return this.cfg.detector.sensors.map((s) => {
+      const r = this.cache.get('temperature', s.id);
+      const extra: Record<string, ValueView> = {};
+      for (const [name, unit] of Object.entries(this.extras.get(s.device) ?? {}))
+        extra[name] = this.value(r, name, unit, period, now);
+      return {
+        id: s.id,
+        location: s.location,
+        temperature: this.value(r, 'value_c', 'degC', period, now),
+        /** the temperature profile's extra registers, by register name, as for a PMT */
+        extra,
+      };
+    });
   }
 
   /** The latest beam status (SPEC 2.3), or null before the first. */
