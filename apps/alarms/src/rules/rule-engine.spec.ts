@@ -1,6 +1,6 @@
 import type { Reading, ServiceHealth } from '@cicenns/bus';
 import { accidentalRate } from '@cicenns/model';
-import { Random } from '../../../simulator/src/physics/random';
+import { Random } from '@cicenns/common';
 import type { Condition } from '../contracts';
 import type { AlarmConfig } from './alarm-config';
 import { DefaultRuleEngine } from './rule-engine';
