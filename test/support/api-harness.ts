@@ -8,8 +8,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPassword, hashToken } from '@cicenns/common';
-import { ServiceProcess, freePort, type ServiceName } from './support/processes';
-import { writeTestConfig } from './support/test-config';
+import { ServiceProcess, freePort, type ServiceName } from './processes';
+import { writeTestConfig } from './test-config';
 
 export const ROLES = ['viewer', 'shifter', 'expert', 'admin'] as const;
 export type TestRole = (typeof ROLES)[number];
