@@ -9,7 +9,7 @@
  */
 import { Topics } from '@cicenns/bus';
 import { connect } from 'mqtt';
-import { AlarmsHarness, type JournalEventLite } from '../test/alarms-harness';
+import { AlarmsHarness, type JournalEventLite } from '../test/support/alarms-harness';
 import { sleep } from '../test/support/processes';
 import { startAll, stopAll, waitFor } from '../test/support/servers';
 

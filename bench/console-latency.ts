@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHROMIUM, launchChromium, loggedInPage } from '../test/console-support/browser';
+import { CHROMIUM, launchChromium, loggedInPage } from '../test/support/browser';
 import { ROOT, ServiceProcess, freePort } from '../test/support/processes';
 import { writeTestConfig } from '../test/support/test-config';
 

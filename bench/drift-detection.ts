@@ -16,7 +16,7 @@ import type { Reading } from '@cicenns/bus';
 import { dcrAtTemperature, defaultConfigDir, loadSystemConfig, type CalibrationRecord } from '@cicenns/model';
 import type { Condition } from '../apps/alarms/src/contracts';
 import { DefaultRuleEngine, loadAlarmConfig, type AlarmConfig } from '../apps/alarms/src/rules';
-import { Random } from '../apps/simulator/src/physics/random';
+import { Random } from '@cicenns/common';
 
 const SEED = Number(process.env.SEED ?? 1);
 const MONTHS = Number(process.env.MONTHS ?? 2);

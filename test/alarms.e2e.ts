@@ -6,7 +6,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { Topics } from '@cicenns/bus';
-import { AlarmsHarness, type AlarmViewLite, type JournalEventLite } from './alarms-harness';
+import { AlarmsHarness, type AlarmViewLite, type JournalEventLite } from './support/alarms-harness';
 import { influxClient } from './support/influx';
 import { testClient } from './support/mqtt';
 import { sleep } from './support/processes';

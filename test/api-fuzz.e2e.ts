@@ -17,7 +17,7 @@ import {
   type ApiHarness,
   type RawReply,
   type TestRole,
-} from './api-harness';
+} from './support/api-harness';
 
 jest.setTimeout(120_000);
 

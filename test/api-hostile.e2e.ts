@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CONTROLLERS } from '../apps/api/src/api.module';
 import { routeTable } from '../apps/api/src/http/route-table';
-import { launchChromium, loggedInPage, type ConsoleBrowser } from './console-support/browser';
+import { launchChromium, loggedInPage, type ConsoleBrowser } from './support/browser';
 import { readServerState, waitFor } from './support/servers';
 import {
   loginAll,
@@ -20,7 +20,7 @@ import {
   startApiHarness,
   type ApiHarness,
   type TestRole,
-} from './api-harness';
+} from './support/api-harness';
 
 jest.setTimeout(90_000);
 

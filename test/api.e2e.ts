@@ -20,7 +20,7 @@ import {
   startApiHarness,
   type ApiHarness,
   type TestRole,
-} from './api-harness';
+} from './support/api-harness';
 
 jest.setTimeout(60_000);
 

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { cspViolations, launchChromium, loggedInPage, type ConsoleBrowser } from './console-support/browser';
+import { cspViolations, launchChromium, loggedInPage, type ConsoleBrowser } from './support/browser';
 import { ServiceProcess, ROOT, freePort } from './support/processes';
 import { readServerState } from './support/servers';
 import { writeTestConfig } from './support/test-config';

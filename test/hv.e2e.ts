@@ -11,7 +11,14 @@ import { promisify } from 'node:util';
 import { ROOT } from './support/processes';
 import { readServerState, waitFor } from './support/servers';
 import { testClient } from './support/mqtt';
-import { call, loginAll, SCRIPT_TOKEN, startApiHarness, type ApiHarness, type TestRole } from './api-harness';
+import {
+  call,
+  loginAll,
+  SCRIPT_TOKEN,
+  startApiHarness,
+  type ApiHarness,
+  type TestRole,
+} from './support/api-harness';
 
 jest.setTimeout(60_000);
 

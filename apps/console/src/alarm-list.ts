@@ -156,8 +156,8 @@ export class AlarmList {
       this.render();
     });
     const shelved = a.state === 'shelved';
-    const until = a.shelf?.until ?? a.shelvedUntil;
-    const ackBy = a.ack?.by ?? a.ackedBy;
+    const until = a.shelf?.until;
+    const ackBy = a.ack?.by;
     const tr = h(
       'tr',
       { class: 'alarm-row', 'data-alarm': a.alarmId, 'data-state': a.state, 'data-severity': a.severity },

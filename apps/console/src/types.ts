@@ -57,9 +57,6 @@ export interface AlarmView {
   updatedAt?: number;
   ack?: { by: string; at: number; comment?: string };
   shelf?: { by: string; reason: string; at: number; until: number };
-  /** older spelling of the contract; kept so either form displays */
-  ackedBy?: string;
-  shelvedUntil?: number;
 }
 
 export interface JournalEvent {
@@ -85,11 +82,6 @@ export interface Beam {
   power_kw: number | null;
   ts?: number | null;
   quality?: Quality;
-}
-
-export interface DetectorLayout {
-  crystals: { id: string; sensor: string; pmts: string[] }[];
-  panels: { id: string; sensor?: string; pmts: string[] }[];
 }
 
 export interface HvTarget {

@@ -1,22 +1,20 @@
 import { loadSystemConfig } from '@cicenns/model';
-import { toLine } from './line-protocol';
+import { LineEncoder } from './line-protocol';
 
 const { detector } = loadSystemConfig(undefined, {});
+const encoder = new LineEncoder(detector);
 
 describe('line protocol', () => {
   it('hv reading: pmt tags, integer status, float voltages, quality', () => {
     expect(
-      toLine(
-        {
-          m: 'hv',
-          id: 'CsI01-A',
-          ts: 1700000000123,
-          quality: 'good',
-          source: 'hv-crystal',
-          fields: { vmon: 1400, imon: 99.5, status: 1, power: 1 },
-        },
-        detector,
-      ),
+      encoder.encode({
+        m: 'hv',
+        id: 'CsI01-A',
+        ts: 1700000000123,
+        quality: 'good',
+        source: 'hv-crystal',
+        fields: { vmon: 1400, imon: 99.5, status: 1, power: 1 },
+      }),
     ).toBe(
       'hv,pmt=CsI01-A,group=crystal,parent=CsI01 vmon=1400,imon=99.5,status=1i,power=1i,quality="good" 1700000000123',
     );
@@ -24,27 +22,28 @@ describe('line protocol', () => {
 
   it('bad reading keeps its error, strings are escaped', () => {
     expect(
-      toLine(
-        {
-          m: 'temperature',
-          id: 'T-hall',
-          ts: 5,
-          quality: 'bad',
-          source: 'pt100-2',
-          fields: {},
-          error: 'sensor "open"',
-        },
-        detector,
-      ),
+      encoder.encode({
+        m: 'temperature',
+        id: 'T-hall',
+        ts: 5,
+        quality: 'bad',
+        source: 'pt100-2',
+        fields: {},
+        error: 'sensor "open"',
+      }),
     ).toBe('temperature,sensor=T-hall quality="bad",error="sensor \\"open\\"" 5');
   });
 
   it('beam has no id tag; booleans stay booleans', () => {
     expect(
-      toLine(
-        { m: 'beam', id: '', ts: 7, quality: 'good', source: 'daq', fields: { on: true, power_kw: 140 } },
-        detector,
-      ),
+      encoder.encode({
+        m: 'beam',
+        id: '',
+        ts: 7,
+        quality: 'good',
+        source: 'daq',
+        fields: { on: true, power_kw: 140 },
+      }),
     ).toBe('beam on=true,power_kw=140,quality="good" 7');
   });
 });

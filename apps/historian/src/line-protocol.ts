@@ -52,8 +52,3 @@ export class LineEncoder {
     return s;
   }
 }
-
-/** One reading as a line (tests and one-off use; the historian keeps a LineEncoder). */
-export function toLine(r: Reading, detector: Detector): string {
-  return new LineEncoder(detector).encode(r);
-}

@@ -1,6 +1,6 @@
 import { loadSystemConfig } from '@cicenns/model';
 import { DevicePoller } from './device-poller';
-import { FakeTransport } from './fake-transport';
+import { FakeTransport } from '../../../test/support/fakes/fake-transport';
 import { ModbusLink } from './modbus-link';
 
 const cfg = loadSystemConfig(undefined, {});

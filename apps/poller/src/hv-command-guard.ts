@@ -1,4 +1,4 @@
-import type { Pmt } from '@cicenns/model';
+import { hvLimitRefusal, type Pmt } from '@cicenns/model';
 import type { HvWriteCommand } from './hv-command';
 
 /**
@@ -15,22 +15,11 @@ export function refuseHvWrite(
   if (!pmt) return `unknown PMT "${cmd.pmt}"`;
   if (now > cmd.expiresAt) return `command expired ${now - cmd.expiresAt} ms ago (not run late)`;
   const v = cmd.value;
-  const { vmax, imaxUa, rampMaxVps } = pmt.limits;
-  switch (cmd.register) {
-    case 'vset':
-      if (!(v >= 0 && v <= vmax)) return `vset ${v} V outside 0..${vmax} V (vmax of ${pmt.id})`;
-      break;
-    case 'iset':
-      if (!(v >= 0 && v <= imaxUa)) return `iset ${v} uA outside 0..${imaxUa} uA (imax of ${pmt.id})`;
-      break;
-    case 'ramp_up':
-    case 'ramp_down':
-      if (!(Number.isInteger(v) && v >= 1 && v <= rampMaxVps))
-        return `${cmd.register} ${v} V/s outside 1..${rampMaxVps} V/s (ramp limit of ${pmt.id})`;
-      break;
-    case 'power':
-      if (v !== 0 && v !== 1) return `power must be 0 or 1, not ${v}`;
-      break;
+  if (cmd.register === 'power') {
+    if (v !== 0 && v !== 1) return `power must be 0 or 1, not ${v}`;
+  } else {
+    const outside = hvLimitRefusal(pmt, cmd.register, v);
+    if (outside) return outside;
   }
   // switching off is always allowed: it is what one wants from an interlocked channel
   const switchingOff = cmd.register === 'power' && v === 0;

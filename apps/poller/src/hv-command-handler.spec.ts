@@ -1,7 +1,7 @@
 import { loadSystemConfig } from '@cicenns/model';
 import { decodeRaw } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';
-import { FakeTransport } from './fake-transport';
+import { FakeTransport } from '../../../test/support/fakes/fake-transport';
 import type { HvWriteCommand } from './hv-command';
 import { refuseHvWrite } from './hv-command-guard';
 import { HvCommandHandler } from './hv-command-handler';

@@ -1,7 +1,7 @@
 import type { ReadingBatch } from '@cicenns/bus';
 import { loadSystemConfig } from '@cicenns/model';
 import { encodeRaw } from '@cicenns/modbus';
-import { FakeTransport } from './fake-transport';
+import { FakeTransport } from '../../../test/support/fakes/fake-transport';
 import { PollerService } from './poller.service';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };

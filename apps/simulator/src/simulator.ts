@@ -13,7 +13,7 @@ import { ModbusTcpServer } from './modbus/modbus-tcp-server';
 import { RtuOverTcpServer } from './modbus/rtu-over-tcp-server';
 import { SlaveSet } from './modbus/slave-set';
 import { DetectorSim } from './physics/detector-sim';
-import { Random } from './physics/random';
+import { Random } from '@cicenns/common';
 import { loadSimSettings, type SimSettings } from './settings';
 
 export interface SimulatorOptions {

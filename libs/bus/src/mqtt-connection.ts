@@ -52,17 +52,3 @@ export function connectBus(opts: BusOptions): MqttClient {
   };
   return connect(opts.url, options);
 }
-
-/** Publish at QoS 1 and resolve when the broker has acknowledged. */
-export function publishAsync(
-  client: MqttClient,
-  topic: string,
-  payload: string | Buffer,
-  opts: { retain?: boolean } = {},
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    client.publish(topic, payload, { qos: 1, retain: opts.retain ?? false }, (err) =>
-      err ? reject(err) : resolve(),
-    );
-  });
-}

@@ -2,3 +2,5 @@ export * from './run-main';
 export * from './sqlite';
 export * from './bounded-memo';
 export * from './rate-limited-log';
+export * from './passwords';
+export * from './seeded-random';

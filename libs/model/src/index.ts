@@ -7,3 +7,4 @@ export * from './load-config';
 export * from './tokens';
 export * from './config-paths';
 export * from './profile-registers';
+export * from './hv-limits';

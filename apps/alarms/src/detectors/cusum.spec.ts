@@ -1,4 +1,4 @@
-import { Random } from '../../../simulator/src/physics/random';
+import { Random } from '@cicenns/common';
 import { Cusum, type CusumParams } from './cusum';
 import { median, robustSigma, trimmedMean } from './robust-stats';
 

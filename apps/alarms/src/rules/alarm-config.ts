@@ -61,7 +61,6 @@ export const cusumSchema = z
     baseline: z.enum(['warmup', 'calibration']),
   })
   .strict();
-export type CusumConfig = z.infer<typeof cusumSchema>;
 
 /** Level rules: warn/alarm thresholds and the deadband a value must fall back by to clear. */
 function levelsAbove<W extends string, A extends string, D extends string>(w: W, a: A, d: D) {

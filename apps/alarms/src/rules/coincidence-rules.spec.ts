@@ -1,6 +1,8 @@
 import { accidentalRate } from '@cicenns/model';
 import { coincidenceExcess, RatioWindow } from './coincidence-rules';
-import { rules } from './test-config';
+import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+
+const { rules } = defaultRuleConfig();
 
 const p = rules['coincidence-excess']; // warn 3x, alarm 10x, deadband 0.5, 6 readings
 const accidental = accidentalRate(2900, 2900, 100); // 1.68 Hz

@@ -8,7 +8,9 @@ import { writeRenamedDetector } from '../../../../test/support/renamed-detector'
 import { hvDeviation, statusMasks } from './hv-rules';
 import { DefaultRuleEngine } from './rule-engine';
 import { unknownStatusBits } from './status-bit-check';
-import { alarmConfig, rules, systemConfig } from './test-config';
+import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+
+const { alarmConfig, rules, systemConfig } = defaultRuleConfig();
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 

@@ -1,5 +1,7 @@
 import { deviceDown, historianBacklog, staleness } from './data-quality-rules';
-import { rules } from './test-config';
+import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+
+const { rules } = defaultRuleConfig();
 
 describe('stale', () => {
   it('after staleAfterPeriods expected periods without a reading', () => {

@@ -1,5 +1,7 @@
 import { dcrHigh, DcrBinner, dcrLow, expectedDcr } from './dcr-rules';
-import { calibrationOf, rules } from './test-config';
+import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+
+const { calibrationOf, rules } = defaultRuleConfig();
 
 const cal = calibrationOf('CsI02-A'); // 2900 Hz at 1400 V and 22 degC, +5 %/degC
 

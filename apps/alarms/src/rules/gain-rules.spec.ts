@@ -1,5 +1,7 @@
 import { expectedGain, gainDrift, gainFromHv } from './gain-rules';
-import { calibrationOf, rules } from './test-config';
+import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+
+const { calibrationOf, rules } = defaultRuleConfig();
 
 const p = rules['gain-drift']; // warn 5 %, alarm 10 %, deadband 1 %
 const cal = calibrationOf('CsI01-A'); // 3.6e6 at 1400 V, beta 7, -0.3 %/degC around 22 degC

@@ -1,5 +1,7 @@
 import { flag, hvDeviation, hvOff, hvStatusBit, isOn, isRamping, statusMasks, type HvView } from './hv-rules';
-import { rules, systemConfig } from './test-config';
+import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+
+const { rules, systemConfig } = defaultRuleConfig();
 
 const generic = statusMasks(systemConfig.profiles.get('generic-hv'));
 const vendorX = statusMasks(systemConfig.profiles.get('vendor-x-hv'));

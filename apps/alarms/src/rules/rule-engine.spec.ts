@@ -1,13 +1,15 @@
 import type { Reading, ServiceHealth } from '@cicenns/bus';
 import { accidentalRate } from '@cicenns/model';
-import { Random } from '../../../simulator/src/physics/random';
+import { Random } from '@cicenns/common';
 import type { Condition } from '../contracts';
 import type { AlarmConfig } from './alarm-config';
 import { DefaultRuleEngine } from './rule-engine';
 import { AlarmRuntime } from '../runtime/alarm-runtime';
 import { AlarmStore } from '../runtime/alarm-store';
 import type { JournalEvent } from '../runtime/alarm-record';
-import { alarmConfig, calibrationOf, systemConfig } from './test-config';
+import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+
+const { alarmConfig, calibrationOf, systemConfig } = defaultRuleConfig();
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 const detector = systemConfig.detector;

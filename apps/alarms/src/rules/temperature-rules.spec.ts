@@ -1,5 +1,7 @@
 import { RateEstimator, sensorOpen, temperatureRange, temperatureRate } from './temperature-rules';
-import { rules } from './test-config';
+import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+
+const { rules } = defaultRuleConfig();
 
 describe('temperature-range', () => {
   const p = rules['temperature-range']; // deadband 0.3 degC, alarm 5 degC outside

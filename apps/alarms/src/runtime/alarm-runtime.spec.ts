@@ -8,7 +8,7 @@ import type { AlarmSink } from './alarm-outputs';
 import { AlarmRuntime } from './alarm-runtime';
 import { AlarmStore } from './alarm-store';
 import { isNotifiable } from './lifecycle';
-import { deviceDown, hvTrip } from './test-helpers';
+import { deviceDown, hvTrip } from '../../../../test/support/factories/alarm-conditions';
 
 /** A rule engine that says what the test tells it to. */
 class ScriptedEngine implements RuleEngine {

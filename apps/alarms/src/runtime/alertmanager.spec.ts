@@ -2,7 +2,7 @@ import type { AlarmRecord } from './alarm-record';
 import { AlertmanagerNotifier } from './alertmanager-notifier';
 import { alertLabels, toAlert, type AmAlert } from './alertmanager-payload';
 import { acknowledge, applyCondition, newRecord, setSuppression, shelve } from './lifecycle';
-import { deviceDown, hvTrip } from './test-helpers';
+import { deviceDown, hvTrip } from '../../../../test/support/factories/alarm-conditions';
 
 const beam = { on: true, power_kw: 140 };
 const clock = (now: number) => ({ now, beam });

@@ -16,7 +16,7 @@ import {
   type Clock,
   type Outcome,
 } from './lifecycle';
-import { hvTrip } from './test-helpers';
+import { hvTrip } from '../../../../test/support/factories/alarm-conditions';
 
 const beam = { on: true, power_kw: 140 };
 const at = (now: number): Clock => ({ now, beam });

@@ -1,5 +1,5 @@
 import { AuthService, demoAccounts } from './auth.service';
-import { hashPassword, hashToken, verifyPassword } from './passwords';
+import { hashPassword, hashToken, verifyPassword } from '@cicenns/common';
 import { hasRole } from './roles';
 
 describe('passwords', () => {

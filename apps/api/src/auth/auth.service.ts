@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_THROTTLE, LoginThrottle, type Throttled, type ThrottleSettings } from './login-throttle';
-import { DUMMY_HASH, hashPassword, hashToken, newToken, verifyPassword } from './passwords';
+import { DUMMY_HASH, hashPassword, hashToken, newToken, verifyPassword } from '@cicenns/common';
 import { ROLES, type Principal } from './roles';
 import type { UserAccount } from './users-file';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadYamlFile, type SystemConfig } from '@cicenns/model';
 import { z } from 'zod';
-import { PASSWORD_HASH, TOKEN_HASH } from './passwords';
+import { PASSWORD_HASH, TOKEN_HASH } from '@cicenns/common';
 import { ROLES, type Role } from './roles';
 
 const userSchema = z

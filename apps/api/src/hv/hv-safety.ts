@@ -1,5 +1,5 @@
 import { encodeValue } from '@cicenns/modbus';
-import type { DeviceProfile, Pmt } from '@cicenns/model';
+import { hvRange, withinHvRange, type DeviceProfile, type HvLimitedRegister, type Pmt } from '@cicenns/model';
 import type { HvRegister } from '../../../poller/src/hv-command';
 import type { HvSet } from './hv-dto';
 
@@ -12,19 +12,30 @@ export interface ChannelNow {
   flags: string[];
 }
 
+/** The fields of a change that the PMT's limits bound, with the register each is written to. */
+const LIMITED_FIELDS = [
+  ['vset', 'vset'],
+  ['iset', 'iset'],
+  ['rampUp', 'ramp_up'],
+  ['rampDown', 'ramp_down'],
+] as const satisfies readonly (readonly [keyof HvSet, HvLimitedRegister])[];
+
 /**
  * Why this change may not be made on this PMT (empty: allowed). The poller checks the limits
  * and the interlock again before it writes; this check is for the operator's preview.
  */
 export function hvRefusals(pmt: Pmt, set: HvSet, now: ChannelNow): string[] {
   const out: string[] = [];
-  const { vmax, imaxUa, rampMaxVps } = pmt.limits;
-  if (set.vset !== undefined && set.vset > vmax) out.push(`vset ${set.vset} V above vmax ${vmax} V`);
-  if (set.iset !== undefined && set.iset > imaxUa) out.push(`iset ${set.iset} uA above imax ${imaxUa} uA`);
-  if (set.rampUp !== undefined && set.rampUp > rampMaxVps)
-    out.push(`rampUp ${set.rampUp} V/s above the ramp limit ${rampMaxVps} V/s`);
-  if (set.rampDown !== undefined && set.rampDown > rampMaxVps)
-    out.push(`rampDown ${set.rampDown} V/s above the ramp limit ${rampMaxVps} V/s`);
+  for (const [field, register] of LIMITED_FIELDS) {
+    const v = set[field];
+    if (v === undefined) continue;
+    const r = hvRange(pmt.limits, register);
+    // hvSetSchema has checked the form (>= 0, whole ramp rates): a value outside is above the top
+    if (!withinHvRange(r, v))
+      out.push(
+        `${field} ${v} ${r.unit} above ${r.limit === 'ramp limit' ? 'the ramp limit' : r.limit} ${r.max} ${r.unit}`,
+      );
+  }
   // switching a channel off is always allowed: safe, and what one wants in trouble
   const onlyOff = set.power === 'off' && Object.keys(set).every((k) => k === 'power');
   if (!onlyOff) {

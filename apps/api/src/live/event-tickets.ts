@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { hashToken, newToken } from '../auth/passwords';
+import { hashToken, newToken } from '@cicenns/common';
 
 /**
  * Short-lived single-use tickets for `GET /api/events?ticket=`: EventSource cannot send an

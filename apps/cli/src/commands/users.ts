@@ -1,4 +1,4 @@
-import { hashPassword, hashToken, newToken } from '../../../api/src/auth/passwords';
+import { hashPassword, hashToken, newToken } from '@cicenns/common';
 import { ask, readStdin } from '../prompt';
 import { out } from './format';
 

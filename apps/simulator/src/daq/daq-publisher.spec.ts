@@ -1,7 +1,7 @@
 import { loadSystemConfig } from '@cicenns/model';
 import { FaultRegistry } from '../faults/fault-registry';
 import { DetectorSim } from '../physics/detector-sim';
-import { Random } from '../physics/random';
+import { Random } from '@cicenns/common';
 import { DaqPublisher, type Publisher } from './daq-publisher';
 
 const config = loadSystemConfig(undefined, {});

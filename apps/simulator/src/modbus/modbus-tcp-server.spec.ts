@@ -3,7 +3,7 @@ import ModbusRTU from 'modbus-serial';
 import { FaultRegistry } from '../faults/fault-registry';
 import { DetectorSim } from '../physics/detector-sim';
 import { HvStatus } from '../physics/hv-channel';
-import { Random } from '../physics/random';
+import { Random } from '@cicenns/common';
 import { ModbusTcpServer } from './modbus-tcp-server';
 import { SlaveSet } from './slave-set';
 

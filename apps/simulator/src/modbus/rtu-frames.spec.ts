@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { loadSystemConfig } from '@cicenns/model';
 import { FaultRegistry } from '../faults/fault-registry';
 import { DetectorSim } from '../physics/detector-sim';
-import { Random } from '../physics/random';
+import { Random } from '@cicenns/common';
 import { crc16, crcOk, withCrc } from './crc16';
 import { corruptRtuReply, handleRtuRequest, RtuFramer } from './rtu-frames';
 import { RtuOverTcpServer } from './rtu-over-tcp-server';

@@ -3,7 +3,7 @@ import { loadSystemConfig } from '@cicenns/model';
 import { FaultRegistry } from '../faults/fault-registry';
 import { DetectorSim } from '../physics/detector-sim';
 import { HvStatus } from '../physics/hv-channel';
-import { Random } from '../physics/random';
+import { Random } from '@cicenns/common';
 import { ModbusException } from './modbus-exception';
 import { SlaveSet } from './slave-set';
 

@@ -2,7 +2,7 @@ import { loadSystemConfig } from '@cicenns/model';
 import { FaultRegistry } from '../faults/fault-registry';
 import { DetectorSim } from './detector-sim';
 import { HvStatus } from './hv-channel';
-import { Random } from './random';
+import { Random } from '@cicenns/common';
 
 const config = loadSystemConfig(undefined, {});
 

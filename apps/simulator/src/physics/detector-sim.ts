@@ -9,7 +9,7 @@ import {
 import type { Fault } from '../faults/fault-schema';
 import type { FaultRegistry } from '../faults/fault-registry';
 import { HvChannel } from './hv-channel';
-import type { Random } from './random';
+import type { Random } from '@cicenns/common';
 
 /** Divider resistance per PMT group: crystal 1400 V -> 100 uA, veto 900 V -> 90 uA. */
 const DIVIDER_MOHM = { crystal: 14, veto: 10 } as const;

@@ -1,5 +1,5 @@
 import { HvChannel, HvStatus } from './hv-channel';
-import { Random } from './random';
+import { Random } from '@cicenns/common';
 
 const rng = new Random(1);
 

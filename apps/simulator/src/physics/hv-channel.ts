@@ -1,4 +1,4 @@
-import type { Random } from './random';
+import type { Random } from '@cicenns/common';
 
 /** Status bits of SPEC 2.1. */
 export const HvStatus = {

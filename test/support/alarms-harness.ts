@@ -9,9 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstValueFrom, timeout } from 'rxjs';
 import { parse, stringify } from 'yaml';
-import { TestAlertmanager } from './support/alertmanager';
-import { ROOT, ServiceProcess, freePort, type ServiceName } from './support/processes';
-import { writeTestConfig } from './support/test-config';
+import { TestAlertmanager } from './alertmanager';
+import { ROOT, ServiceProcess, freePort, type ServiceName } from './processes';
+import { writeTestConfig } from './test-config';
 
 export interface AlarmViewLite {
   alarmId: string;

@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { hashPassword, hashToken } from '../apps/api/src/auth/passwords';
-import { ServiceProcess, freePort, type ServiceName } from './support/processes';
-import { writeTestConfig } from './support/test-config';
+import { hashPassword, hashToken } from '@cicenns/common';
+import { ServiceProcess, freePort, type ServiceName } from './processes';
+import { writeTestConfig } from './test-config';
 
 export const ROLES = ['viewer', 'shifter', 'expert', 'admin'] as const;
 export type TestRole = (typeof ROLES)[number];

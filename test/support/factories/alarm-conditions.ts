@@ -1,5 +1,5 @@
 /** Builders shared by the runtime's unit tests (not used by the service). */
-import type { Condition } from '../contracts';
+import type { Condition } from '../../../apps/alarms/src/contracts';
 
 export function hvTrip(active: boolean, over: Partial<Condition> = {}): Condition {
   return {
