@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { cspViolations, launchChromium, loggedInPage, type ConsoleBrowser } from './support/browser';
 import { ServiceProcess, ROOT, freePort } from './support/processes';
 import { readServerState } from './support/servers';
-import { writeTestConfig } from './support/test-config';
+import { asNewDemo, writeTestConfig } from './support/test-config';
 
 jest.setTimeout(180_000);
 
@@ -66,13 +66,7 @@ describe('shift console in Chromium on the demo', () => {
       database: `console_${process.pid}`,
       pollMs: 500,
       clientIdPrefix: `console${process.pid}`,
-      mutate: (c) => {
-        c.files.alarms = join(ROOT, 'config', 'alarms.yaml');
-        c.alarms = { ...(c.alarms ?? {}), storePath: join(dir, 'alarms.db') };
-        c.auth = { ...(c.auth ?? {}), auditPath: join(dir, 'audit.db') };
-        // no users file: the demo generates its accounts and prints them, as for a new user
-        c.files.users = join(dir, 'no-users.yaml');
-      },
+      mutate: asNewDemo(dir), // no users file: the demo prints its generated accounts
     });
     demo = new ServiceProcess('demo', {
       CICENNS_CONFIG: file,

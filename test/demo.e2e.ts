@@ -6,9 +6,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceProcess, ROOT, freePort } from './support/processes';
+import { ServiceProcess, freePort } from './support/processes';
 import { waitFor } from './support/servers';
-import { writeTestConfig } from './support/test-config';
+import { asNewDemo, writeTestConfig } from './support/test-config';
 
 jest.setTimeout(90_000);
 
@@ -32,12 +32,7 @@ describe('the demo, first minute', () => {
       apiPort,
       mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, // no MQTT_URL: the demo embeds this broker
       clientIdPrefix: `demo${process.pid}`,
-      mutate: (c) => {
-        c.files.alarms = join(ROOT, 'config', 'alarms.yaml');
-        c.alarms = { ...(c.alarms ?? {}), storePath: join(dir, 'alarms.db') };
-        c.auth = { ...(c.auth ?? {}), auditPath: join(dir, 'audit.db') };
-        c.files.users = join(dir, 'no-users.yaml');
-      },
+      mutate: asNewDemo(dir), // no users file: the demo prints its generated accounts
     });
     // MQTT_URL and INFLUX_URL unset (undefined is left out of the child's environment)
     demo = new ServiceProcess('demo', {

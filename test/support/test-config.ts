@@ -64,3 +64,16 @@ export function writeTestConfig(o: TestConfigOptions): { file: string; dir: stri
   writeFileSync(file, stringify(cfg));
   return { file, dir };
 }
+
+/**
+ * `mutate` for a demo run as a new user meets it: the shipped alarm rules, state files in `dir`,
+ * and no users file (the demo generates one account per role and prints them).
+ */
+export function asNewDemo(dir: string): NonNullable<TestConfigOptions['mutate']> {
+  return (c) => {
+    c.files.alarms = join(ROOT, 'config', 'alarms.yaml');
+    c.alarms = { ...(c.alarms ?? {}), storePath: join(dir, 'alarms.db') };
+    c.auth = { ...(c.auth ?? {}), auditPath: join(dir, 'audit.db') };
+    c.files.users = join(dir, 'no-users.yaml');
+  };
+}
