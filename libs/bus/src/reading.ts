@@ -31,10 +31,16 @@ export interface ReadingBatch {
   readings: Reading[];
 }
 
+/**
+ * The times a reading may carry: what InfluxDB can store (int64 nanoseconds, 1677..2262). Also
+ * within what Date handles (+-8.64e15 ms), so no receiver's toISOString can throw on one.
+ */
+export const READING_TS_RANGE_MS = { min: -9_223_372_036_854, max: 9_223_372_036_854 } as const;
+
 const readingSchema = z.object({
   m: z.enum(MEASUREMENTS),
   id: z.string(),
-  ts: z.number().finite(),
+  ts: z.number().finite().min(READING_TS_RANGE_MS.min).max(READING_TS_RANGE_MS.max),
   quality: z.enum(['good', 'bad']),
   fields: z.record(z.string(), z.union([z.number().finite(), z.string(), z.boolean()])),
   error: z.string().optional(),
