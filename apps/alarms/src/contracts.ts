@@ -3,7 +3,7 @@
  * alarm runtime (lifecycle, suppression, store, notification). The engine is pure: it gets
  * readings and service health, and reports the condition of every alarm it owns.
  */
-import type { Reading, ServiceHealth } from '@cicenns/bus';
+import type { Reading, ServiceHealth } from '@cicenns/contracts';
 
 export type Severity = 'warning' | 'alarm';
 export type Subsystem = 'hv' | 'pmt' | 'temperature' | 'coincidence' | 'daq' | 'data-quality' | 'beam';

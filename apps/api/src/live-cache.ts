@@ -1,12 +1,12 @@
+import { subscribeAcked } from '@cicenns/bus';
 import {
   parseHealth,
   readingBatchSchema,
   readingKey,
-  subscribeAcked,
   Topics,
   type Reading,
   type ServiceHealth,
-} from '@cicenns/bus';
+} from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 
 const HEALTH_PREFIX = 'cicenns/sc/health/';

@@ -1,4 +1,4 @@
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import { qualityOf } from './views';
 
 const reading = (ts: number, quality: Reading['quality'] = 'good'): Reading => ({

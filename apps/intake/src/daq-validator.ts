@@ -1,5 +1,5 @@
 import type { DaqBounds, Detector } from '@cicenns/model';
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import type { ZodObject, ZodType } from 'zod';
 import { beamPayload, coincidencePayload, gainPayload, pmtDcrPayload, sweepDcrPayload } from './daq-payloads';
 import { describeMs, parseTimestamp } from './daq-timestamp';

@@ -1,6 +1,6 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { Topics } from './topics';
-import type { ServiceHealth } from './health';
+import { Topics } from '@cicenns/contracts';
+import type { ServiceHealth } from '@cicenns/contracts';
 
 export interface BusOptions {
   url: string;

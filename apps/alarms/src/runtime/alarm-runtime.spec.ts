@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Reading, ServiceHealth } from '@cicenns/bus';
+import type { Reading, ServiceHealth } from '@cicenns/contracts';
 import type { Condition, RuleEngine } from '../contracts';
 import type { AlarmView, JournalEvent } from './alarm-record';
 import type { AlarmSink } from './alarm-outputs';

@@ -4,7 +4,7 @@
  * then to MQTT and Alertmanager. Single-threaded by construction: every entry point runs to
  * completion synchronously, so there is no interleaving to guard against.
  */
-import type { Reading, ServiceHealth } from '@cicenns/bus';
+import type { Reading, ServiceHealth } from '@cicenns/contracts';
 import type { Condition, RuleEngine } from '../contracts';
 import {
   ALARM_STATES,

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
-import { Topics } from '@cicenns/bus';
+import { Topics } from '@cicenns/contracts';
 import type { RawBusMessage } from './alarms-mqtt.server';
 import { AlarmsService } from './alarms.service';
 import {

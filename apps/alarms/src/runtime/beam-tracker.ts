@@ -1,4 +1,4 @@
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import type { BeamSnapshot } from './alarm-record';
 
 /** The latest beam state (SPEC 2.3), recorded with every alarm transition. */

@@ -1,4 +1,5 @@
-import { subscribeAcked, Topics } from '@cicenns/bus';
+import { subscribeAcked } from '@cicenns/bus';
+import { Topics } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 
 /**

@@ -1,4 +1,4 @@
-import { Topics } from '@cicenns/bus';
+import { Topics } from '@cicenns/contracts';
 import {
   BadRequestException,
   Body,

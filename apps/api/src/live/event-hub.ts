@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import { Gauge } from 'prom-client';
 import type { HttpResponse as Response } from '../http/http-types';
 import type { AlarmState } from '../alarms/alarm-cache';
