@@ -1,9 +1,8 @@
 import { subscribeAcked } from '@cicenns/bus';
-import { Topics } from '@cicenns/contracts';
+import { type HvWriteCommand, hvWriteCommandSchema, type HvWriteResult, Topics } from '@cicenns/contracts';
 import type { DeviceConfig, DeviceProfile } from '@cicenns/model';
 import { decodeValue, locate, registerCount } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';
-import { hvWriteCommandSchema, type HvWriteCommand, type HvWriteResult } from '@cicenns/contracts';
 import { refuseHvWrite } from './hv-command-guard';
 import type { Logger } from './logger';
 import type { PollerService } from './poller.service';

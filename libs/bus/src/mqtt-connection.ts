@@ -1,6 +1,5 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { Topics } from '@cicenns/contracts';
-import type { ServiceHealth } from '@cicenns/contracts';
+import { type ServiceHealth, Topics } from '@cicenns/contracts';
 
 export interface BusOptions {
   url: string;
