@@ -11,40 +11,31 @@ export type Quality = 'good' | 'bad' | 'stale';
  * `id` is the PMT (hv, dcr, gain), the sensor (temperature), the crystal (coincidence), '' (beam),
  * the alarm id (alarm: one journal event of the alarm service).
  */
-export interface Reading {
-  m: Measurement;
-  id: string;
-  /** epoch milliseconds */
-  ts: number;
-  quality: 'good' | 'bad';
-  fields: Record<string, number | string | boolean>;
-  /** why a bad reading is bad (timeout, exception code, sensor open, ...) */
-  error?: string;
-  /** the device id or 'daq' */
-  source: string;
-}
-
-export interface ReadingBatch {
-  service: string;
-  /** per-publisher sequence number, for gap detection */
-  seq: number;
-  readings: Reading[];
-}
-
-const readingSchema = z.object({
+export const readingSchema = z.object({
   m: z.enum(MEASUREMENTS),
   id: z.string(),
+  /** epoch milliseconds */
   ts: z.number().finite(),
   quality: z.enum(['good', 'bad']),
   fields: z.record(z.string(), z.union([z.number().finite(), z.string(), z.boolean()])),
+  /** why a bad reading is bad (timeout, exception code, sensor open, ...) */
   error: z.string().optional(),
+  /** the device id or 'daq' */
   source: z.string(),
 });
+export type Reading = z.infer<typeof readingSchema>;
+
+/**
+ * Readings as published, one batch per message on cicenns/sc/readings/<service>. Receivers
+ * (historian, alarms, the API's live cache) validate a whole batch with it, once per message.
+ */
 export const readingBatchSchema = z.object({
   service: z.string(),
+  /** per-publisher sequence number, for gap detection */
   seq: z.number().int(),
   readings: z.array(readingSchema),
 });
+export type ReadingBatch = z.infer<typeof readingBatchSchema>;
 
 /** Influx tag key that identifies each measurement's subject. */
 export const ID_TAG: Record<Measurement, string | undefined> = {
