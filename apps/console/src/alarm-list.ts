@@ -9,7 +9,7 @@ import { compareAlarms, dateTimeText, needsAck, ROLE_RANK, SHOWN_STATES, STATE_T
 import type { JournalView } from './journal.js';
 import type { ShelveDialog } from './shelve-dialog.js';
 import type { Store } from './store.js';
-import type { AlarmView } from './types.js';
+import type { AlarmView } from '@cicenns/contracts';
 
 export class AlarmList {
   private readonly selected = new Set<string>();
@@ -156,8 +156,8 @@ export class AlarmList {
       this.render();
     });
     const shelved = a.state === 'shelved';
-    const until = a.shelf?.until ?? a.shelvedUntil;
-    const ackBy = a.ack?.by ?? a.ackedBy;
+    const until = a.shelf?.until;
+    const ackBy = a.ack?.by;
     const tr = h(
       'tr',
       { class: 'alarm-row', 'data-alarm': a.alarmId, 'data-state': a.state, 'data-severity': a.severity },

@@ -1,9 +1,12 @@
-/** The API's shapes as the console uses them (see the API contract in apps/api). */
+/**
+ * The API's shapes as the console uses them (see the API contract in apps/api). The alarm view,
+ * its states and severities are the contracts' (import type from '@cicenns/contracts').
+ */
+import type { Severity } from '@cicenns/contracts';
 
 /** none: no value has arrived yet, and none was due yet */
 export type Quality = 'good' | 'stale' | 'bad' | 'none';
 export type Role = 'viewer' | 'shifter' | 'expert' | 'admin';
-export type Severity = 'warning' | 'alarm';
 
 export interface ValueView {
   value: number | null;
@@ -36,30 +39,6 @@ export interface PmtView {
 export interface User {
   name: string;
   role: Role;
-}
-
-export type AlarmState =
-  'normal' | 'active-unack' | 'active-ack' | 'cleared-unack' | 'shelved' | 'disabled' | 'suppressed';
-
-export interface AlarmView {
-  alarmId: string;
-  rule: string;
-  state: AlarmState;
-  severity: Severity;
-  subject: { id: string; kind: string; parent?: string; device?: string };
-  message: string;
-  guidance: string;
-  value?: number;
-  limit?: number;
-  unit?: string;
-  raisedAt?: number;
-  clearedAt?: number;
-  updatedAt?: number;
-  ack?: { by: string; at: number; comment?: string };
-  shelf?: { by: string; reason: string; at: number; until: number };
-  /** older spelling of the contract; kept so either form displays */
-  ackedBy?: string;
-  shelvedUntil?: number;
 }
 
 export interface JournalEvent {
