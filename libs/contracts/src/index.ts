@@ -5,3 +5,6 @@ export * from './reading';
 export * from './health';
 export * from './rejection-notice';
 export * from './hv-command';
+export * from './alarm-states';
+export * from './alarm-view';
+export * from './alarm-commands';

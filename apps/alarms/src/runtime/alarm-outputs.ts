@@ -8,9 +8,9 @@
  *   alarm history in InfluxDB for dashboards.
  */
 import { type ReadingPublisher } from '@cicenns/bus';
-import { Topics } from '@cicenns/contracts';
+import { type AlarmView, Topics } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
-import type { AlarmView, JournalEvent } from './alarm-record';
+import type { JournalEvent } from './alarm-record';
 
 export interface AlarmSink {
   state(view: AlarmView): void;
