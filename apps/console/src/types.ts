@@ -1,8 +1,7 @@
 /**
  * The API's shapes as the console uses them (see the API contract in apps/api). The alarm view,
- * its states and severities are the contracts' (import type from '@cicenns/contracts').
+ * its states, severities and journal events are the contracts' (import type from '@cicenns/contracts').
  */
-import type { Severity } from '@cicenns/contracts';
 
 /** none: no value has arrived yet, and none was due yet */
 export type Quality = 'good' | 'stale' | 'bad' | 'none';
@@ -39,19 +38,6 @@ export interface PmtView {
 export interface User {
   name: string;
   role: Role;
-}
-
-export interface JournalEvent {
-  seq?: number;
-  ts: number;
-  alarmId: string;
-  action: string;
-  from: string;
-  to: string;
-  severity: Severity;
-  message: string;
-  by?: string;
-  comment?: string;
 }
 
 export interface Health {

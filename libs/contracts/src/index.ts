@@ -7,4 +7,5 @@ export * from './rejection-notice';
 export * from './hv-command';
 export * from './alarm-states';
 export * from './alarm-view';
+export * from './alarm-journal';
 export * from './alarm-commands';

@@ -8,9 +8,8 @@
  *   alarm history in InfluxDB for dashboards.
  */
 import { type ReadingPublisher } from '@cicenns/bus';
-import { type AlarmView, Topics } from '@cicenns/contracts';
+import { type AlarmView, type JournalEvent, Topics } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
-import type { JournalEvent } from './alarm-record';
 
 export interface AlarmSink {
   state(view: AlarmView): void;

@@ -1,16 +1,4 @@
-import type {
-  AlarmStateName,
-  AlarmSubject,
-  AlarmView,
-  LatchState,
-  Severity,
-  Subsystem,
-} from '@cicenns/contracts';
-
-export interface BeamSnapshot {
-  on: boolean | null;
-  power_kw: number | null;
-}
+import type { AlarmSubject, AlarmView, LatchState, Severity, Subsystem } from '@cicenns/contracts';
 
 /** Everything the runtime keeps about one alarm (persisted in the store). */
 export interface AlarmRecord {
@@ -42,37 +30,4 @@ export interface AlarmRecord {
   /** the alarm id of the device alarm that suppresses this one */
   suppressedBy?: string;
   updatedAt: number;
-}
-
-export type JournalAction =
-  | 'raise'
-  | 'escalate'
-  | 'deescalate'
-  | 'clear'
-  | 'ack'
-  | 'shelve'
-  | 'unshelve'
-  | 'shelve-expired'
-  | 'disable'
-  | 'enable'
-  | 'suppress'
-  | 'unsuppress';
-
-/** One transition of one alarm, with who did it and the beam at that moment. */
-export interface JournalEvent {
-  /** assigned by the store */
-  seq?: number;
-  ts: number;
-  alarmId: string;
-  rule: string;
-  action: JournalAction;
-  from: AlarmStateName;
-  to: AlarmStateName;
-  severity: Severity;
-  value?: number;
-  message: string;
-  by?: string;
-  comment?: string;
-  origin?: string;
-  beam: BeamSnapshot;
 }

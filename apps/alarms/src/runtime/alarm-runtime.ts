@@ -8,11 +8,12 @@ import {
   ALARM_STATES,
   type AlarmStateName,
   type AlarmView,
+  type JournalEvent,
   type Reading,
   type ServiceHealth,
 } from '@cicenns/contracts';
 import type { Condition, RuleEngine } from '../contracts';
-import { type AlarmRecord, type JournalEvent } from './alarm-record';
+import { type AlarmRecord } from './alarm-record';
 import type { AlarmSink } from './alarm-outputs';
 import type { AlarmStore, JournalQuery } from './alarm-store';
 import { buildAlarmTree, type AlarmTreeNode } from './alarm-tree';

@@ -12,8 +12,15 @@
  * Every change of the visible state, and every user action, yields one journal event.
  */
 import type { Condition } from '../contracts';
-import { type AlarmStateName, type LatchState, type Severity } from '@cicenns/contracts';
-import type { AlarmRecord, BeamSnapshot, JournalAction, JournalEvent } from './alarm-record';
+import {
+  type AlarmStateName,
+  type BeamSnapshot,
+  type JournalAction,
+  type JournalEvent,
+  type LatchState,
+  type Severity,
+} from '@cicenns/contracts';
+import type { AlarmRecord } from './alarm-record';
 
 export interface Clock {
   now: number;
