@@ -55,10 +55,9 @@ export interface IntakeLimits {
   bounds: DaqBounds;
 }
 
-const PMT_TOPIC = /^cicenns\/daq\/pmt\/([^/]+)\/(dcr|gain)$/;
-const COINC_TOPIC = /^cicenns\/daq\/crystal\/([^/]+)\/coincidence$/;
-/** SPEC 2.4: measurement requests and results, for the commissioning service, not the intake */
-const COMMISSIONING_TOPIC = /^cicenns\/daq\/cmd(\/|$)/;
+const PMT_TOPIC = Topics.daq.pmtTopicPattern;
+const COINC_TOPIC = Topics.daq.coincidenceTopicPattern;
+const COMMISSIONING_TOPIC = Topics.daq.commissioningTopicPattern;
 
 type Route = { kind: 'dcr' | 'gain' | 'coincidence'; id: string } | { kind: 'sweep' | 'beam' };
 

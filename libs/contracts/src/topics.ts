@@ -1,12 +1,13 @@
-/**
- * MQTT topics. `cicenns/daq/...` and `cicenns/beam/...` come from outside (SPEC 2.3);
- * `cicenns/sc/...` are between our own services (docs/ARCHITECTURE.md).
- */
+// prefixes shared by the builders below and the receivers' startsWith checks
 const READINGS = 'cicenns/sc/readings/';
 const HEALTH = 'cicenns/sc/health/';
 const ALARMS = 'cicenns/sc/alarms/';
 const ALARM_STATE = `${ALARMS}state/`;
 
+/**
+ * MQTT topics. `cicenns/daq/...` and `cicenns/beam/...` come from outside (SPEC 2.3);
+ * `cicenns/sc/...` are between our own services (docs/ARCHITECTURE.md).
+ */
 export const Topics = {
   daq: {
     pmtDcr: 'cicenns/daq/pmt/+/dcr',
@@ -18,6 +19,11 @@ export const Topics = {
     pmtDcrOf: (pmt: string) => `cicenns/daq/pmt/${pmt}/dcr`,
     pmtGainOf: (pmt: string) => `cicenns/daq/pmt/${pmt}/gain`,
     coincidenceOf: (crystal: string) => `cicenns/daq/crystal/${crystal}/coincidence`,
+    /** their shapes, the PMT or crystal captured: the intake tells an unknown PMT from an unknown topic */
+    pmtTopicPattern: /^cicenns\/daq\/pmt\/([^/]+)\/(dcr|gain)$/,
+    coincidenceTopicPattern: /^cicenns\/daq\/crystal\/([^/]+)\/coincidence$/,
+    /** SPEC 2.4: measurement requests and results, for the commissioning service, not the intake */
+    commissioningTopicPattern: /^cicenns\/daq\/cmd(\/|$)/,
   },
   /**
    * What the intake subscribes to: the whole of both trees, so that a topic near the contract
