@@ -1,7 +1,7 @@
 // Two projects: `unit` (pure, fast) and `e2e` (real mosquitto/influxd started by globalSetup,
 // services run as real child processes from dist/). `npm test` runs both.
 const moduleNameMapper = {
-  '^@cicenns/(model|bus|modbus|common)$': '<rootDir>/libs/$1/src',
+  '^@cicenns/(model|bus|modbus|common|contracts)$': '<rootDir>/libs/$1/src',
 };
 const transform = { '^.+\\.ts$': 'ts-jest' };
 module.exports = {

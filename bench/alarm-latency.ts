@@ -7,7 +7,7 @@
  *
  *   npm run bench:alarms            (CYCLES=30 POLL_MS=1000 by default)
  */
-import { Topics } from '@cicenns/bus';
+import { Topics } from '@cicenns/contracts';
 import { connect } from 'mqtt';
 import { AlarmsHarness, type JournalEventLite } from '../test/support/alarms-harness';
 import { sleep } from '../test/support/processes';

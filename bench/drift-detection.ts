@@ -12,7 +12,7 @@
  *   SEED=1 MONTHS=2 DCR_STEP_S=10 npm run bench:drift
  */
 import { join } from 'node:path';
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import { dcrAtTemperature, defaultConfigDir, loadSystemConfig, type CalibrationRecord } from '@cicenns/model';
 import type { Condition } from '../apps/alarms/src/contracts';
 import { DefaultRuleEngine, loadAlarmConfig, type AlarmConfig } from '../apps/alarms/src/rules';

@@ -5,7 +5,7 @@
  * temperature-compensated DCR, and a SIGKILL of the alarm service.
  */
 import type { MqttClient } from 'mqtt';
-import { Topics } from '@cicenns/bus';
+import { Topics } from '@cicenns/contracts';
 import { AlarmsHarness, type AlarmViewLite, type JournalEventLite } from './support/alarms-harness';
 import { influxClient } from './support/influx';
 import { testClient } from './support/mqtt';

@@ -12,7 +12,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
-import type { Reading, ReadingBatch, ServiceHealth } from '@cicenns/bus';
+import type { Reading, ReadingBatch, ServiceHealth } from '@cicenns/contracts';
 import { ROOT, ServiceProcess, freePort, sleep } from './support/processes';
 import { readServerState } from './support/servers';
 import { writeTestConfig } from './support/test-config';

@@ -3,23 +3,7 @@
  * alarm runtime (lifecycle, suppression, store, notification). The engine is pure: it gets
  * readings and service health, and reports the condition of every alarm it owns.
  */
-import type { Reading, ServiceHealth } from '@cicenns/bus';
-
-export type Severity = 'warning' | 'alarm';
-export type Subsystem = 'hv' | 'pmt' | 'temperature' | 'coincidence' | 'daq' | 'data-quality' | 'beam';
-
-/** Where an alarm sits in the hierarchy: detector > crystal/panel > PMT; crate > channel. */
-export interface AlarmSubject {
-  /** the PMT, sensor, crystal, device or service id the alarm is about */
-  id: string;
-  kind: 'pmt' | 'sensor' | 'crystal' | 'panel' | 'device' | 'service' | 'detector';
-  /** crystal or panel id for a PMT */
-  parent?: string;
-  /** what the parent is (names are configuration: the kind cannot be read from the id) */
-  parentKind?: 'crystal' | 'panel';
-  /** HV device (crate) of a PMT, temperature device of a sensor: its outage suppresses this alarm */
-  device?: string;
-}
+import type { AlarmSubject, Reading, ServiceHealth, Severity, Subsystem } from '@cicenns/contracts';
 
 /** What the engine says about one alarm at one moment. */
 export interface Condition {

@@ -1,4 +1,4 @@
-import { rejectionNoticeSchema, Topics, type RejectionNotice } from '@cicenns/bus';
+import { rejectionNoticeSchema, Topics, type RejectionNotice } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 
 /** A notice is a few hundred bytes (rejection-notice.ts); anything much larger is not one. */

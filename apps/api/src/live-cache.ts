@@ -1,15 +1,15 @@
+import { subscribeAcked } from '@cicenns/bus';
 import {
   parseHealth,
   readingBatchSchema,
   readingKey,
-  subscribeAcked,
   Topics,
   type Reading,
   type ServiceHealth,
-} from '@cicenns/bus';
+} from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 
-const HEALTH_PREFIX = 'cicenns/sc/health/';
+const HEALTH_PREFIX = Topics.healthPrefix;
 /** far more than our services; bounds a publisher inventing service names */
 const MAX_SERVICES = 64;
 const MAX_SERVICE_NAME = 64;
@@ -35,7 +35,7 @@ export class LiveCache {
         this.onHealth(topic.slice(HEALTH_PREFIX.length), payload);
         return;
       }
-      if (!topic.startsWith('cicenns/sc/readings/')) return; // alarm states etc.: other caches
+      if (!topic.startsWith(Topics.readingsPrefix)) return; // alarm states etc.: other caches
       const batch = readingBatchSchema.parse(JSON.parse(payload.toString()));
       for (const r of batch.readings) {
         const key = readingKey(r);

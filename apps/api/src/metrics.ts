@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import type { ServiceHealth } from '@cicenns/bus';
+import type { ServiceHealth } from '@cicenns/contracts';
 import type { LiveCache } from './live-cache';
 
 /**

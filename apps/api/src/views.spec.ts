@@ -1,4 +1,4 @@
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import { qualityOf, Views } from './views';
 import type { LiveCache } from './live-cache';
 

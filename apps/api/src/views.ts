@@ -1,4 +1,4 @@
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import { extraRegisters, type DeviceProfile, type SystemConfig } from '@cicenns/model';
 import type { LiveCache } from './live-cache';
 

@@ -9,7 +9,7 @@ import { compareAlarms, dateTimeText, needsAck, ROLE_RANK, SHOWN_STATES, STATE_T
 import type { JournalView } from './journal.js';
 import type { ShelveDialog } from './shelve-dialog.js';
 import type { Store } from './store.js';
-import type { AlarmView } from './types.js';
+import type { AlarmView } from '@cicenns/contracts';
 
 export class AlarmList {
   private readonly selected = new Set<string>();

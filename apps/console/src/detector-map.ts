@@ -6,7 +6,8 @@
 import { h, fill, setAttr, setText } from './dom.js';
 import { HV_GLYPH, hvState, isLive, needsAck, valueText, worstSeverity } from './format.js';
 import type { Store } from './store.js';
-import type { AlarmView, PmtView } from './types.js';
+import type { AlarmView } from '@cicenns/contracts';
+import type { PmtView } from './types.js';
 
 interface Cell {
   el: HTMLButtonElement;

@@ -1,5 +1,6 @@
 /** Pure display rules: HV state, severity order, number and time formatting. */
-import type { AlarmState, AlarmView, PmtView, Severity, ValueView } from './types.js';
+import type { AlarmStateName as AlarmState, AlarmView, Severity } from '@cicenns/contracts';
+import type { PmtView, ValueView } from './types.js';
 
 export type HvState = 'ON' | 'RAMP' | 'OFF' | 'TRIP' | 'NO DATA';
 
@@ -22,11 +23,20 @@ export const HV_GLYPH: Record<HvState, string> = {
   'NO DATA': '?',
 };
 
-/** Alarm states that need the shift's attention (shown in the list by default). */
-export const SHOWN_STATES: ReadonlySet<AlarmState> = new Set([
+/**
+ * The states that need the shift's attention: a copy of NEEDS_ATTENTION of @cicenns/contracts,
+ * since the page (ES modules, no bundler) can import only types from there;
+ * test/console-states.spec.ts checks that the two are equal.
+ */
+export const NEEDS_ATTENTION: ReadonlySet<AlarmState> = new Set<AlarmState>([
   'active-unack',
   'active-ack',
   'cleared-unack',
+]);
+
+/** Alarm states shown in the list by default: those that need attention, shelved, suppressed. */
+export const SHOWN_STATES: ReadonlySet<AlarmState> = new Set<AlarmState>([
+  ...NEEDS_ATTENTION,
   'shelved',
   'suppressed',
 ]);
@@ -43,7 +53,7 @@ export const STATE_TEXT: Record<AlarmState, string> = {
 
 /** An alarm that still counts for the color of the map and the header count. */
 export function isLive(a: AlarmView): boolean {
-  return a.state === 'active-unack' || a.state === 'active-ack' || a.state === 'cleared-unack';
+  return NEEDS_ATTENTION.has(a.state);
 }
 
 export function needsAck(a: AlarmView): boolean {

@@ -2,7 +2,7 @@
 import { api, describeError } from './api.js';
 import { byId, h, fill } from './dom.js';
 import { dateTimeText } from './format.js';
-import type { JournalEvent } from './types.js';
+import type { JournalEvent } from '@cicenns/contracts';
 
 export class JournalView {
   private readonly dialog = byId<HTMLDialogElement>('journal-dialog');

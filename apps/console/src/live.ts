@@ -4,7 +4,8 @@
  * so nothing missed while disconnected stays wrong.
  */
 import type { Store } from './store.js';
-import type { AlarmView, Beam, Health, HvProgress, PmtView } from './types.js';
+import type { AlarmView } from '@cicenns/contracts';
+import type { Beam, Health, HvProgress, PmtView } from './types.js';
 
 export class LiveFeed {
   private source: EventSource | null = null;

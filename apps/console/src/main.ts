@@ -11,7 +11,8 @@ import { askLogin } from './login.js';
 import { PmtDetail } from './pmt-detail.js';
 import { ShelveDialog } from './shelve-dialog.js';
 import { Store } from './store.js';
-import type { AlarmView, Beam, Health, PmtView, User } from './types.js';
+import type { AlarmView } from '@cicenns/contracts';
+import type { Beam, Health, PmtView, User } from './types.js';
 
 const store = new Store();
 const feed = new LiveFeed(store, loadSnapshot, () => sessionEnded());

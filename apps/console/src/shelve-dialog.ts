@@ -1,7 +1,7 @@
 /** Shelve one alarm for a chosen time with a reason (required: the journal keeps it). */
 import { api, describeError } from './api.js';
 import { byId, h, fill } from './dom.js';
-import type { AlarmView } from './types.js';
+import type { AlarmView } from '@cicenns/contracts';
 
 const DURATIONS = [15, 30, 60, 120, 240, 480, 720];
 

@@ -1,5 +1,6 @@
 /** The console's state: what the server last said, plus who is logged in and what is selected. */
-import type { AlarmView, Beam, Health, HvProgress, PmtView, User } from './types.js';
+import type { AlarmView } from '@cicenns/contracts';
+import type { Beam, Health, HvProgress, PmtView, User } from './types.js';
 
 export interface StoreEvents {
   user: User | null;

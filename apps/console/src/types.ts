@@ -1,9 +1,11 @@
-/** The API's shapes as the console uses them (see the API contract in apps/api). */
+/**
+ * The API's shapes as the console uses them (see the API contract in apps/api). The alarm view,
+ * its states, severities and journal events are the contracts' (import type from '@cicenns/contracts').
+ */
 
 /** none: no value has arrived yet, and none was due yet */
 export type Quality = 'good' | 'stale' | 'bad' | 'none';
 export type Role = 'viewer' | 'shifter' | 'expert' | 'admin';
-export type Severity = 'warning' | 'alarm';
 
 export interface ValueView {
   value: number | null;
@@ -36,40 +38,6 @@ export interface PmtView {
 export interface User {
   name: string;
   role: Role;
-}
-
-export type AlarmState =
-  'normal' | 'active-unack' | 'active-ack' | 'cleared-unack' | 'shelved' | 'disabled' | 'suppressed';
-
-export interface AlarmView {
-  alarmId: string;
-  rule: string;
-  state: AlarmState;
-  severity: Severity;
-  subject: { id: string; kind: string; parent?: string; device?: string };
-  message: string;
-  guidance: string;
-  value?: number;
-  limit?: number;
-  unit?: string;
-  raisedAt?: number;
-  clearedAt?: number;
-  updatedAt?: number;
-  ack?: { by: string; at: number; comment?: string };
-  shelf?: { by: string; reason: string; at: number; until: number };
-}
-
-export interface JournalEvent {
-  seq?: number;
-  ts: number;
-  alarmId: string;
-  action: string;
-  from: string;
-  to: string;
-  severity: Severity;
-  message: string;
-  by?: string;
-  comment?: string;
 }
 
 export interface Health {

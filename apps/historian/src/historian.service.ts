@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { connectBus, HealthReporter, readingBatchSchema, subscribeAcked, Topics } from '@cicenns/bus';
+import { connectBus, HealthReporter, subscribeAcked } from '@cicenns/bus';
+import { readingBatchSchema, Topics } from '@cicenns/contracts';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';

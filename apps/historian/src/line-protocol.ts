@@ -1,5 +1,5 @@
 import { escape } from 'influx';
-import { ID_TAG, type Reading } from '@cicenns/bus';
+import { ID_TAG, type Reading } from '@cicenns/contracts';
 import type { Detector } from '@cicenns/model';
 import { BoundedMemo } from '@cicenns/common';
 

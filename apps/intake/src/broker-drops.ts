@@ -1,4 +1,4 @@
-import { Topics } from '@cicenns/bus';
+import { Topics } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { loadSystemConfig } from '@cicenns/model';
-import { rejectionNoticeSchema, type Reading, type RejectionNotice } from '@cicenns/bus';
+import { rejectionNoticeSchema, type Reading, type RejectionNotice } from '@cicenns/contracts';
 import { DaqHandler, type MessageValidator } from './daq-handler';
 import { DaqMqttServer, type DaqSink } from './daq-mqtt.server';
 import { DaqValidator } from './daq-validator';
@@ -95,7 +95,7 @@ describe('DaqHandler: a message that cannot be handled', () => {
           toString: () => {
             throw new Error('nasty');
           },
-        };  
+        };
       },
     });
     (s.deadLetters as unknown as { add: () => never }).add = () => {

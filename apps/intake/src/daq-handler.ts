@@ -1,5 +1,5 @@
 import { RateLimitedLog } from '@cicenns/common';
-import { rejectionNotice, truncate, type Reading, type RejectionNotice } from '@cicenns/bus';
+import { rejectionNotice, truncate, type Reading, type RejectionNotice } from '@cicenns/contracts';
 import type { ValidationResult } from './daq-validator';
 import type { DeadLetterStore } from './dead-letters';
 import { INTERNAL_ERROR, type IntakeStats } from './intake-stats';

@@ -1,4 +1,4 @@
-import { truncate } from '@cicenns/bus';
+import { truncate } from '@cicenns/contracts';
 
 /** Longest detail of a rejection or warning: a 30 KB topic or payload is never echoed whole. */
 export const MAX_DETAIL_CHARS = 200;

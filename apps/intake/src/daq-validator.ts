@@ -1,5 +1,5 @@
 import type { DaqBounds, Detector } from '@cicenns/model';
-import type { Reading } from '@cicenns/bus';
+import { Topics, type Reading } from '@cicenns/contracts';
 import type { ZodObject, ZodType } from 'zod';
 import { beamPayload, coincidencePayload, gainPayload, pmtDcrPayload, sweepDcrPayload } from './daq-payloads';
 import { describeMs, parseTimestamp } from './daq-timestamp';
@@ -55,12 +55,9 @@ export interface IntakeLimits {
   bounds: DaqBounds;
 }
 
-const PMT_TOPIC = /^cicenns\/daq\/pmt\/([^/]+)\/(dcr|gain)$/;
-const COINC_TOPIC = /^cicenns\/daq\/crystal\/([^/]+)\/coincidence$/;
-const SWEEP_TOPIC = 'cicenns/daq/dcr';
-const BEAM_TOPIC = 'cicenns/beam/status';
-/** SPEC 2.4: measurement requests and results, for the commissioning service, not the intake */
-const COMMISSIONING_TOPIC = /^cicenns\/daq\/cmd(\/|$)/;
+const PMT_TOPIC = Topics.daq.pmtTopicPattern;
+const COINC_TOPIC = Topics.daq.coincidenceTopicPattern;
+const COMMISSIONING_TOPIC = Topics.daq.commissioningTopicPattern;
 
 type Route = { kind: 'dcr' | 'gain' | 'coincidence'; id: string } | { kind: 'sweep' | 'beam' };
 
@@ -81,13 +78,13 @@ export class DaqValidator {
     private readonly limits: IntakeLimits,
   ) {
     for (const p of detector.pmts) {
-      this.routes.set(`cicenns/daq/pmt/${p.id}/dcr`, { kind: 'dcr', id: p.id });
-      this.routes.set(`cicenns/daq/pmt/${p.id}/gain`, { kind: 'gain', id: p.id });
+      this.routes.set(Topics.daq.pmtDcrOf(p.id), { kind: 'dcr', id: p.id });
+      this.routes.set(Topics.daq.pmtGainOf(p.id), { kind: 'gain', id: p.id });
     }
     for (const c of detector.crystals)
-      this.routes.set(`cicenns/daq/crystal/${c.id}/coincidence`, { kind: 'coincidence', id: c.id });
-    this.routes.set(SWEEP_TOPIC, { kind: 'sweep' });
-    this.routes.set(BEAM_TOPIC, { kind: 'beam' });
+      this.routes.set(Topics.daq.coincidenceOf(c.id), { kind: 'coincidence', id: c.id });
+    this.routes.set(Topics.daq.sweepDcr, { kind: 'sweep' });
+    this.routes.set(Topics.daq.beam, { kind: 'beam' });
   }
 
   validate(topic: string, payload: Buffer | string, now = Date.now()): ValidationResult {

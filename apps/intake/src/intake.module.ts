@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
-import { nestMqttOptions, Topics } from '@cicenns/bus';
+import { nestMqttOptions } from '@cicenns/bus';
+import { Topics } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import { DaqMqttServer } from './daq-mqtt.server';
 import { IntakeService } from './intake.service';

@@ -1,14 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
-import {
-  connectBus,
-  HealthReporter,
-  HistorianSession,
-  ReadingPublisher,
-  Topics,
-  type RejectionNotice,
-  type ServiceHealth,
-} from '@cicenns/bus';
+import { connectBus, HealthReporter, HistorianSession, ReadingPublisher } from '@cicenns/bus';
+import { Topics, type RejectionNotice, type ServiceHealth } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 import { processFaults } from '@cicenns/common';
 import { BrokerDrops } from './broker-drops';

@@ -1,4 +1,4 @@
-import type { ConnectionState, Reading } from '@cicenns/bus';
+import type { ConnectionState, Reading } from '@cicenns/contracts';
 import type { Detector, DeviceConfig, DeviceProfile } from '@cicenns/model';
 import { decodeValue, planDevicePoll, type ReadBlock } from '@cicenns/modbus';
 import { Backoff } from './backoff';

@@ -1,4 +1,4 @@
-import type { ServiceHealth } from '@cicenns/bus';
+import type { ServiceHealth } from '@cicenns/contracts';
 import type { DevicePoller } from './device-poller';
 import type { ModbusLink } from './modbus-link';
 

@@ -2,7 +2,7 @@ import { loadSystemConfig } from '@cicenns/model';
 import { decodeRaw } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';
 import { FakeTransport } from '../../../test/support/fakes/fake-transport';
-import type { HvWriteCommand } from './hv-command';
+import type { HvWriteCommand } from '@cicenns/contracts';
 import { refuseHvWrite } from './hv-command-guard';
 import { HvCommandHandler } from './hv-command-handler';
 import { PollerService } from './poller.service';

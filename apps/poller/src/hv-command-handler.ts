@@ -1,8 +1,8 @@
-import { subscribeAcked, Topics } from '@cicenns/bus';
+import { subscribeAcked } from '@cicenns/bus';
+import { type HvWriteCommand, hvWriteCommandSchema, type HvWriteResult, Topics } from '@cicenns/contracts';
 import type { DeviceConfig, DeviceProfile } from '@cicenns/model';
 import { decodeValue, locate, registerCount } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';
-import { hvWriteCommandSchema, type HvWriteCommand, type HvWriteResult } from './hv-command';
 import { refuseHvWrite } from './hv-command-guard';
 import type { Logger } from './logger';
 import type { PollerService } from './poller.service';

@@ -1,4 +1,4 @@
-import type { ConnectionState } from '@cicenns/bus';
+import type { ConnectionState } from '@cicenns/contracts';
 import type { LinkConfig } from '@cicenns/model';
 import type { Table } from '@cicenns/modbus';
 import { Backoff } from './backoff';

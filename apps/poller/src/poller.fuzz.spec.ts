@@ -6,7 +6,7 @@
  * spoil the other device on the same link; and once the replies are good again, the next poll is.
  */
 import fc from 'fast-check';
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import { loadSystemConfig, type LinkConfig } from '@cicenns/model';
 import type { Table } from '@cicenns/modbus';
 import { DevicePoller } from './device-poller';

@@ -1,4 +1,4 @@
-import type { ReadingBatch } from '@cicenns/bus';
+import type { ReadingBatch } from '@cicenns/contracts';
 import { loadSystemConfig } from '@cicenns/model';
 import { encodeRaw } from '@cicenns/modbus';
 import { FakeTransport } from '../../../test/support/fakes/fake-transport';

@@ -1,11 +1,5 @@
-import {
-  connectBus,
-  encodeHealth,
-  HistorianSession,
-  Topics,
-  type ReadingBatch,
-  type ServiceHealth,
-} from '@cicenns/bus';
+import { connectBus, HistorianSession } from '@cicenns/bus';
+import { encodeHealth, Topics, type ReadingBatch, type ServiceHealth } from '@cicenns/contracts';
 import type { SystemConfig } from '@cicenns/model';
 import { encodeValue, locate } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';

@@ -1,4 +1,4 @@
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import type { Detector, DeviceConfig, DeviceProfile, RegisterSpec } from '@cicenns/model';
 import type { DecodedValue } from '@cicenns/modbus';
 

@@ -1,6 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import { encodeHealth, type ServiceHealth } from './health';
-import { Topics } from './topics';
+import { encodeHealth, type ServiceHealth, Topics } from '@cicenns/contracts';
 
 /** Publishes a service's health, retained, every `periodMs` and whenever asked to. */
 export class HealthReporter {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { encodeHealth, MAX_HEALTH_BYTES, parseHealth, type ServiceHealth } from './health';
+import { encodeHealth, MAX_HEALTH_BYTES, parseHealth, type ServiceHealth } from '@cicenns/contracts';
 import { HistorianSession } from './historian-session';
 
 const base: ServiceHealth = { service: 'intake', state: 'running', ts: 1, connections: {}, counters: {} };

@@ -1,6 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import { parseHealth } from './health';
-import { Topics } from './topics';
+import { parseHealth, Topics } from '@cicenns/contracts';
 
 /** The historian's MQTT client id (apps/historian connects with exactly this). */
 export function historianClientId(clientIdPrefix: string): string {

@@ -1,6 +1,5 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { Topics } from './topics';
-import type { ServiceHealth } from './health';
+import { type ServiceHealth, Topics } from '@cicenns/contracts';
 
 export interface BusOptions {
   url: string;

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { ReadingPublisher } from './reading-publisher';
-import type { Reading } from './reading';
+import type { Reading } from '@cicenns/contracts';
 
 const reading = (i: number): Reading => ({
   m: 'dcr',

@@ -1,6 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import type { Reading, ReadingBatch } from './reading';
-import { Topics } from './topics';
+import { type Reading, type ReadingBatch, Topics } from '@cicenns/contracts';
 
 /** Called once the broker has acknowledged every reading added before the flush (or failed). */
 export type AckedCallback = (err?: Error) => void;

@@ -3,7 +3,7 @@
  * guidance text lives in the file, none in code (SPEC: "(default)" values are configuration).
  * Overrides change a rule's parameters for the subjects whose id matches a glob.
  */
-import type { Measurement } from '@cicenns/bus';
+import type { Measurement } from '@cicenns/contracts';
 import { ConfigError, loadYamlFile } from '@cicenns/model';
 import { z } from 'zod';
 

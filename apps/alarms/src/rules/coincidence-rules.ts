@@ -1,4 +1,4 @@
-import type { Severity } from '../contracts';
+import type { Severity } from '@cicenns/contracts';
 import type { RuleParams } from './alarm-config';
 import { levelVerdict } from './levels';
 import { fmt, type Verdict } from './verdict';

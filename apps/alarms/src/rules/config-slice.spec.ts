@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 import { defaultConfigDir, loadSystemConfig } from '@cicenns/model';
 import { parse, stringify } from 'yaml';
 import { writeRenamedDetector } from '../../../../test/support/renamed-detector';

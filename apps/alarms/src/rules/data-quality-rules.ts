@@ -1,5 +1,4 @@
-import type { ConnectionState } from '@cicenns/bus';
-import type { Severity } from '../contracts';
+import { type ConnectionState, type Severity } from '@cicenns/contracts';
 import type { RuleParams } from './alarm-config';
 import { fmt, type Verdict } from './verdict';
 

@@ -1,5 +1,5 @@
 import { gainAtVoltage, type CalibrationRecord } from '@cicenns/model';
-import type { Severity } from '../contracts';
+import type { Severity } from '@cicenns/contracts';
 import type { RuleParams } from './alarm-config';
 import { levelVerdict } from './levels';
 import { fmt, type Verdict } from './verdict';

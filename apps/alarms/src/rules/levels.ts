@@ -1,4 +1,4 @@
-import type { Severity } from '../contracts';
+import type { Severity } from '@cicenns/contracts';
 import type { Verdict } from './verdict';
 
 export interface Levels {

@@ -1,4 +1,4 @@
-import type { Reading, ServiceHealth } from '@cicenns/bus';
+import { type JournalEvent, type Reading, type ServiceHealth } from '@cicenns/contracts';
 import { accidentalRate } from '@cicenns/model';
 import { Random } from '@cicenns/common';
 import type { Condition } from '../contracts';
@@ -6,7 +6,6 @@ import type { AlarmConfig } from './alarm-config';
 import { DefaultRuleEngine } from './rule-engine';
 import { AlarmRuntime } from '../runtime/alarm-runtime';
 import { AlarmStore } from '../runtime/alarm-store';
-import type { JournalEvent } from '../runtime/alarm-record';
 import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
 
 const { alarmConfig, calibrationOf, systemConfig } = defaultRuleConfig();

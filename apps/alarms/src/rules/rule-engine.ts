@@ -1,4 +1,4 @@
-import type { Reading, ServiceHealth } from '@cicenns/bus';
+import type { Reading, ServiceHealth } from '@cicenns/contracts';
 import {
   accidentalRate,
   type CalibrationRecord,

@@ -1,5 +1,6 @@
 import type { SystemConfig } from '@cicenns/model';
-import type { AlarmSubject, Condition, Severity, Subsystem } from '../contracts';
+import type { Condition } from '../contracts';
+import type { AlarmSubject, Severity, Subsystem } from '@cicenns/contracts';
 import {
   alarmConfigError,
   formatGuidance,

@@ -1,5 +1,5 @@
 import type { Pmt, Sensor } from '@cicenns/model';
-import type { AlarmSubject } from '../contracts';
+import type { AlarmSubject } from '@cicenns/contracts';
 
 /** The DAQ as a data source: stale DAQ data is not suppressed by an HV crate's outage. */
 export const DAQ_SOURCE = 'daq';

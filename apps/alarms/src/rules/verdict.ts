@@ -1,4 +1,4 @@
-import type { Severity } from '../contracts';
+import type { Severity } from '@cicenns/contracts';
 
 /** What one rule says about one subject after one evaluation; the engine turns it into a Condition. */
 export interface Verdict {

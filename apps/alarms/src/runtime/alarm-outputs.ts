@@ -7,9 +7,9 @@
  * - cicenns/sc/readings/alarms: the same events as `alarm` readings, so the historian keeps the
  *   alarm history in InfluxDB for dashboards.
  */
-import { Topics, type ReadingPublisher } from '@cicenns/bus';
+import { type ReadingPublisher } from '@cicenns/bus';
+import { type AlarmView, type JournalEvent, Topics } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
-import type { AlarmView, JournalEvent } from './alarm-record';
 
 export interface AlarmSink {
   state(view: AlarmView): void;

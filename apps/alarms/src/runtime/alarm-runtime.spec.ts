@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Reading, ServiceHealth } from '@cicenns/bus';
+import { type AlarmView, type JournalEvent, type Reading, type ServiceHealth } from '@cicenns/contracts';
 import type { Condition, RuleEngine } from '../contracts';
-import type { AlarmView, JournalEvent } from './alarm-record';
 import type { AlarmSink } from './alarm-outputs';
 import { AlarmRuntime } from './alarm-runtime';
 import { AlarmStore } from './alarm-store';

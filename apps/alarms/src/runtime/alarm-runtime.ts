@@ -4,15 +4,16 @@
  * then to MQTT and Alertmanager. Single-threaded by construction: every entry point runs to
  * completion synchronously, so there is no interleaving to guard against.
  */
-import type { Reading, ServiceHealth } from '@cicenns/bus';
-import type { Condition, RuleEngine } from '../contracts';
 import {
   ALARM_STATES,
-  type AlarmRecord,
   type AlarmStateName,
   type AlarmView,
   type JournalEvent,
-} from './alarm-record';
+  type Reading,
+  type ServiceHealth,
+} from '@cicenns/contracts';
+import type { Condition, RuleEngine } from '../contracts';
+import { type AlarmRecord } from './alarm-record';
 import type { AlarmSink } from './alarm-outputs';
 import type { AlarmStore, JournalQuery } from './alarm-store';
 import { buildAlarmTree, type AlarmTreeNode } from './alarm-tree';

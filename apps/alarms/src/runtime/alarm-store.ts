@@ -1,6 +1,7 @@
 import { openSqlite } from '@cicenns/common';
 import type Database from 'better-sqlite3';
-import type { AlarmRecord, JournalEvent } from './alarm-record';
+import type { AlarmRecord } from './alarm-record';
+import type { JournalEvent } from '@cicenns/contracts';
 
 export interface JournalQuery {
   alarmId?: string;

@@ -3,8 +3,7 @@
  * Two views of the same alarms: detector > crystal/panel > PMT (where the physics is) and
  * device > channel (where the hardware is); service alarms stand on their own.
  */
-import type { Severity } from '../contracts';
-import type { AlarmStateName, AlarmView } from './alarm-record';
+import { type AlarmStateName, type AlarmView, type Severity } from '@cicenns/contracts';
 import { severityRank } from './lifecycle';
 
 export interface AlarmTreeNode {

@@ -1,4 +1,5 @@
-import type { AlarmRecord, AlarmView } from './alarm-record';
+import type { AlarmRecord } from './alarm-record';
+import type { AlarmView } from '@cicenns/contracts';
 import { displayState } from './lifecycle';
 
 export function toView(r: AlarmRecord): AlarmView {

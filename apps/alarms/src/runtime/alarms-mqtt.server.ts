@@ -1,6 +1,7 @@
 import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { ConsumerDeserializer, IncomingEvent, IncomingRequest } from '@nestjs/microservices';
 import { subscribeAcked } from '@cicenns/bus';
+import { Topics } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 
 /** What the bus handlers receive: the payload exactly as published. */
@@ -9,7 +10,7 @@ export interface RawBusMessage {
   payload: string;
 }
 
-const REQUEST_PREFIX = 'cicenns/sc/alarms/';
+const REQUEST_PREFIX = Topics.alarms.prefix;
 
 /**
  * Two kinds of traffic on one connection: our services' readings and health (plain JSON, parsed

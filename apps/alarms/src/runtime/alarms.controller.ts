@@ -1,19 +1,18 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
-import { Topics } from '@cicenns/bus';
-import type { RawBusMessage } from './alarms-mqtt.server';
-import { AlarmsService } from './alarms.service';
 import {
   ackCommand,
-  CommandError,
   disableCommand,
   enableCommand,
   journalQuery,
   listQuery,
-  parseCommand,
   shelveCommand,
+  Topics,
   unshelveCommand,
-} from './commands';
+} from '@cicenns/contracts';
+import type { RawBusMessage } from './alarms-mqtt.server';
+import { AlarmsService } from './alarms.service';
+import { CommandError, parseCommand } from './commands';
 import { LifecycleError } from './lifecycle';
 
 /** A refused command comes back to the caller as {status: 'error', message}. */

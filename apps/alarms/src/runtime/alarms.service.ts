@@ -1,14 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { processFaults, RateLimitedLog } from '@cicenns/common';
-import {
-  connectBus,
-  HealthReporter,
-  parseHealth,
-  ReadingPublisher,
-  readingBatchSchema,
-  Topics,
-  type ServiceHealth,
-} from '@cicenns/bus';
+import { connectBus, HealthReporter, ReadingPublisher } from '@cicenns/bus';
+import { parseHealth, readingBatchSchema, Topics, type ServiceHealth } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import type { RuleEngine } from '../contracts';

@@ -5,8 +5,8 @@
  * is shelved, disabled or suppressed. Sending is asynchronous with back-off: a dead
  * Alertmanager costs counted failures, never a stalled alarm runtime.
  */
-import type { ConnectionState } from '@cicenns/bus';
-import type { AlarmRecord, BeamSnapshot } from './alarm-record';
+import { type BeamSnapshot, type ConnectionState } from '@cicenns/contracts';
+import type { AlarmRecord } from './alarm-record';
 import { alertLabels, labelKey, toAlert, type AmAlert } from './alertmanager-payload';
 import { isNotifiable } from './lifecycle';
 

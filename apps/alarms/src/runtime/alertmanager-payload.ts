@@ -3,7 +3,8 @@
  * must be stable for the life of the alarm: no state, value or time in them (those go in the
  * annotations). Alertmanager groups and inhibits on these labels (deploy/alertmanager/).
  */
-import type { AlarmRecord, BeamSnapshot } from './alarm-record';
+import type { AlarmRecord } from './alarm-record';
+import type { BeamSnapshot } from '@cicenns/contracts';
 
 export interface AmAlert {
   labels: Record<string, string>;

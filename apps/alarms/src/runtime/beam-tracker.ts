@@ -1,5 +1,4 @@
-import type { Reading } from '@cicenns/bus';
-import type { BeamSnapshot } from './alarm-record';
+import { type BeamSnapshot, type Reading } from '@cicenns/contracts';
 
 /** The latest beam state (SPEC 2.3), recorded with every alarm transition. */
 export class BeamTracker {

@@ -11,15 +11,16 @@
  * is notified; when it comes back in, the state follows the condition again.
  * Every change of the visible state, and every user action, yields one journal event.
  */
-import type { Condition, Severity } from '../contracts';
-import type {
-  AlarmRecord,
-  AlarmStateName,
-  BeamSnapshot,
-  JournalAction,
-  JournalEvent,
-  LatchState,
-} from './alarm-record';
+import type { Condition } from '../contracts';
+import {
+  type AlarmStateName,
+  type BeamSnapshot,
+  type JournalAction,
+  type JournalEvent,
+  type LatchState,
+  type Severity,
+} from '@cicenns/contracts';
+import type { AlarmRecord } from './alarm-record';
 
 export interface Clock {
   now: number;

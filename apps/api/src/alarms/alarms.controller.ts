@@ -1,4 +1,17 @@
-import { Topics } from '@cicenns/bus';
+import {
+  ALARM_ID_PATTERN,
+  ackCommand,
+  alarmIdSchema,
+  alarmReasonSchema,
+  disableCommand,
+  Topics,
+  type AckCommand,
+  type DisableCommand,
+  type EnableCommand,
+  type JournalQuery,
+  type ShelveCommand,
+  type UnshelveCommand,
+} from '@cicenns/contracts';
 import {
   BadRequestException,
   Body,
@@ -23,26 +36,25 @@ import { Audited, RequireRole } from '../auth/roles';
 import { BusRpc, RpcUnavailable } from '../http/bus-rpc';
 import { ZodBody, ZodPipe, ZodQuery } from '../http/zod-pipe';
 
-const ALARM_ID = /^[A-Za-z0-9._:@/-]{1,200}$/;
-const alarmId = z.string().regex(ALARM_ID, 'not an alarm id');
-const ackSchema = z
-  .object({ alarmIds: z.array(alarmId).min(1).max(500), comment: z.string().max(1000).optional() })
-  .strict();
+// The HTTP bodies: the fields of the alarm commands (contracts), without who and from where
+// (the login says that); a shelf is asked for in minutes, sent as an instant.
+const ackSchema = ackCommand.pick({ alarmIds: true, comment: true });
 const shelveSchema = z
-  .object({
-    reason: z.string().trim().min(1, 'a reason is required').max(500),
-    minutes: z.number().int().min(1).max(720),
-  })
+  .object({ reason: alarmReasonSchema, minutes: z.number().int().min(1).max(720) })
   .strict();
-const reasonSchema = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(500) }).strict();
+const reasonSchema = disableCommand.pick({ reason: true });
 const emptySchema = z.object({}).strict();
+/** the query string of GET /api/alarms/journal: numbers come as text; at most 1000 events over HTTP */
 const journalSchema = z
   .object({
-    alarmId: alarmId.optional(),
+    alarmId: alarmIdSchema.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     since: z.coerce.number().int().min(0).optional(),
   })
   .strict();
+
+/** A command as the API builds it: `act` adds who and from where. */
+type Command<T> = Omit<T, 'user' | 'origin'>;
 
 /** The alarm service's answer time before the API says it is unavailable. */
 const ALARM_TIMEOUT_MS = 5000;
@@ -74,7 +86,7 @@ export class AlarmsController {
   @ZodQuery(journalSchema)
   @ApiOperation({ summary: 'Journal of alarm transitions (from the alarm service)' })
   journal(@Query(new ZodPipe(journalSchema)) q: z.infer<typeof journalSchema>) {
-    return this.call(Topics.alarms.query.journal, q);
+    return this.call(Topics.alarms.query.journal, q satisfies JournalQuery);
   }
 
   @Post('ack')
@@ -87,7 +99,7 @@ export class AlarmsController {
     return this.act(req, Topics.alarms.cmd.ack, b.alarmIds.join(','), {
       alarmIds: b.alarmIds,
       comment: b.comment,
-    });
+    } satisfies Command<AckCommand>);
   }
 
   @Post(':id/shelve')
@@ -105,7 +117,7 @@ export class AlarmsController {
       alarmId: id,
       reason: b.reason,
       until: Date.now() + b.minutes * 60_000,
-    });
+    } satisfies Command<ShelveCommand>);
   }
 
   @Post(':id/unshelve')
@@ -114,7 +126,9 @@ export class AlarmsController {
   @Audited('alarm.unshelve')
   @ApiOperation({ summary: 'Return a shelved alarm to service (shifter+)' })
   unshelve(@Req() req: AuthedRequest, @Param('id') id: string, @Body(new ZodPipe(emptySchema)) _b: object) {
-    return this.act(req, Topics.alarms.cmd.unshelve, checkId(id), { alarmId: id });
+    return this.act(req, Topics.alarms.cmd.unshelve, checkId(id), {
+      alarmId: id,
+    } satisfies Command<UnshelveCommand>);
   }
 
   @Post(':id/disable')
@@ -128,7 +142,10 @@ export class AlarmsController {
     @Param('id') id: string,
     @Body(new ZodPipe(reasonSchema)) b: z.infer<typeof reasonSchema>,
   ) {
-    return this.act(req, Topics.alarms.cmd.disable, checkId(id), { alarmId: id, reason: b.reason });
+    return this.act(req, Topics.alarms.cmd.disable, checkId(id), {
+      alarmId: id,
+      reason: b.reason,
+    } satisfies Command<DisableCommand>);
   }
 
   @Post(':id/enable')
@@ -137,7 +154,9 @@ export class AlarmsController {
   @Audited('alarm.enable')
   @ApiOperation({ summary: 'Return a disabled alarm to service (expert+)' })
   enable(@Req() req: AuthedRequest, @Param('id') id: string, @Body(new ZodPipe(emptySchema)) _b: object) {
-    return this.act(req, Topics.alarms.cmd.enable, checkId(id), { alarmId: id });
+    return this.act(req, Topics.alarms.cmd.enable, checkId(id), {
+      alarmId: id,
+    } satisfies Command<EnableCommand>);
   }
 
   /** Forward an action with who and from where; audit its outcome (refusals: AuditFilter). */
@@ -179,6 +198,7 @@ export class AlarmsController {
 }
 
 function checkId(id: string): string {
-  if (!ALARM_ID.test(id)) throw new BadRequestException(`id: "${id.slice(0, 50)}" is not an alarm id`);
+  if (!ALARM_ID_PATTERN.test(id))
+    throw new BadRequestException(`id: "${id.slice(0, 50)}" is not an alarm id`);
   return id;
 }

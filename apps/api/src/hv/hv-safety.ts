@@ -1,6 +1,6 @@
 import { encodeValue } from '@cicenns/modbus';
 import { hvRange, withinHvRange, type DeviceProfile, type HvLimitedRegister, type Pmt } from '@cicenns/model';
-import type { HvRegister } from '../../../poller/src/hv-command';
+import type { HvRegister } from '@cicenns/contracts';
 import type { HvSet } from './hv-dto';
 
 /** What the API knows of a channel right now (from the live cache). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Topics } from '@cicenns/bus';
+import { type HvWriteCommand, type HvWriteResult, Topics } from '@cicenns/contracts';
 import type { Pmt, SystemConfig } from '@cicenns/model';
 import {
   ConflictException,
@@ -7,7 +7,6 @@ import {
   NotFoundException,
   BadRequestException,
 } from '@nestjs/common';
-import type { HvWriteCommand, HvWriteResult } from '../../../poller/src/hv-command';
 import type { ApiState } from '../api-state';
 import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/roles';

@@ -1,4 +1,4 @@
-import type { Reading } from '@cicenns/bus';
+import type { Reading } from '@cicenns/contracts';
 
 export interface RampProgress {
   operationId: string;

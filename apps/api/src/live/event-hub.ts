@@ -1,8 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { Reading } from '@cicenns/bus';
+import type { AlarmView, Reading } from '@cicenns/contracts';
 import { Gauge } from 'prom-client';
 import type { HttpResponse as Response } from '../http/http-types';
-import type { AlarmState } from '../alarms/alarm-cache';
 import type { ApiState } from '../api-state';
 import type { AuthService } from '../auth/auth.service';
 
@@ -53,7 +52,7 @@ export class EventHub {
     }
     this.unsubscribe.push(
       state.cache.onReadings((r) => this.onReadings(r)),
-      state.alarms.onChange((a: AlarmState) => this.emit('alarm', a)),
+      state.alarms.onChange((a: AlarmView) => this.emit('alarm', a)),
     );
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);

@@ -1,3 +1,4 @@
+import { NEEDS_ATTENTION, type AlarmView } from '@cicenns/contracts';
 import type { ApiClient } from '../client';
 import { out, table } from './format';
 
@@ -16,9 +17,9 @@ export async function status(api: ApiClient, json: boolean): Promise<number> {
   const [health, pmts, alarms] = await Promise.all([
     api.get<Health>('/api/health'),
     api.get<PmtView[]>('/api/pmts'),
-    api.get<{ alarmId: string; state: string; severity: string; message?: string }[]>('/api/alarms'),
+    api.get<AlarmView[]>('/api/alarms'),
   ]);
-  const attention = alarms.filter((a) => ['active-unack', 'active-ack', 'cleared-unack'].includes(a.state));
+  const attention = alarms.filter((a) => NEEDS_ATTENTION.has(a.state));
   if (json) {
     out(JSON.stringify({ health, pmts, alarms: attention }, null, 2));
     return 0;

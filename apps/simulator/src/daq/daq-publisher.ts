@@ -1,17 +1,10 @@
+import { Topics } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 import type { SimSettings } from '../settings';
 import type { DetectorSim } from '../physics/detector-sim';
 
 /** The part of an MQTT client the publisher needs (a fake in unit tests). */
 export type Publisher = Pick<MqttClient, 'connected' | 'publish'>;
-
-export const DaqTopics = {
-  pmtDcr: (pmt: string) => `cicenns/daq/pmt/${pmt}/dcr`,
-  sweepDcr: 'cicenns/daq/dcr',
-  pmtGain: (pmt: string) => `cicenns/daq/pmt/${pmt}/gain`,
-  coincidence: (crystal: string) => `cicenns/daq/crystal/${crystal}/coincidence`,
-  beam: 'cicenns/beam/status',
-} as const;
 
 /**
  * Plays the DAQ: measures DCR, gain, coincidences and beam state on their own periods and
@@ -61,24 +54,29 @@ export class DaqPublisher {
     const form =
       this.settings.dcrForm === 'both' ? (this.dcrRound++ % 2 ? 'sweep' : 'per-pmt') : this.settings.dcrForm;
     if (form === 'sweep') {
-      this.send(DaqTopics.sweepDcr, { ts: this.ts(), window_s, rates_hz: rates });
+      this.send(Topics.daq.sweepDcr, { ts: this.ts(), window_s, rates_hz: rates });
     } else {
       for (const [pmt, rate_hz] of Object.entries(rates)) {
-        this.send(DaqTopics.pmtDcr(pmt), { ts: this.ts(), rate_hz, window_s });
+        this.send(Topics.daq.pmtDcrOf(pmt), { ts: this.ts(), rate_hz, window_s });
       }
     }
   }
 
   publishGain(): void {
     for (const [pmt, g] of Object.entries(this.sim.measureGain(this.now()))) {
-      this.send(DaqTopics.pmtGain(pmt), { ts: this.ts(), gain: g.gain, gain_err: g.gain_err, method: 'spe' });
+      this.send(Topics.daq.pmtGainOf(pmt), {
+        ts: this.ts(),
+        gain: g.gain,
+        gain_err: g.gain_err,
+        method: 'spe',
+      });
     }
   }
 
   publishCoincidence(): void {
     const rates = this.sim.measureCoincidence(this.settings.coincPeriodMs / 1000);
     for (const [crystal, rate_hz] of Object.entries(rates)) {
-      this.send(DaqTopics.coincidence(crystal), {
+      this.send(Topics.daq.coincidenceOf(crystal), {
         ts: this.ts(),
         rate_hz,
         window_ns: this.sim.coincWindowNs,
@@ -87,7 +85,7 @@ export class DaqPublisher {
   }
 
   publishBeam(): void {
-    this.send(DaqTopics.beam, { ts: this.ts(), ...this.sim.beam() });
+    this.send(Topics.daq.beam, { ts: this.ts(), ...this.sim.beam() });
   }
 
   private every(ms: number, fn: () => void): void {

@@ -7,50 +7,41 @@ export type Measurement = (typeof MEASUREMENTS)[number];
 export type Quality = 'good' | 'bad' | 'stale';
 
 /**
- * One normalized reading, the unit of data between services and into the historian.
- * `id` is the PMT (hv, dcr, gain), the sensor (temperature), the crystal (coincidence), '' (beam),
- * the alarm id (alarm: one journal event of the alarm service).
- */
-export interface Reading {
-  m: Measurement;
-  id: string;
-  /** epoch milliseconds */
-  ts: number;
-  quality: 'good' | 'bad';
-  fields: Record<string, number | string | boolean>;
-  /** why a bad reading is bad (timeout, exception code, sensor open, ...) */
-  error?: string;
-  /** the device id or 'daq' */
-  source: string;
-}
-
-export interface ReadingBatch {
-  service: string;
-  /** per-publisher sequence number, for gap detection */
-  seq: number;
-  readings: Reading[];
-}
-
-/**
  * The times a reading may carry: what InfluxDB can store (int64 nanoseconds, 1677..2262). Also
  * within what Date handles (+-8.64e15 ms), so no receiver's toISOString can throw on one.
  */
 export const READING_TS_RANGE_MS = { min: -9_223_372_036_854, max: 9_223_372_036_854 } as const;
 
-const readingSchema = z.object({
+/**
+ * One normalized reading, the unit of data between services and into the historian.
+ * `id` is the PMT (hv, dcr, gain), the sensor (temperature), the crystal (coincidence), '' (beam),
+ * the alarm id (alarm: one journal event of the alarm service).
+ */
+export const readingSchema = z.object({
   m: z.enum(MEASUREMENTS),
   id: z.string(),
+  /** epoch milliseconds */
   ts: z.number().finite().min(READING_TS_RANGE_MS.min).max(READING_TS_RANGE_MS.max),
   quality: z.enum(['good', 'bad']),
   fields: z.record(z.string(), z.union([z.number().finite(), z.string(), z.boolean()])),
+  /** why a bad reading is bad (timeout, exception code, sensor open, ...) */
   error: z.string().optional(),
+  /** the device id or 'daq' */
   source: z.string(),
 });
+export type Reading = z.infer<typeof readingSchema>;
+
+/**
+ * Readings as published, one batch per message on cicenns/sc/readings/<service>. Receivers
+ * (historian, alarms, the API's live cache) validate a whole batch with it, once per message.
+ */
 export const readingBatchSchema = z.object({
   service: z.string(),
+  /** per-publisher sequence number, for gap detection */
   seq: z.number().int(),
   readings: z.array(readingSchema),
 });
+export type ReadingBatch = z.infer<typeof readingBatchSchema>;
 
 /** Influx tag key that identifies each measurement's subject. */
 export const ID_TAG: Record<Measurement, string | undefined> = {

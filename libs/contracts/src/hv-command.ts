@@ -22,15 +22,17 @@ export const hvWriteCommandSchema = z
   .strict();
 export type HvWriteCommand = z.infer<typeof hvWriteCommandSchema>;
 
-export interface HvWriteResult {
-  ok: boolean;
-  pmt: string;
-  register: string;
-  value: number;
+/** The poller's answer to one HvWriteCommand (the API reads it with this schema's type). */
+export const hvWriteResultSchema = z.object({
+  ok: z.boolean(),
+  pmt: z.string(),
+  register: z.string(),
+  value: z.number(),
   /** the register as read back from the device after the write */
-  readBack?: number | null;
+  readBack: z.number().nullable().optional(),
   /** the poller's own safety check said no: nothing was written */
-  refused?: string;
+  refused: z.string().optional(),
   /** the write or its verification failed */
-  error?: string;
-}
+  error: z.string().optional(),
+});
+export type HvWriteResult = z.infer<typeof hvWriteResultSchema>;

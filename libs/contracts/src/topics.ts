@@ -1,3 +1,9 @@
+// prefixes shared by the builders below and the receivers' startsWith checks
+const READINGS = 'cicenns/sc/readings/';
+const HEALTH = 'cicenns/sc/health/';
+const ALARMS = 'cicenns/sc/alarms/';
+const ALARM_STATE = `${ALARMS}state/`;
+
 /**
  * MQTT topics. `cicenns/daq/...` and `cicenns/beam/...` come from outside (SPEC 2.3);
  * `cicenns/sc/...` are between our own services (docs/ARCHITECTURE.md).
@@ -9,6 +15,15 @@ export const Topics = {
     pmtGain: 'cicenns/daq/pmt/+/gain',
     coincidence: 'cicenns/daq/crystal/+/coincidence',
     beam: 'cicenns/beam/status',
+    /** one PMT's topics and one crystal's (the DAQ publishes them, the intake routes them) */
+    pmtDcrOf: (pmt: string) => `cicenns/daq/pmt/${pmt}/dcr`,
+    pmtGainOf: (pmt: string) => `cicenns/daq/pmt/${pmt}/gain`,
+    coincidenceOf: (crystal: string) => `cicenns/daq/crystal/${crystal}/coincidence`,
+    /** their shapes, the PMT or crystal captured: the intake tells an unknown PMT from an unknown topic */
+    pmtTopicPattern: /^cicenns\/daq\/pmt\/([^/]+)\/(dcr|gain)$/,
+    coincidenceTopicPattern: /^cicenns\/daq\/crystal\/([^/]+)\/coincidence$/,
+    /** SPEC 2.4: measurement requests and results, for the commissioning service, not the intake */
+    commissioningTopicPattern: /^cicenns\/daq\/cmd(\/|$)/,
   },
   /**
    * What the intake subscribes to: the whole of both trees, so that a topic near the contract
@@ -19,11 +34,15 @@ export const Topics = {
    */
   daqIntake: ['cicenns/daq/#', 'cicenns/beam/#'],
   /** normalized readings, batched: cicenns/sc/readings/<service> */
-  readings: (service: string) => `cicenns/sc/readings/${service}`,
-  readingsAll: 'cicenns/sc/readings/#',
+  readings: (service: string) => `${READINGS}${service}`,
+  readingsAll: `${READINGS}#`,
+  /** for startsWith: every readings topic begins with this */
+  readingsPrefix: READINGS,
   /** retained health of each service: cicenns/sc/health/<service> */
-  health: (service: string) => `cicenns/sc/health/${service}`,
-  healthAll: 'cicenns/sc/health/+',
+  health: (service: string) => `${HEALTH}${service}`,
+  healthAll: `${HEALTH}+`,
+  /** for startsWith: the service's name follows it */
+  healthPrefix: HEALTH,
   /**
    * One summary per DAQ message the intake refused or could not handle (RejectionNotice),
    * not retained; the API keeps the last few for experts (GET /api/intake/rejects).
@@ -36,8 +55,12 @@ export const Topics = {
   brokerDropped: '$SYS/broker/publish/messages/dropped',
   /** alarm service: retained state per alarm, the journal stream, commands and queries */
   alarms: {
-    state: (alarmId: string) => `cicenns/sc/alarms/state/${alarmId}`,
-    stateAll: 'cicenns/sc/alarms/state/#',
+    /** every alarm topic; of these the alarm service receives only its commands and queries */
+    prefix: ALARMS,
+    state: (alarmId: string) => `${ALARM_STATE}${alarmId}`,
+    stateAll: `${ALARM_STATE}#`,
+    /** for startsWith: the alarm id follows it */
+    statePrefix: ALARM_STATE,
     events: 'cicenns/sc/alarms/events',
     cmd: {
       ack: 'cicenns/sc/alarms/cmd/ack',

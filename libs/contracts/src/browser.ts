@@ -1,0 +1,6 @@
+// What the shift console (apps/console, in the browser) may use of the contracts: types only,
+// imported with `import type` (eslint enforces it there) and erased at compile time. Its
+// modules import nothing that the browser cannot have (no zod values reach the page).
+export type { AlarmStateName, LatchState } from './alarm-states';
+export type { AlarmSubject, AlarmView, Severity, Subsystem } from './alarm-view';
+export type { BeamSnapshot, JournalAction, JournalEvent } from './alarm-journal';

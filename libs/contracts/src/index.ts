@@ -1,0 +1,11 @@
+// Every message that crosses a process: one zod schema and its type per message, by subject.
+// Transport (connections, publishers, subscriptions) is in @cicenns/bus.
+export * from './topics';
+export * from './reading';
+export * from './health';
+export * from './rejection-notice';
+export * from './hv-command';
+export * from './alarm-states';
+export * from './alarm-view';
+export * from './alarm-journal';
+export * from './alarm-commands';
