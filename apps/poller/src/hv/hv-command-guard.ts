@@ -1,5 +1,5 @@
 import { hvLimitRefusal, type Pmt } from '@cicenns/model';
-import type { HvWriteCommand } from './hv-command';
+import type { HvWriteCommand } from '../hv-command';
 
 /**
  * The poller's own check of an HV write, the last one before the hardware: whatever the API
