@@ -67,30 +67,4 @@ describe('PollerService', () => {
     });
     await svc.stop();
   });
-
-  describe('writeRegisters', () => {
-    it('encodes with the profile and writes FC16 at the channel address', async () => {
-      const { svc, hv } = setup();
-      await svc.start();
-      await svc.writeRegisters('hv-veto', 3, 'vset', 905.5);
-      await svc.writeRegisters('hv-crystal', 2, 'trip_time', 2.5);
-      expect(hv.writes).toEqual([
-        { unitId: 2, address: 48, values: encodeRaw(905.5, 'float32', 'ABCD') },
-        { unitId: 1, address: 32 + 12, values: [25] },
-      ]);
-      await svc.stop();
-    });
-
-    it('refuses read-only registers, unknown names, devices and channels, and out-of-range values', async () => {
-      const { svc, hv } = setup();
-      await svc.start();
-      await expect(svc.writeRegisters('hv-crystal', 0, 'vmon', 1000)).rejects.toThrow('read-only');
-      await expect(svc.writeRegisters('hv-crystal', 0, 'nope', 1)).rejects.toThrow('no register "nope"');
-      await expect(svc.writeRegisters('hv-x', 0, 'vset', 1)).rejects.toThrow('unknown device');
-      await expect(svc.writeRegisters('hv-crystal', 30, 'vset', 1)).rejects.toThrow('no channel 30');
-      await expect(svc.writeRegisters('hv-crystal', 0, 'power', 70000)).rejects.toThrow(RangeError);
-      expect(hv.writes).toHaveLength(0);
-      await svc.stop();
-    });
-  });
 });

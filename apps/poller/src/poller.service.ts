@@ -1,15 +1,15 @@
-import { connectBus, HistorianSession } from '@cicenns/bus';
-import { encodeHealth, Topics, type ReadingBatch, type ServiceHealth } from '@cicenns/contracts';
+import { connectBus, HealthReporter, HistorianSession } from '@cicenns/bus';
+import { Topics, type ReadingBatch, type ServiceHealth } from '@cicenns/contracts';
 import type { SystemConfig } from '@cicenns/model';
-import { encodeValue, locate } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';
-import { BoundedPublisher } from './bounded-publisher';
-import { DevicePoller, type PollResult } from './device-poller';
-import { HvCommandHandler } from './hv-command-handler';
-import { pollerHealth, type PollerCounters } from './health';
+import { BoundedPublisher } from './acquisition/bounded-publisher';
+import { DevicePoller, type PollResult } from './acquisition/device-poller';
+import { pollerHealth, type PollerCounters } from './acquisition/health';
+import { DeviceRegisters } from './devices/device-registers';
+import { HvCommandHandler } from './hv/hv-command-handler';
+import { describeLink, ModbusLink } from './links/modbus-link';
+import { ModbusSerialTransport, type TransportFactory } from './links/modbus-transport';
 import { consoleLogger, type Logger } from './logger';
-import { describeLink, ModbusLink } from './modbus-link';
-import { ModbusSerialTransport, type TransportFactory } from './modbus-transport';
 
 export interface PollerOptions {
   log?: Logger;
@@ -24,12 +24,28 @@ export interface PollerOptions {
   maxQueuedBatches?: number;
 }
 
+/** A started poller, as startPoller returns it. */
+export interface Poller {
+  /** Stop polling, finish the transaction in flight, leave "offline" in the retained health. */
+  stop(): Promise<void>;
+}
+
+/** Start the poller for `config` (its main.ts, the all-in-one demo). */
+export async function startPoller(config: SystemConfig, options: PollerOptions = {}): Promise<Poller> {
+  const service = new PollerService(config, options);
+  await service.start();
+  return service;
+}
+
 /**
  * The Modbus acquisition service: one ModbusLink (queue + connection) per configured link, one
- * DevicePoller per device, one ReadingBatch published per device poll, health every 2 s.
+ * DevicePoller per device, one ReadingBatch published per device poll, health every 2 s
+ * (HealthReporter), HV write commands (HvCommandHandler) through the same DeviceRegisters.
  */
-export class PollerService {
+export class PollerService implements Poller {
   readonly links = new Map<string, ModbusLink>();
+  /** every device with its profile and link; reads and writes a channel's register by name */
+  readonly registers: DeviceRegisters;
   readonly devices = new Map<string, DevicePoller>();
   readonly counters: PollerCounters = {
     polls: 0,
@@ -42,7 +58,9 @@ export class PollerService {
   private readonly log: Logger;
   private client?: MqttClient;
   private publisher?: BoundedPublisher;
-  private healthTimer?: NodeJS.Timeout;
+  private reporter?: HealthReporter;
+  /** the health when stop() began: what a report during the stop says (links closing are no fault) */
+  private healthAtStop?: ServiceHealth;
   private healthSoon?: NodeJS.Timeout;
   private readonly lastDeviceState = new Map<string, 'up' | 'down'>();
   private seq = 0;
@@ -60,11 +78,8 @@ export class PollerService {
     for (const l of config.app.links) {
       this.links.set(l.id, new ModbusLink(l, makeTransport(l), { log: this.log }));
     }
-    for (const d of config.app.devices) {
-      const profile = config.profiles.get(d.profile);
-      const link = this.links.get(d.link);
-      // loadSystemConfig has cross-checked both; this guards hand-made configs
-      if (!profile || !link) throw new Error(`device ${d.id}: unknown profile or link`);
+    this.registers = new DeviceRegisters(config, this.links);
+    for (const { config: d, profile, link } of this.registers.all()) {
       const poller = new DevicePoller(d, profile, link, config.detector, (r) => this.onPoll(r), this.log);
       this.devices.set(d.id, poller);
     }
@@ -87,8 +102,7 @@ export class PollerService {
       let connected: boolean | undefined;
       client.on('connect', () => {
         if (connected !== true) this.log.log(`mqtt connected to ${app.mqtt.url}`);
-        connected = true;
-        this.publishHealth();
+        connected = true; // the HealthReporter reports on every connect
       });
       client.on('offline', () => {
         if (connected !== false)
@@ -101,9 +115,14 @@ export class PollerService {
         maxInflight: 100,
         warn: (m) => this.log.warn(m),
       });
-      this.healthTimer = setInterval(() => this.publishHealth(), this.opts.healthPeriodMs ?? 2000);
+      this.reporter = new HealthReporter(
+        client,
+        'poller',
+        () => this.healthSnapshot(),
+        this.opts.healthPeriodMs ?? 2000,
+      ).start();
       // HV writes from the API: checked against the PMT's limits here too, written, read back
-      new HvCommandHandler(this, client, this.log).attach();
+      new HvCommandHandler(this.registers, this.config.detector, client, this.log).attach();
       if (app.poller.requireHistorian)
         this.historian = new HistorianSession(client, app.mqtt.clientIdPrefix).watch();
     }
@@ -125,30 +144,23 @@ export class PollerService {
       if (!this.started) return;
       this.log.log('historian session known: polling');
       pollAll();
-      this.publishHealth();
+      this.reporter?.publish();
     });
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    if (this.healthTimer) clearInterval(this.healthTimer);
     if (this.healthSoon) clearTimeout(this.healthSoon);
+    if (this.reporter) this.healthAtStop = this.health();
     await Promise.all([...this.devices.values()].map((d) => d.stop()));
     await Promise.all([...this.links.values()].map((l) => l.stop()));
     const client = this.client;
     if (client) {
-      // a clean disconnect sends no last will: say "offline" ourselves
-      const offline: ServiceHealth = { ...this.health(), state: 'offline' };
-      if (client.connected) {
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, 1000);
-          client.publish(Topics.health('poller'), encodeHealth(offline), { qos: 1, retain: true }, () => {
-            clearTimeout(t);
-            r();
-          });
-        });
-      }
+      // a clean disconnect sends no last will: the reporter says "offline" (1 s at most)
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([this.reporter?.stop(), new Promise<void>((r) => (timeout = setTimeout(r, 1000)))]);
+      clearTimeout(timeout);
       await client.endAsync(!client.connected).catch(() => undefined);
     }
     this.log.log('stopped');
@@ -181,27 +193,12 @@ export class PollerService {
     return h;
   }
 
-  /**
-   * Write one register of one channel (FC16), encoded by the profile. Only registers the
-   * profile marks 'rw' in a holding table can be written. Goes through the link's queue ahead
-   * of queued reads. Range and safety limits of HV values are the caller's job.
-   */
-  async writeRegisters(deviceId: string, channel: number, name: string, value: number): Promise<void> {
-    const device = this.config.app.devices.find((d) => d.id === deviceId);
-    if (!device) throw new Error(`unknown device "${deviceId}"`);
-    const profile = this.config.profiles.get(device.profile)!;
-    const spec = profile.registers[name];
-    if (!spec) throw new Error(`${deviceId}: profile ${profile.name} has no register "${name}"`);
-    if (spec.access !== 'rw' || spec.table !== 'holding') {
-      throw new Error(`${deviceId}: register "${name}" is read-only`);
-    }
-    if (!Number.isInteger(channel) || channel < 0 || channel >= device.channels) {
-      throw new Error(`${deviceId}: no channel ${channel} (device has ${device.channels})`);
-    }
-    if (!Number.isFinite(value)) throw new Error(`${deviceId}/${channel} ${name}: ${value} is not a number`);
-    const words = encodeValue(spec, value, profile.wordOrder);
-    const { unitId, address } = locate(profile, device.unitId, channel, spec);
-    await this.links.get(device.link)!.write(unitId, address, words);
+  /** What the HealthReporter publishes: health() without service and ts, which it adds itself. */
+  private healthSnapshot(): Omit<ServiceHealth, 'service' | 'ts'> {
+    const h: Partial<ServiceHealth> = { ...(this.healthAtStop ?? this.health()) };
+    delete h.service;
+    delete h.ts;
+    return h as Omit<ServiceHealth, 'service' | 'ts'>;
   }
 
   private onPoll(r: PollResult): void {
@@ -211,7 +208,7 @@ export class PollerService {
       this.lastDeviceState.set(r.device.id, state);
       this.healthSoon ??= setTimeout(() => {
         this.healthSoon = undefined;
-        this.publishHealth();
+        this.reporter?.publish();
       }, 100);
     }
     this.counters.polls++;
@@ -226,12 +223,5 @@ export class PollerService {
       const n = r.readings.length;
       this.publisher?.publish(JSON.stringify(batch), () => (this.counters.readingsPublished += n));
     }
-  }
-
-  private publishHealth(): void {
-    const client = this.client;
-    // health is a latest-value: while the broker is away there is nothing worth queueing
-    if (!client?.connected) return;
-    client.publish(Topics.health('poller'), encodeHealth(this.health()), { qos: 1, retain: true });
   }
 }

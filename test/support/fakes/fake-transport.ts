@@ -1,5 +1,5 @@
 import type { Table } from '@cicenns/modbus';
-import type { ModbusTransport } from '../../../apps/poller/src/modbus-transport';
+import type { ModbusTransport } from '../../../apps/poller/src/links/modbus-transport';
 
 /**
  * An in-memory ModbusTransport for unit tests: register tables per unit id, and switches that

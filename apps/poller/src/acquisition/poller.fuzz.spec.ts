@@ -10,9 +10,9 @@ import type { Reading } from '@cicenns/contracts';
 import { loadSystemConfig, type LinkConfig } from '@cicenns/model';
 import type { Table } from '@cicenns/modbus';
 import { DevicePoller } from './device-poller';
-import type { Logger } from './logger';
-import { ModbusLink } from './modbus-link';
-import type { ModbusTransport } from './modbus-transport';
+import type { Logger } from '../logger';
+import { ModbusLink } from '../links/modbus-link';
+import type { ModbusTransport } from '../links/modbus-transport';
 
 const cfg = loadSystemConfig(undefined, {});
 const device = (id: string) => cfg.app.devices.find((d) => d.id === id)!;

@@ -1,11 +1,10 @@
 import { subscribeAcked } from '@cicenns/bus';
-import { type HvWriteCommand, hvWriteCommandSchema, type HvWriteResult, Topics } from '@cicenns/contracts';
-import type { DeviceConfig, DeviceProfile } from '@cicenns/model';
-import { decodeValue, locate, registerCount } from '@cicenns/modbus';
+import { hvWriteCommandSchema, type HvWriteCommand, type HvWriteResult, Topics } from '@cicenns/contracts';
+import type { Detector } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
+import type { Device, DeviceRegisters } from '../devices/device-registers';
+import type { Logger } from '../logger';
 import { refuseHvWrite } from './hv-command-guard';
-import type { Logger } from './logger';
-import type { PollerService } from './poller.service';
 
 /** Nest's MQTT request/response envelope (what ClientMqtt.send publishes). */
 interface NestRequest {
@@ -15,7 +14,7 @@ interface NestRequest {
 
 /**
  * Serves HV write commands from the API: re-checks the PMT's limits and the channel's interlock
- * bit itself, writes through the link queue (writeRegisters), reads the register back and
+ * bit itself, writes through the link queue (DeviceRegisters), reads the register back and
  * replies with what the device now holds. Speaks Nest's MQTT request/response wire format so the
  * API can use ClientMqtt.send.
  */
@@ -23,7 +22,8 @@ export class HvCommandHandler {
   private readonly topic = Topics.hv.cmd.write;
 
   constructor(
-    private readonly poller: PollerService,
+    private readonly registers: DeviceRegisters,
+    private readonly detector: Detector,
     private readonly client: MqttClient,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
@@ -72,17 +72,17 @@ export class HvCommandHandler {
     }
     const cmd = parsed.data;
     const base = { pmt: cmd.pmt, register: cmd.register, value: cmd.value };
-    const pmt = this.poller.config.detector.pmt(cmd.pmt);
-    const where = pmt && this.channelOf(pmt.hv.device);
+    const pmt = this.detector.pmt(cmd.pmt);
+    const where = pmt && this.registers.get(pmt.hv.device);
     let flags: string[] | null = [];
-    if (pmt && where) flags = await this.statusFlags(where.device, where.profile, pmt.hv.channel);
+    if (pmt && where) flags = await this.statusFlags(where, pmt.hv.channel);
     const refusal = refuseHvWrite(cmd, pmt, flags, this.now()) ?? (where ? undefined : 'no HV device');
     if (refusal || !pmt || !where) {
       this.log.warn(`hv ${describe(cmd)}: refused: ${refusal}`);
       return { ...base, ok: false, refused: refusal };
     }
     try {
-      await this.poller.writeRegisters(pmt.hv.device, pmt.hv.channel, cmd.register, cmd.value);
+      await this.registers.write(pmt.hv.device, pmt.hv.channel, cmd.register, cmd.value);
     } catch (err) {
       const error = `write failed: ${(err as Error).message}`;
       this.log.warn(`hv ${describe(cmd)}: ${error}`);
@@ -90,7 +90,7 @@ export class HvCommandHandler {
     }
     let readBack: number | null;
     try {
-      readBack = await this.read(where.device, where.profile, pmt.hv.channel, cmd.register);
+      readBack = await this.registers.read(pmt.hv.device, pmt.hv.channel, cmd.register);
     } catch (err) {
       const error = `written, but the read-back failed: ${(err as Error).message}`;
       this.log.warn(`hv ${describe(cmd)}: ${error}`);
@@ -108,17 +108,12 @@ export class HvCommandHandler {
     return { ...base, ok: true, readBack };
   }
 
-  private channelOf(deviceId: string): { device: DeviceConfig; profile: DeviceProfile } | undefined {
-    const device = this.poller.config.app.devices.find((d) => d.id === deviceId);
-    const profile = device && this.poller.config.profiles.get(device.profile);
-    return device && profile ? { device, profile } : undefined;
-  }
-
   /** The channel's status flags read now; [] when the profile has none; null when the read fails. */
-  private async statusFlags(device: DeviceConfig, profile: DeviceProfile, channel: number) {
+  private async statusFlags(device: Device, channel: number): Promise<string[] | null> {
+    const { profile } = device;
     if (!profile.registers.status) return [];
     try {
-      const word = await this.read(device, profile, channel, 'status');
+      const word = await this.registers.read(device.config.id, channel, 'status');
       if (word === null) return null;
       return Object.entries(profile.statusBits)
         .filter(([bit]) => (word >> Number(bit)) & 1)
@@ -126,14 +121,6 @@ export class HvCommandHandler {
     } catch {
       return null;
     }
-  }
-
-  private async read(device: DeviceConfig, profile: DeviceProfile, channel: number, name: string) {
-    const spec = profile.registers[name];
-    const { unitId, address } = locate(profile, device.unitId, channel, spec);
-    const link = this.poller.links.get(device.link)!;
-    const words = await link.read(unitId, spec.table, address, registerCount(spec.type));
-    return decodeValue(spec, words, profile.wordOrder).value;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ServiceHealth } from '@cicenns/contracts';
 import type { DevicePoller } from './device-poller';
-import type { ModbusLink } from './modbus-link';
+import type { ModbusLink } from '../links/modbus-link';
 
 export interface PollerCounters {
   polls: number;

@@ -1,6 +1,6 @@
 import type { LinkConfig } from '@cicenns/model';
-import { FakeTransport } from '../../../test/support/fakes/fake-transport';
-import type { Logger } from './logger';
+import { FakeTransport } from '../../../../test/support/fakes/fake-transport';
+import type { Logger } from '../logger';
 import { ModbusLink } from './modbus-link';
 import { classifyError } from './transaction-error';
 

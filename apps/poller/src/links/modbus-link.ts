@@ -2,7 +2,7 @@ import type { ConnectionState } from '@cicenns/contracts';
 import type { LinkConfig } from '@cicenns/model';
 import type { Table } from '@cicenns/modbus';
 import { Backoff } from './backoff';
-import type { Logger } from './logger';
+import type { Logger } from '../logger';
 import type { ModbusTransport } from './modbus-transport';
 import { SerialQueue } from './serial-queue';
 import { classifyError, connectFailureReason, TransactionError } from './transaction-error';

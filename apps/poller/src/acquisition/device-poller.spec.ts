@@ -1,7 +1,7 @@
 import { loadSystemConfig } from '@cicenns/model';
 import { DevicePoller } from './device-poller';
-import { FakeTransport } from '../../../test/support/fakes/fake-transport';
-import { ModbusLink } from './modbus-link';
+import { FakeTransport } from '../../../../test/support/fakes/fake-transport';
+import { ModbusLink } from '../links/modbus-link';
 
 const cfg = loadSystemConfig(undefined, {});
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,11 +1,11 @@
 import type { ConnectionState, Reading } from '@cicenns/contracts';
 import type { Detector, DeviceConfig, DeviceProfile } from '@cicenns/model';
 import { decodeValue, planDevicePoll, type ReadBlock } from '@cicenns/modbus';
-import { Backoff } from './backoff';
-import type { Logger } from './logger';
-import type { CallStats, ModbusLink } from './modbus-link';
+import { Backoff } from '../links/backoff';
+import type { Logger } from '../logger';
+import type { CallStats, ModbusLink } from '../links/modbus-link';
 import { buildReadings, channelSubject, type ChannelOutcome } from './reading-builder';
-import { TransactionError } from './transaction-error';
+import { TransactionError } from '../links/transaction-error';
 
 export interface DeviceStatus {
   state: ConnectionState;

@@ -1,11 +1,11 @@
 import { loadSystemConfig } from '@cicenns/model';
 import { decodeRaw } from '@cicenns/modbus';
 import type { MqttClient } from 'mqtt';
-import { FakeTransport } from '../../../test/support/fakes/fake-transport';
+import { FakeTransport } from '../../../../test/support/fakes/fake-transport';
 import type { HvWriteCommand } from '@cicenns/contracts';
 import { refuseHvWrite } from './hv-command-guard';
 import { HvCommandHandler } from './hv-command-handler';
-import { PollerService } from './poller.service';
+import { PollerService } from '../poller.service';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const cfg = loadSystemConfig(undefined, {});
@@ -69,7 +69,7 @@ describe('HvCommandHandler', () => {
         return t;
       },
     });
-    const handler = new HvCommandHandler(svc, {} as MqttClient, quiet, () => now);
+    const handler = new HvCommandHandler(svc.registers, cfg.detector, {} as MqttClient, quiet, () => now);
     return { svc, hv, handler };
   }
 
