@@ -26,6 +26,7 @@ import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import type { UserAccount } from './auth/users-file';
+import { SessionsService } from './auth/sessions.service';
 import { UsersReloader } from './auth/users-reloader';
 import { BusRpc } from './http/bus-rpc';
 import { setupOpenApi } from './http/openapi';
@@ -108,8 +109,13 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
         { provide: EventTickets, useFactory: () => new EventTickets() },
         {
           provide: UsersReloader,
-          useFactory: (a: AuthService) => new UsersReloader(a, accounts.file),
-          inject: [AuthService],
+          useFactory: (a: AuthService, audit: AuditLog) => new UsersReloader(a, audit, accounts.file),
+          inject: [AuthService, AuditLog],
+        },
+        {
+          provide: SessionsService,
+          useFactory: (a: AuthService, audit: AuditLog) => new SessionsService(a, audit),
+          inject: [AuthService, AuditLog],
         },
         { provide: BusRpc, useFactory: () => new BusRpc(cfg) },
         {
