@@ -1,5 +1,4 @@
-import { connectService } from '@cicenns/bus';
-import type { SystemConfig } from '@cicenns/model';
+import { connectService, type BrokerSettings } from '@cicenns/bus';
 import type { MqttClient } from 'mqtt';
 
 /** What reads from the API's bus connection: LiveCache, AlarmCache, IntakeRejects. */
@@ -17,7 +16,7 @@ export class ApiBus {
   readonly client: MqttClient;
   private readonly acks: Promise<void>[] = [];
 
-  constructor(mqtt: SystemConfig['app']['mqtt']) {
+  constructor(mqtt: BrokerSettings) {
     this.client = connectService(mqtt, 'api', 'api', { clean: true });
     this.client.on('error', () => undefined); // state shows in /api/health
   }
