@@ -1,8 +1,9 @@
 import { Controller, Get, Header, Inject, NotFoundException, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Registry } from 'prom-client';
-import { ApiState } from './api-state';
+import { Registry } from 'prom-client';
+import { ApiBus } from './api-bus';
 import { Public } from './auth/roles';
+import { Views } from './views';
 
 /** Read-only views of the live state (viewer+; health and metrics are public). */
 @ApiTags('read')
@@ -10,25 +11,29 @@ import { Public } from './auth/roles';
 @ApiCookieAuth()
 @Controller()
 export class ApiController {
-  constructor(@Inject(ApiState) private readonly state: ApiState) {}
+  constructor(
+    @Inject(Views) private readonly views: Views,
+    @Inject(ApiBus) private readonly bus: ApiBus,
+    @Inject(Registry) private readonly metricsRegistry: Registry,
+  ) {}
 
   @Get('api/health')
   @Public()
   @ApiOperation({ summary: 'Each service and connection with its state (public)' })
   health() {
-    return this.state.views.health(this.state.mqtt.connected);
+    return this.views.health(this.bus.connected);
   }
 
   @Get('api/pmts')
   @ApiOperation({ summary: 'All 94 PMTs with their latest values, each with timestamp and quality' })
   pmts() {
-    return this.state.views.pmts();
+    return this.views.pmts();
   }
 
   @Get('api/pmts/:id')
   @ApiOperation({ summary: 'One PMT' })
   pmt(@Param('id') id: string) {
-    const p = this.state.views.pmt(id);
+    const p = this.views.pmt(id);
     if (!p) throw new NotFoundException(`no PMT "${id}" in the detector inventory`);
     return p;
   }
@@ -36,13 +41,13 @@ export class ApiController {
   @Get('api/sensors')
   @ApiOperation({ summary: 'Temperature sensors with their latest values' })
   sensors() {
-    return this.state.views.sensors();
+    return this.views.sensors();
   }
 
   @Get('api/beam')
   @ApiOperation({ summary: 'The latest beam status (null before the first)' })
   beam() {
-    return this.state.views.beam();
+    return this.views.beam();
   }
 
   @Get('api/detector')
@@ -50,7 +55,7 @@ export class ApiController {
     summary: 'Crystals and veto panels with their PMTs (HV channel, limits), sensors: for the map',
   })
   detector() {
-    return this.state.views.detector();
+    return this.views.detector();
   }
 
   @Get('metrics')
@@ -58,6 +63,6 @@ export class ApiController {
   @ApiExcludeEndpoint()
   @Header('Content-Type', 'text/plain; version=0.0.4')
   metrics(): Promise<string> {
-    return (this.state.metrics as Registry).metrics();
+    return this.metricsRegistry.metrics();
   }
 }

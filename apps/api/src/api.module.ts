@@ -11,9 +11,13 @@ import {
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { SystemConfig } from '@cicenns/model';
+import { Registry } from 'prom-client';
+import { AlarmCache } from './alarms/alarm-cache';
 import { AlarmsController } from './alarms/alarms.controller';
+import { AlarmsService } from './alarms/alarms.service';
+import { ApiBus } from './api-bus';
 import { ApiController } from './api.controller';
-import { ApiState } from './api-state';
+import { IntakeRejects } from './intake-rejects';
 import { IntakeRejectsController } from './intake-rejects.controller';
 import { AuditController } from './audit/audit.controller';
 import { AuditFilter } from './audit/audit-filter';
@@ -22,6 +26,7 @@ import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import type { UserAccount } from './auth/users-file';
+import { SessionsService } from './auth/sessions.service';
 import { UsersReloader } from './auth/users-reloader';
 import { BusRpc } from './http/bus-rpc';
 import { setupOpenApi } from './http/openapi';
@@ -32,6 +37,8 @@ import { RampWatcher } from './hv/ramp-watcher';
 import { EventHub } from './live/event-hub';
 import { EventTickets } from './live/event-tickets';
 import { EventsController } from './live/events.controller';
+import { LiveCache } from './live-cache';
+import { buildMetrics } from './metrics';
 import { bodyShapeProblem } from './http/body-shape';
 import { answerClientErrorsAsJson } from './http/client-errors';
 import { bodyParserError } from './http/error-response';
@@ -42,6 +49,7 @@ import { routeTable } from './http/route-table';
 import { securityHeaders } from './http/security-headers';
 import { TrendsController } from './trends/trends.controller';
 import { TrendsService } from './trends/trends.service';
+import { Views } from './views';
 import { resolveAccounts, type Accounts } from './auth/accounts';
 
 /** Every controller of the API (the route table and tests read their metadata). */
@@ -59,7 +67,7 @@ export const CONTROLLERS = [
 @Module({})
 export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
-    @Inject(ApiState) private readonly state: ApiState,
+    @Inject(ApiBus) private readonly bus: ApiBus,
     @Inject(BusRpc) private readonly rpc: BusRpc,
     @Inject(EventHub) private readonly hub: EventHub,
     @Inject(AuditLog) private readonly audit: AuditLog,
@@ -70,7 +78,24 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
       module: ApiModule,
       controllers: CONTROLLERS,
       providers: [
-        { provide: ApiState, useFactory: () => new ApiState(cfg) },
+        // what the API serves from: the caches fed by its bus connection, the views over them
+        { provide: LiveCache, useFactory: () => new LiveCache() },
+        { provide: AlarmCache, useFactory: () => new AlarmCache() },
+        { provide: IntakeRejects, useFactory: () => new IntakeRejects() },
+        {
+          provide: ApiBus,
+          // fed as soon as it exists, so no subscription can miss the first 'connect'
+          useFactory: (live: LiveCache, alarms: AlarmCache, rejects: IntakeRejects) => {
+            const bus = new ApiBus(cfg.app.mqtt);
+            bus.feed(rejects);
+            bus.feed(live);
+            bus.feed(alarms);
+            return bus;
+          },
+          inject: [LiveCache, AlarmCache, IntakeRejects],
+        },
+        { provide: Views, useFactory: (live: LiveCache) => new Views(cfg, live), inject: [LiveCache] },
+        { provide: Registry, useFactory: (live: LiveCache) => buildMetrics(live), inject: [LiveCache] },
         { provide: AuditLog, useFactory: () => new AuditLog(cfg.app.auth.auditPath) },
         {
           provide: AuthService,
@@ -84,33 +109,51 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
         { provide: EventTickets, useFactory: () => new EventTickets() },
         {
           provide: UsersReloader,
-          useFactory: (a: AuthService) => new UsersReloader(a, accounts.file),
-          inject: [AuthService],
+          useFactory: (a: AuthService, audit: AuditLog) => new UsersReloader(a, audit, accounts.file),
+          inject: [AuthService, AuditLog],
+        },
+        {
+          provide: SessionsService,
+          useFactory: (a: AuthService, audit: AuditLog) => new SessionsService(a, audit),
+          inject: [AuthService, AuditLog],
         },
         { provide: BusRpc, useFactory: () => new BusRpc(cfg) },
         {
           provide: EventHub,
-          useFactory: (s: ApiState, a: AuthService) =>
-            new EventHub(s, a, {
+          useFactory: (
+            live: LiveCache,
+            alarms: AlarmCache,
+            views: Views,
+            bus: ApiBus,
+            metrics: Registry,
+            a: AuthService,
+          ) =>
+            new EventHub(cfg.detector.pmts, live, alarms, views, bus, metrics, a, {
               total: cfg.app.api.maxEventStreams,
               perUser: cfg.app.api.maxEventStreamsPerUser,
             }),
-          inject: [ApiState, AuthService],
+          inject: [LiveCache, AlarmCache, Views, ApiBus, Registry, AuthService],
         },
         {
           provide: RampWatcher,
-          useFactory: (s: ApiState, hub: EventHub) => {
+          useFactory: (live: LiveCache, hub: EventHub) => {
             const w = new RampWatcher((p) => hub.emit('hv-progress', p));
-            s.cache.onReadings((r) => w.onReadings(r));
+            live.onReadings((r) => w.onReadings(r));
             return w;
           },
-          inject: [ApiState, EventHub],
+          inject: [LiveCache, EventHub],
         },
         {
           provide: HvService,
-          useFactory: (s: ApiState, rpc: BusRpc, audit: AuditLog, ramps: RampWatcher) =>
-            new HvService(cfg, s, rpc, audit, ramps),
-          inject: [ApiState, BusRpc, AuditLog, RampWatcher],
+          useFactory: (views: Views, live: LiveCache, rpc: BusRpc, audit: AuditLog, ramps: RampWatcher) =>
+            new HvService(cfg, views, live, rpc, audit, ramps),
+          inject: [Views, LiveCache, BusRpc, AuditLog, RampWatcher],
+        },
+        {
+          provide: AlarmsService,
+          useFactory: (alarms: AlarmCache, rpc: BusRpc, audit: AuditLog) =>
+            new AlarmsService(alarms, rpc, audit),
+          inject: [AlarmCache, BusRpc, AuditLog],
         },
         { provide: TrendsService, useFactory: () => new TrendsService(cfg) },
         {
@@ -129,7 +172,7 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     await this.rpc.close();
-    await this.state.close();
+    await this.bus.close();
     this.audit.close();
   }
 }
@@ -150,10 +193,10 @@ const SUBSCRIBE_WAIT_MS = 10_000;
  * waits for that; but it is also where an operator sees that the broker is down, so it does not
  * wait for ever: past SUBSCRIBE_WAIT_MS it serves, says so, and /api/health shows the broker.
  */
-async function subscribedOrLate(state: ApiState, url: string): Promise<void> {
+async function subscribedOrLate(bus: ApiBus, url: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), SUBSCRIBE_WAIT_MS)));
-  const subscribed = state.subscribed.then(() => 'ok' as const);
+  const subscribed = bus.subscribed().then(() => 'ok' as const);
   const outcome = await Promise.race([subscribed, late]);
   clearTimeout(timer);
   if (outcome === 'late') {
@@ -197,7 +240,7 @@ export async function startApi(
   app.use(requestContextMiddleware);
   setupOpenApi(app, routes);
   serveConsole(app);
-  await subscribedOrLate(app.get(ApiState), cfg.app.mqtt.url);
+  await subscribedOrLate(app.get(ApiBus), cfg.app.mqtt.url);
   answerClientErrorsAsJson(app.getHttpServer());
   await app.listen(cfg.app.api.port, cfg.app.api.host);
   const addr = app.getHttpServer().address() as { port: number };

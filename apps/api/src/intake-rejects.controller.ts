@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ApiState } from './api-state';
 import { RequireRole } from './auth/roles';
 import { ZodPipe, ZodQuery } from './http/zod-pipe';
+import { IntakeRejects } from './intake-rejects';
 
 const rejectsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }).strict();
 
@@ -17,7 +17,7 @@ const rejectsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(
 @ApiCookieAuth()
 @Controller('api/intake')
 export class IntakeRejectsController {
-  constructor(@Inject(ApiState) private readonly state: ApiState) {}
+  constructor(@Inject(IntakeRejects) private readonly rejects: IntakeRejects) {}
 
   @Get('rejects')
   @RequireRole('viewer')
@@ -28,7 +28,7 @@ export class IntakeRejectsController {
       'with its dead-letter row), newest first; topic and detail truncated (viewer+)',
   })
   list(@Query(new ZodPipe(rejectsQuerySchema)) q: z.infer<typeof rejectsQuerySchema>) {
-    const r = this.state.intakeRejects;
+    const r = this.rejects;
     return { received: r.received, bad: r.bad, capacity: r.capacity, rejects: r.latest(q.limit) };
   }
 }

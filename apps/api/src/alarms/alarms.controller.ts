@@ -4,18 +4,11 @@ import {
   alarmIdSchema,
   alarmReasonSchema,
   disableCommand,
-  Topics,
-  type AckCommand,
-  type DisableCommand,
-  type EnableCommand,
   type JournalQuery,
-  type ShelveCommand,
-  type UnshelveCommand,
 } from '@cicenns/contracts';
 import {
   BadRequestException,
   Body,
-  ConflictException,
   Controller,
   Get,
   HttpCode,
@@ -24,17 +17,14 @@ import {
   Post,
   Query,
   Req,
-  ServiceUnavailableException,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ApiState } from '../api-state';
-import { AuditLog } from '../audit/audit-log';
 import { auditParams } from '../audit/audit-filter';
 import { originOf, type AuthedRequest } from '../auth/request-auth';
 import { Audited, RequireRole } from '../auth/roles';
-import { BusRpc, RpcUnavailable } from '../http/bus-rpc';
 import { ZodBody, ZodPipe, ZodQuery } from '../http/zod-pipe';
+import { AlarmsService, type AlarmActor } from './alarms.service';
 
 // The HTTP bodies: the fields of the alarm commands (contracts), without who and from where
 // (the login says that); a shelf is asked for in minutes, sent as an instant.
@@ -53,40 +43,27 @@ const journalSchema = z
   })
   .strict();
 
-/** A command as the API builds it: `act` adds who and from where. */
-type Command<T> = Omit<T, 'user' | 'origin'>;
-
-/** The alarm service's answer time before the API says it is unavailable. */
-const ALARM_TIMEOUT_MS = 5000;
-
-/**
- * Alarms: current states from the retained MQTT topics; actions and the journal through the
- * alarm service (MQTT request/response), each action audited with who and from where.
- */
+/** Alarms over HTTP: the states, the journal, and the actions (AlarmsService does them). */
 @ApiTags('alarms')
 @ApiBearerAuth()
 @ApiCookieAuth()
 @Controller('api/alarms')
 export class AlarmsController {
-  constructor(
-    @Inject(ApiState) private readonly state: ApiState,
-    @Inject(BusRpc) private readonly rpc: BusRpc,
-    @Inject(AuditLog) private readonly audit: AuditLog,
-  ) {}
+  constructor(@Inject(AlarmsService) private readonly alarms: AlarmsService) {}
 
   @Get()
   @ApiOperation({
     summary: 'Every alarm: active and unacknowledged first, alarm before warning, oldest first',
   })
   list() {
-    return this.state.alarms.list();
+    return this.alarms.list();
   }
 
   @Get('journal')
   @ZodQuery(journalSchema)
   @ApiOperation({ summary: 'Journal of alarm transitions (from the alarm service)' })
   journal(@Query(new ZodPipe(journalSchema)) q: z.infer<typeof journalSchema>) {
-    return this.call(Topics.alarms.query.journal, q satisfies JournalQuery);
+    return this.alarms.journal(q satisfies JournalQuery);
   }
 
   @Post('ack')
@@ -96,10 +73,7 @@ export class AlarmsController {
   @ZodBody(ackSchema)
   @ApiOperation({ summary: 'Acknowledge alarms (shifter+)' })
   ack(@Req() req: AuthedRequest, @Body(new ZodPipe(ackSchema)) b: z.infer<typeof ackSchema>) {
-    return this.act(req, Topics.alarms.cmd.ack, b.alarmIds.join(','), {
-      alarmIds: b.alarmIds,
-      comment: b.comment,
-    } satisfies Command<AckCommand>);
+    return this.alarms.ack(actor(req), { alarmIds: b.alarmIds, comment: b.comment });
   }
 
   @Post(':id/shelve')
@@ -113,11 +87,7 @@ export class AlarmsController {
     @Param('id') id: string,
     @Body(new ZodPipe(shelveSchema)) b: z.infer<typeof shelveSchema>,
   ) {
-    return this.act(req, Topics.alarms.cmd.shelve, checkId(id), {
-      alarmId: id,
-      reason: b.reason,
-      until: Date.now() + b.minutes * 60_000,
-    } satisfies Command<ShelveCommand>);
+    return this.alarms.shelve(actor(req), checkId(id), b.reason, b.minutes);
   }
 
   @Post(':id/unshelve')
@@ -126,9 +96,7 @@ export class AlarmsController {
   @Audited('alarm.unshelve')
   @ApiOperation({ summary: 'Return a shelved alarm to service (shifter+)' })
   unshelve(@Req() req: AuthedRequest, @Param('id') id: string, @Body(new ZodPipe(emptySchema)) _b: object) {
-    return this.act(req, Topics.alarms.cmd.unshelve, checkId(id), {
-      alarmId: id,
-    } satisfies Command<UnshelveCommand>);
+    return this.alarms.unshelve(actor(req), checkId(id));
   }
 
   @Post(':id/disable')
@@ -142,10 +110,7 @@ export class AlarmsController {
     @Param('id') id: string,
     @Body(new ZodPipe(reasonSchema)) b: z.infer<typeof reasonSchema>,
   ) {
-    return this.act(req, Topics.alarms.cmd.disable, checkId(id), {
-      alarmId: id,
-      reason: b.reason,
-    } satisfies Command<DisableCommand>);
+    return this.alarms.disable(actor(req), checkId(id), b.reason);
   }
 
   @Post(':id/enable')
@@ -154,47 +119,13 @@ export class AlarmsController {
   @Audited('alarm.enable')
   @ApiOperation({ summary: 'Return a disabled alarm to service (expert+)' })
   enable(@Req() req: AuthedRequest, @Param('id') id: string, @Body(new ZodPipe(emptySchema)) _b: object) {
-    return this.act(req, Topics.alarms.cmd.enable, checkId(id), {
-      alarmId: id,
-    } satisfies Command<EnableCommand>);
+    return this.alarms.enable(actor(req), checkId(id));
   }
+}
 
-  /** Forward an action with who and from where; audit its outcome (refusals: AuditFilter). */
-  private async act(req: AuthedRequest, pattern: string, target: string, payload: Record<string, unknown>) {
-    const user = req.principal!;
-    const origin = originOf(req);
-    const response = await this.call(pattern, { ...payload, user: user.name, origin });
-    this.audit.record({
-      user: user.name,
-      role: user.role,
-      origin,
-      action: req.auditAction!,
-      target,
-      params: auditParams(req),
-      outcome: 'ok',
-      detail: JSON.stringify(response ?? null).slice(0, 1000),
-    });
-    return response;
-  }
-
-  private async call(pattern: string, data: unknown): Promise<unknown> {
-    let response: unknown;
-    try {
-      response = await this.rpc.request<unknown>(pattern, data, ALARM_TIMEOUT_MS, 'the alarm service');
-    } catch (err) {
-      if (err instanceof RpcUnavailable) throw new ServiceUnavailableException(err.message);
-      throw new ConflictException(`alarm service: ${(err as Error).message}`);
-    }
-    // one result, or one per alarm (ack): refused as a whole only when nothing was done
-    type Result = { ok?: boolean; error?: unknown; reason?: unknown; alarmId?: string };
-    const results = (Array.isArray(response) ? response : [response]) as (Result | null)[];
-    const failed = results.filter((r) => r && typeof r === 'object' && r.ok === false) as Result[];
-    if (results.length && failed.length === results.length) {
-      const why = failed.map((r) => String(r.error ?? r.reason ?? 'refused')).join('; ');
-      throw new ConflictException(`alarm service: ${why}`);
-    }
-    return response;
-  }
+/** Who asks, from where, the route's audited action and the request's parameters. */
+function actor(req: AuthedRequest): AlarmActor {
+  return { user: req.principal!, origin: originOf(req), action: req.auditAction!, params: auditParams(req) };
 }
 
 function checkId(id: string): string {

@@ -14,11 +14,11 @@ import {
 import { ApiBearerAuth, ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { HttpResponse as Response } from '../http/http-types';
 import { z } from 'zod';
-import { AuditLog } from '../audit/audit-log';
 import { ZodBody, ZodPipe } from '../http/zod-pipe';
 import { AuthService } from './auth.service';
 import { originOf, requestToken, SESSION_COOKIE, type AuthedRequest } from './request-auth';
 import { Audited, Public, RequireRole } from './roles';
+import { SessionsService } from './sessions.service';
 import { UsersReloader } from './users-reloader';
 
 const loginSchema = z
@@ -30,7 +30,7 @@ const loginSchema = z
 export class AuthController {
   constructor(
     @Inject(AuthService) private readonly auth: AuthService,
-    @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(UsersReloader) private readonly reloader: UsersReloader,
   ) {}
 
@@ -51,24 +51,13 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
     @Body(new ZodPipe(loginSchema)) body: z.infer<typeof loginSchema>,
   ) {
-    const origin = originOf(req);
-    const r = await this.auth.login(body.username, body.password, origin);
+    const r = await this.sessions.login(body.username, body.password, originOf(req));
     // a refusal is audited by AuditFilter
     if ('reason' in r) {
       if (r.retryAfterS === undefined) throw new UnauthorizedException(r.reason);
       res.setHeader('Retry-After', String(r.retryAfterS));
       throw new HttpException(r.reason, HttpStatus.TOO_MANY_REQUESTS);
     }
-    this.audit.record({
-      user: r.user.name,
-      role: r.user.role,
-      origin,
-      action: 'auth.login',
-      target: r.user.name,
-      params: { username: body.username },
-      outcome: 'ok',
-      detail: `session until ${r.expiresAt}`,
-    });
     res.cookie(SESSION_COOKIE, r.token, {
       httpOnly: true,
       sameSite: 'strict',
@@ -85,20 +74,7 @@ export class AuthController {
   @Public()
   @ApiOperation({ summary: 'End the session (its token stops working) and clear the cookie' })
   logout(@Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
-    const token = requestToken(req);
-    if (token && req.principal?.via === 'session') {
-      this.auth.logout(token);
-      this.audit.record({
-        user: req.principal.name,
-        role: req.principal.role,
-        origin: originOf(req),
-        action: 'auth.logout',
-        target: req.principal.name,
-        params: {},
-        outcome: 'ok',
-        detail: '',
-      });
-    }
+    this.sessions.logout(requestToken(req), req.principal, originOf(req));
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   }
@@ -130,17 +106,6 @@ export class AuthController {
     summary: 'Re-read the users file (admin); a removed user or changed role ends their sessions',
   })
   reload(@Req() req: AuthedRequest) {
-    const users = this.reloader.reload();
-    this.audit.record({
-      user: req.principal!.name,
-      role: req.principal!.role,
-      origin: originOf(req),
-      action: 'users.reload',
-      target: this.reloader.file ?? '',
-      params: {},
-      outcome: 'ok',
-      detail: `${users} users`,
-    });
-    return { users };
+    return { users: this.reloader.reload(req.principal!, originOf(req)) };
   }
 }

@@ -7,10 +7,11 @@ import {
   NotFoundException,
   BadRequestException,
 } from '@nestjs/common';
-import type { ApiState } from '../api-state';
 import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/roles';
 import { RpcUnavailable, type BusRpc } from '../http/bus-rpc';
+import type { LiveCache } from '../live-cache';
+import type { Views } from '../views';
 import type { HvApplyRequest, HvPreviewRequest, HvSet } from './hv-dto';
 import { hvRefusals, hvWrites, profileRefusals } from './hv-safety';
 import { resolveTarget } from './hv-target';
@@ -66,7 +67,8 @@ export class HvService {
 
   constructor(
     private readonly cfg: SystemConfig,
-    private readonly state: ApiState,
+    private readonly views: Views,
+    private readonly cache: LiveCache,
     private readonly rpc: BusRpc,
     private readonly audit: AuditLog,
     private readonly ramps: RampWatcher,
@@ -206,8 +208,8 @@ export class HvService {
   }
 
   private change(p: Pmt, set: HvSet): HvChange {
-    const view = this.state.views.pmt(p.id)!;
-    const f = this.state.cache.get('hv', p.id)?.fields ?? {};
+    const view = this.views.pmt(p.id)!;
+    const f = this.cache.get('hv', p.id)?.fields ?? {};
     const num = (k: string) => (typeof f[k] === 'number' ? (f[k] as number) : null);
     const power = num('power');
     const device = this.cfg.app.devices.find((d) => d.id === p.hv.device);

@@ -1,9 +1,13 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { AlarmView, Reading } from '@cicenns/contracts';
-import { Gauge } from 'prom-client';
+import type { Pmt } from '@cicenns/model';
+import { Gauge, type Registry } from 'prom-client';
 import type { HttpResponse as Response } from '../http/http-types';
-import type { ApiState } from '../api-state';
+import type { AlarmCache } from '../alarms/alarm-cache';
+import type { ApiBus } from '../api-bus';
 import type { AuthService } from '../auth/auth.service';
+import type { LiveCache } from '../live-cache';
+import type { Views } from '../views';
 
 interface Client {
   res: Response;
@@ -39,20 +43,25 @@ export class EventHub {
   private pmtFlush?: NodeJS.Timeout;
 
   constructor(
-    private readonly state: ApiState,
+    pmts: readonly Pmt[],
+    live: LiveCache,
+    alarms: AlarmCache,
+    private readonly views: Views,
+    private readonly bus: ApiBus,
+    metrics: Registry,
     private readonly auth: AuthService,
     private readonly limits: StreamLimits = { total: 64, perUser: 8 },
     periods = { pmtMs: 100, gatherMs: 15, healthMs: 2000, pingMs: 15_000 },
   ) {
-    for (const p of state.cfg.detector.pmts) {
+    for (const p of pmts) {
       if (p.sensorId === undefined) continue; // no temperature sensor configured for its group
       const list = this.pmtsBySensor.get(p.sensorId) ?? [];
       list.push(p.id);
       this.pmtsBySensor.set(p.sensorId, list);
     }
     this.unsubscribe.push(
-      state.cache.onReadings((r) => this.onReadings(r)),
-      state.alarms.onChange((a: AlarmView) => this.emit('alarm', a)),
+      live.onReadings((r) => this.onReadings(r)),
+      alarms.onChange((a: AlarmView) => this.emit('alarm', a)),
     );
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);
@@ -62,15 +71,12 @@ export class EventHub {
     const streams: Gauge = new Gauge({
       name: 'cicenns_api_event_streams',
       help: 'Server-Sent Event streams open now (capped by api.maxEventStreams)',
-      registers: [state.metrics],
+      registers: [metrics],
       collect: () => streams.set(this.clients.size),
     });
     this.pmtMs = periods.pmtMs;
     this.gatherMs = periods.gatherMs;
-    every(
-      periods.healthMs,
-      () => this.clients.size && this.emit('health', state.views.health(state.mqtt.connected)),
-    );
+    every(periods.healthMs, () => this.clients.size && this.emit('health', views.health(bus.connected)));
     every(periods.pingMs, () => this.ping());
   }
 
@@ -111,8 +117,8 @@ export class EventHub {
     this.perUser.set(user, mine + 1);
     res.on('close', () => this.remove(client));
     // the present first, so a fresh page needs no separate load to be complete
-    this.write(client, 'health', this.state.views.health(this.state.mqtt.connected));
-    const beam = this.state.views.beam();
+    this.write(client, 'health', this.views.health(this.bus.connected));
+    const beam = this.views.beam();
     if (beam) this.write(client, 'beam', beam);
   }
 
@@ -147,7 +153,7 @@ export class EventHub {
         for (const id of this.pmtsBySensor.get(r.id) ?? []) this.dirtyPmts.add(id);
       else if (r.m === 'beam') beam = true;
     }
-    if (beam) this.emit('beam', this.state.views.beam());
+    if (beam) this.emit('beam', this.views.beam());
     this.schedulePmtFlush();
   }
 
@@ -174,7 +180,7 @@ export class EventHub {
     if (!this.clients.size) return;
     const now = Date.now();
     for (const id of ids) {
-      const view = this.state.views.pmt(id, now);
+      const view = this.views.pmt(id, now);
       if (view) this.emit('pmt', view);
     }
   }
