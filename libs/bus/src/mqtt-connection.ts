@@ -51,3 +51,20 @@ export function connectBus(opts: BusOptions): MqttClient {
   };
   return connect(opts.url, options);
 }
+
+/** connectBus for a service of ours: its client id is `<clientIdPrefix>-<suffix>`. */
+export function connectService(
+  mqtt: { url: string; clientIdPrefix: string; username?: string; password?: string },
+  suffix: string,
+  service: string,
+  opts: { clean?: boolean } = {},
+): MqttClient {
+  return connectBus({
+    url: mqtt.url,
+    clientId: `${mqtt.clientIdPrefix}-${suffix}`,
+    service,
+    username: mqtt.username,
+    password: mqtt.password,
+    clean: opts.clean,
+  });
+}
