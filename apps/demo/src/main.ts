@@ -104,7 +104,7 @@ runMain('demo', async () => {
     const accounts = Object.entries(api.demoPasswords).map(([u, p]) => `${u}/${p}`);
     say(`demo accounts: ${accounts.join(', ')}`);
   }
-  say('Ctrl-C running it.');
+  say('Ctrl-C stops it.');
   return async () => {
     for (const service of running.reverse()) await service.stop();
   };
