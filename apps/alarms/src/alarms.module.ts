@@ -1,6 +1,7 @@
-import { Logger, Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { nestMqttOptions } from '@cicenns/bus';
+import type { RunningService } from '@cicenns/common';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { RuleEngine } from './contracts';
 import { AlarmsMqttServer } from './runtime/alarms-mqtt.server';
@@ -36,30 +37,36 @@ export class AlarmsModule {
   }
 }
 
-export interface AlarmsApp {
-  app: INestMicroservice;
-  service: AlarmsService;
+export interface AlarmService extends RunningService {
+  /** how many alarms the rules define (one per rule and channel) */
+  readonly alarmCount: number;
 }
 
 /**
- * The alarm service as a Nest microservice on the MQTT transport: readings and health in
+ * The alarm service, inside a Nest microservice on the MQTT transport: readings and health in
  * (QoS 1, fixed client id, persistent session, so nothing published while it restarts is
- * lost), commands and queries answered on `<topic>/reply`.
+ * lost), commands and queries answered on `<topic>/reply` by AlarmsController. Resolves once
+ * the broker acknowledged the subscriptions: readings published from then on reach the rules.
  */
 export async function startAlarms(
   cfg: SystemConfig,
   engine: RuleEngine = createRuleEngine(cfg),
-): Promise<AlarmsApp> {
+): Promise<AlarmService> {
   const { mqtt } = cfg.app;
   const server = new AlarmsMqttServer(nestMqttOptions(mqtt, 'alarms', 'server'));
   const app = await NestFactory.createMicroservice(AlarmsModule.forConfig(cfg, engine), {
     strategy: server,
     logger: ['log', 'warn', 'error'],
   });
-  app.enableShutdownHooks();
   await app.listen();
-  await server.subscribed; // readings published from now on reach the rules
+  await server.subscribed;
   const service = app.get(AlarmsService);
   service.reportHealth();
-  return { app, service };
+  return {
+    get alarmCount() {
+      return service.runtime.size;
+    },
+    // closes the transport, then the service's shutdown hook (runtime, Alertmanager, health, store)
+    stop: () => app.close(),
+  };
 }

@@ -6,11 +6,11 @@ import { alarmRulesFile, startAlarms } from './alarms.module';
 
 runMain('alarms', async () => {
   const cfg = loadSystemConfig();
-  const { app, service } = await startAlarms(cfg);
+  const alarmService = await startAlarms(cfg);
   const { alarms } = cfg.app;
   new Logger('alarms').log(
-    `alarms: ${service.runtime.size} alarms from ${alarmRulesFile(cfg)}, store ${alarms.storePath}, ` +
+    `alarms: ${alarmService.alarmCount} alarms from ${alarmRulesFile(cfg)}, store ${alarms.storePath}, ` +
       `alertmanager ${alarms.alertmanagerUrl || 'none'}, bus ${cfg.app.mqtt.url}`,
   );
-  return () => app.close();
+  return () => alarmService.stop();
 });

@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { loadSystemConfig } from '@cicenns/model';
-import { runMain } from '@cicenns/common';
-import { startSimulator } from '../../simulator/src';
+import { runMain, type RunningService } from '@cicenns/common';
+import { startSimulator, type Simulator } from '../../simulator/src';
 import { startPoller } from '../../poller/src/poller.service';
 import { startIntake } from '../../intake/src/intake.module';
-import { IntakeService } from '../../intake/src/intake.service';
-import { startHistorian } from '../../historian/src/historian.module';
+import { startHistorian } from '../../historian/src/historian.service';
 import { startApi } from '../../api/src/api.module';
 import { startAlarms } from '../../alarms/src/alarms.module';
 import { startEmbeddedBroker } from './embedded-broker';
@@ -18,13 +17,13 @@ import { startEmbeddedBroker } from './embedded-broker';
  */
 runMain('demo', async () => {
   const cfg = loadSystemConfig();
-  const stops: (() => Promise<unknown> | void)[] = [];
+  const running: RunningService[] = [];
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   if (!process.env.MQTT_URL) {
     const u = new URL(cfg.app.mqtt.url);
     const broker = await startEmbeddedBroker(u.hostname, Number(u.port || 1883));
-    stops.push(() => broker.close());
+    running.push({ stop: () => broker.close() });
     say(`demo: embedded MQTT broker on ${broker.url}`);
   }
   if (!cfg.app.influx.url && (cfg.app.intake.requireHistorian || cfg.app.poller.requireHistorian)) {
@@ -36,26 +35,59 @@ runMain('demo', async () => {
   // Consumers first, so nothing the simulator publishes at its start is missed (the first gains
   // of every PMT come right away, the next ones only ten minutes later): the API's live cache,
   // the alarm service, the historian, the intake; then the simulated detector and its poller.
-  // No users file: one account per role with a fresh random password, printed below.
-  const api = await startApi(cfg, { demoAccounts: true });
-  stops.push(() => api.app.close());
-  const alarms = await startAlarms(cfg);
-  stops.push(() => alarms.app.close());
-  say(`demo: alarm service with ${alarms.service.runtime.size} alarms, store ${cfg.app.alarms.storePath}`);
-  if (cfg.app.influx.url) {
-    const historian = await startHistorian(cfg);
-    stops.push(() => historian.close());
-    say(`demo: historian writing to ${cfg.app.influx.url} (database ${cfg.app.influx.database})`);
-  } else {
-    say('demo: no InfluxDB configured (set INFLUX_URL to store history); live values only');
-  }
-  const intake = await startIntake(cfg);
-  stops.push(() => intake.close());
-  await intake.get(IntakeService).subscribed; // the historian above is ours: its session comes soon
-  const sim = await startSimulator({ config: cfg });
-  stops.push(() => sim.stop());
-  const poller = await startPoller(cfg);
-  stops.push(() => poller.stop());
+  // Each entry starts one service and resolves once it is ready; they stop in reverse order.
+  let api!: Awaited<ReturnType<typeof startApi>>;
+  let sim!: Simulator;
+  const services: { name: string; start: () => Promise<RunningService> }[] = [
+    {
+      name: 'api',
+      start: async () => {
+        // no users file: one account per role with a fresh random password, printed below
+        api = await startApi(cfg, { demoAccounts: true });
+        return { stop: () => api.app.close() };
+      },
+    },
+    {
+      name: 'alarms',
+      start: async () => {
+        const alarms = await startAlarms(cfg);
+        say(`demo: alarm service with ${alarms.alarmCount} alarms, store ${cfg.app.alarms.storePath}`);
+        return alarms;
+      },
+    },
+    {
+      name: 'historian',
+      start: async () => {
+        if (!cfg.app.influx.url) {
+          say('demo: no InfluxDB configured (set INFLUX_URL to store history); live values only');
+          return { stop: async () => undefined };
+        }
+        const historian = await startHistorian(cfg);
+        say(`demo: historian writing to ${cfg.app.influx.url} (database ${cfg.app.influx.database})`);
+        return historian;
+      },
+    },
+    {
+      name: 'intake',
+      start: async () => {
+        const intake = await startIntake(cfg);
+        await intake.subscribed; // the historian above is ours: its session comes soon
+        return intake;
+      },
+    },
+    {
+      name: 'simulator',
+      start: async () => (sim = await startSimulator(cfg)),
+    },
+    {
+      name: 'poller',
+      start: async () => {
+        const p = await startPoller(cfg);
+        return { stop: () => p.stop() };
+      },
+    },
+  ];
+  for (const service of services) running.push(await service.start());
 
   say('');
   say('CICENNS slow control is running on the simulated detector:');
@@ -74,6 +106,6 @@ runMain('demo', async () => {
   }
   say('Ctrl-C stops it.');
   return async () => {
-    for (const s of stops.reverse()) await s();
+    for (const service of running.reverse()) await service.stop();
   };
 });

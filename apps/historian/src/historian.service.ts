@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { connectBus, HealthReporter, subscribeAcked } from '@cicenns/bus';
+import { connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
 import { readingBatchSchema, Topics } from '@cicenns/contracts';
+import type { RunningService } from '@cicenns/common';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';
@@ -44,13 +45,7 @@ export class Historian {
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
     this.influx = new InfluxWriter(app.influx);
-    this.mqtt = connectBus({
-      url: app.mqtt.url,
-      clientId: `${app.mqtt.clientIdPrefix}-historian`,
-      service: 'historian',
-      username: app.mqtt.username,
-      password: app.mqtt.password,
-    });
+    this.mqtt = connectService(app.mqtt, 'historian', 'historian');
     // mqtt.js sends the PUBACK of a QoS 1 message when this callback is called: after the commit.
     this.mqtt.handleMessage = (packet, done) => {
       if (packet.cmd === 'publish') this.accept(packet.topic, packet.payload as Buffer);
@@ -219,4 +214,15 @@ export class Historian {
   get backlog(): number {
     return this.spool.backlogLines;
   }
+}
+
+/**
+ * Start the historian: resolves once the broker has acknowledged its subscription (a first start
+ * has no session before it, so only then does the broker keep readings for it). stop() drains
+ * the spool into InfluxDB for up to two seconds; the rest stays in the spool.
+ */
+export async function startHistorian(cfg: SystemConfig): Promise<RunningService> {
+  const historian = new Historian(cfg).start();
+  await historian.subscribed;
+  return { stop: () => historian.stop() };
 }

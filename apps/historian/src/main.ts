@@ -2,16 +2,16 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadSystemConfig } from '@cicenns/model';
 import { runMain } from '@cicenns/common';
-import { startHistorian } from './historian.module';
+import { startHistorian } from './historian.service';
 
 runMain('historian', async () => {
   const cfg = loadSystemConfig();
   if (!cfg.app.influx.url) {
     throw new ConfigError(cfg.file, 'influx.url', 'the historian needs an InfluxDB URL (or set INFLUX_URL)');
   }
-  const app = await startHistorian(cfg);
+  const historian = await startHistorian(cfg);
   new Logger('historian').log(
     `historian: ${cfg.app.mqtt.url} -> ${cfg.app.influx.url} db=${cfg.app.influx.database}, spool ${cfg.app.influx.spoolPath}`,
   );
-  return () => app.close();
+  return () => historian.stop();
 });

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { INestMicroservice } from '@nestjs/common';
 import { nestMqttOptions } from '@cicenns/bus';
+import type { RunningService } from '@cicenns/common';
 import { Topics } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import { DaqMqttServer } from './daq-mqtt.server';
@@ -20,12 +20,19 @@ export class IntakeModule {
 /** Everything under the DAQ's trees (SPEC 2.3); the validator sorts out what is not the contract. */
 const DAQ_TOPICS = Topics.daqIntake;
 
+export interface Intake extends RunningService {
+  /** resolves at the broker's first acknowledgement of the DAQ subscriptions */
+  readonly subscribed: Promise<void>;
+}
+
 /**
- * The intake as a Nest microservice on the MQTT transport: QoS 1 subscriptions, a fixed client
- * id and a persistent session (clean: false), so messages published while it is down are kept
- * by the broker and delivered when it is back.
+ * The intake, inside a Nest microservice on the MQTT transport: QoS 1 subscriptions, a fixed
+ * client id and a persistent session (clean: false), so messages published while it is down are
+ * kept by the broker and delivered when it is back. Resolves once the DAQ topics are subscribed,
+ * or at once with intake.requireHistorian (they are subscribed once the historian's session
+ * exists: await `subscribed` for that).
  */
-export async function startIntake(cfg: SystemConfig): Promise<INestMicroservice> {
+export async function startIntake(cfg: SystemConfig): Promise<Intake> {
   const { mqtt } = cfg.app;
   const { ackWindow, ackIdleMs, batchMaxDelayMs } = cfg.app.intake;
   const server = new DaqMqttServer(nestMqttOptions(mqtt, 'intake', 'server'), {
@@ -39,28 +46,31 @@ export async function startIntake(cfg: SystemConfig): Promise<INestMicroservice>
   });
   const service = app.get(IntakeService);
   server.deliverTo(service, DAQ_TOPICS);
-  app.enableShutdownHooks();
+  let stopped = false;
+  // app.close() drains the acknowledgements (DaqMqttServer.close), then runs the service's
+  // shutdown hook (flush, health offline, disconnect). Signals are runMain's, not Nest's.
+  const intake: Intake = {
+    subscribed: service.subscribed,
+    stop: async () => {
+      stopped = true;
+      await app.close();
+    },
+  };
   if (!cfg.app.intake.requireHistorian) {
     await app.listen();
     await service.subscribed; // ready only once the broker holds the DAQ's messages for us
-    return app;
+    return intake;
   }
   // The DAQ connection (our persistent session) is opened only once the historian's session
   // exists: until then the broker keeps the DAQ's messages for us, and we acknowledge nothing
   // that nobody would store. Health and the publisher connect at once (health says we wait).
-  let closed = false;
-  const close = app.close.bind(app);
-  app.close = async () => {
-    closed = true;
-    await close();
-  };
   void service.whenHistorianKnown().then(async () => {
-    if (closed) return;
+    if (stopped) return;
     try {
       await app.listen();
     } catch (e) {
       process.stderr.write(`intake: could not start the DAQ connection: ${(e as Error).stack ?? e}\n`);
     }
   });
-  return app;
+  return intake;
 }

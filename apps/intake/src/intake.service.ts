@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
-import { connectBus, HealthReporter, HistorianSession, ReadingPublisher } from '@cicenns/bus';
+import { connectService, HealthReporter, HistorianSession, ReadingPublisher } from '@cicenns/bus';
 import { Topics, type RejectionNotice, type ServiceHealth } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 import { processFaults } from '@cicenns/common';
@@ -37,13 +37,7 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
 
   constructor(@Inject(SYSTEM_CONFIG) private readonly cfg: SystemConfig) {
     const { app } = cfg;
-    this.out = connectBus({
-      url: app.mqtt.url,
-      clientId: `${app.mqtt.clientIdPrefix}-intake-out`,
-      service: 'intake',
-      username: app.mqtt.username,
-      password: app.mqtt.password,
-    });
+    this.out = connectService(app.mqtt, 'intake-out', 'intake');
     this.out.on('error', (e) => this.log.warn(`mqtt (publisher): ${e.message}`));
     this.publisher = new ReadingPublisher(
       this.out,

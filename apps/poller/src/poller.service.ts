@@ -1,4 +1,4 @@
-import { connectBus, HealthReporter, HistorianSession } from '@cicenns/bus';
+import { connectService, HealthReporter, HistorianSession } from '@cicenns/bus';
 import { Topics, type ReadingBatch, type ServiceHealth } from '@cicenns/contracts';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
@@ -91,13 +91,7 @@ export class PollerService implements Poller {
     this.startedAt = Date.now();
     const app = this.config.app;
     if (!this.opts.sink) {
-      const client = connectBus({
-        url: app.mqtt.url,
-        clientId: `${app.mqtt.clientIdPrefix}-poller`,
-        service: 'poller',
-        username: app.mqtt.username,
-        password: app.mqtt.password,
-      });
+      const client = connectService(app.mqtt, 'poller', 'poller');
       this.client = client;
       let connected: boolean | undefined;
       client.on('connect', () => {

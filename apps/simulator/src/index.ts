@@ -1,4 +1,4 @@
-export { startSimulator, type SimulatorHandle, type SimulatorOptions } from './simulator';
+export { startSimulator, type Simulator, type SimulatorOptions } from './simulator';
 export { SimulatorModule } from './http/simulator-http.module';
 export { loadSimSettings, SimSettingsError, type SimSettings } from './settings';
 export type { Fault, FaultSpec } from './faults/fault-schema';

@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { connectBus, subscribeAcked } from '@cicenns/bus';
+import { connectService, subscribeAcked } from '@cicenns/bus';
 import { Topics } from '@cicenns/contracts';
-import { loadSystemConfig, type SystemConfig } from '@cicenns/model';
+import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { DaqPublisher } from './daq/daq-publisher';
 import { applyFaultCommand } from './faults/fault-commands';
@@ -14,13 +14,11 @@ import { ModbusTcpServer } from './modbus/modbus-tcp-server';
 import { RtuOverTcpServer } from './modbus/rtu-over-tcp-server';
 import { SlaveSet } from './modbus/slave-set';
 import { DetectorSim } from './physics/detector-sim';
-import { Random } from '@cicenns/common';
+import { Random, type RunningService } from '@cicenns/common';
 import { loadSimSettings, type SimSettings } from './settings';
 
 export interface SimulatorOptions {
-  /** default: loadSystemConfig() (CICENNS_CONFIG selects the file) */
-  config?: SystemConfig;
-  /** where SIM_* and config overrides come from; default process.env */
+  /** where the SIM_* variables come from; default process.env */
   env?: NodeJS.ProcessEnv;
   /** overrides on top of the SIM_* variables */
   settings?: Partial<SimSettings>;
@@ -29,7 +27,7 @@ export interface SimulatorOptions {
   log?: (line: string) => void;
 }
 
-export interface SimulatorHandle {
+export interface Simulator extends RunningService {
   config: SystemConfig;
   settings: SimSettings;
   sim: DetectorSim;
@@ -40,14 +38,15 @@ export interface SimulatorHandle {
   /** where each link is served: link id -> port */
   ports: Record<string, number>;
   startLine: string;
-  stop(): Promise<void>;
 }
 
-/** Start the simulated detector: Modbus servers, physics clock, DAQ over MQTT, HTTP API. */
-export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
+/**
+ * Start the simulated detector: Modbus servers, physics clock, DAQ over MQTT, HTTP API. Resolves
+ * once every server listens (the DAQ publishes as soon as the broker is reached).
+ */
+export async function startSimulator(config: SystemConfig, opts: SimulatorOptions = {}): Promise<Simulator> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? ((line: string) => console.log(line));
-  const config = opts.config ?? loadSystemConfig(undefined, env);
   const settings: SimSettings = { ...loadSimSettings(env), ...opts.settings };
   const rng = new Random(settings.seed);
   const faults = new FaultRegistry(config);
@@ -82,14 +81,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
 
     const mqttUrl = config.app.mqtt.url;
-    const client = connectBus({
-      url: mqttUrl,
-      clientId: `${config.app.mqtt.clientIdPrefix}-simulator-${process.pid}`,
-      service: 'simulator',
-      clean: true,
-      username: config.app.mqtt.username,
-      password: config.app.mqtt.password,
-    });
+    const client = connectService(config.app.mqtt, `simulator-${process.pid}`, 'simulator', { clean: true });
     closers.push(() => new Promise<void>((r) => client.end(false, {}, () => r())));
     const daq = new DaqPublisher(sim, settings, client);
     watchMqtt(client, mqttUrl, faults, daq, log);

@@ -1,4 +1,5 @@
 export * from './run-main';
+export * from './running-service';
 export * from './sqlite';
 export * from './bounded-memo';
 export * from './rate-limited-log';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { processFaults, RateLimitedLog } from '@cicenns/common';
-import { connectBus, HealthReporter, ReadingPublisher } from '@cicenns/bus';
+import { connectService, HealthReporter, ReadingPublisher } from '@cicenns/bus';
 import { parseHealth, readingBatchSchema, Topics, type ServiceHealth } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
@@ -35,13 +35,7 @@ export class AlarmsService implements OnApplicationShutdown {
 
   constructor(@Inject(SYSTEM_CONFIG) cfg: SystemConfig, @Inject(RULE_ENGINE) engine: RuleEngine) {
     const { app } = cfg;
-    this.out = connectBus({
-      url: app.mqtt.url,
-      clientId: `${app.mqtt.clientIdPrefix}-alarms-out`,
-      service: SERVICE,
-      username: app.mqtt.username,
-      password: app.mqtt.password,
-    });
+    this.out = connectService(app.mqtt, 'alarms-out', SERVICE);
     this.out.on('error', (e) => this.log.warn(`mqtt (publisher): ${e.message}`));
     this.publisher = new ReadingPublisher(this.out, SERVICE, 500, 50);
     this.store = new AlarmStore(app.alarms.storePath);
