@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ROOT, ServiceProcess, freePort } from './support/processes';
+import { ROOT, ServiceProcess, freePort, freePorts } from './support/processes';
 import { writeRenamedDetector } from './support/renamed-detector';
 import { readServerState, waitFor } from './support/servers';
 import { TEST_VIEWER_TOKEN, writeTestConfig } from './support/test-config';
@@ -44,12 +44,7 @@ describe('configuration for a detector named differently', () => {
   });
 
   it('VETO01-A: loads, is polled, and shows up in /api/pmts; CsI03 without a sensor says so', async () => {
-    const [hvPort, tempPort, apiPort, simHttp] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [hvPort, tempPort, apiPort, simHttp] = await freePorts(4);
     const { file, dir } = writeTestConfig({
       hvPort,
       tempPort,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { cspViolations, launchChromium, loggedInPage, type ConsoleBrowser } from './support/browser';
-import { ServiceProcess, ROOT, freePort } from './support/processes';
+import { ServiceProcess, ROOT, freePorts } from './support/processes';
 import { readServerState } from './support/servers';
 import { asNewDemo, writeTestConfig } from './support/test-config';
 
@@ -50,12 +50,7 @@ describe('shift console in Chromium on the demo', () => {
   let shifter: Page;
 
   beforeAll(async () => {
-    const [hvPort, tempPort, apiPort, simHttp] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [hvPort, tempPort, apiPort, simHttp] = await freePorts(4);
     const dir = mkdtempSync(join(tmpdir(), 'cicenns-console-'));
     const { file } = writeTestConfig({
       hvPort,

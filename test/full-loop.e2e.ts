@@ -6,7 +6,7 @@
  */
 import type { InfluxDB } from 'influx';
 import { readServerState, waitFor } from './support/servers';
-import { ServiceProcess, freePort, sleep } from './support/processes';
+import { ServiceProcess, freePorts, sleep } from './support/processes';
 import { TEST_VIEWER_TOKEN, writeTestConfig } from './support/test-config';
 import { influxClient } from './support/influx';
 import { clearRetained } from './support/mqtt';
@@ -33,12 +33,7 @@ describe('the whole loop on the simulated detector', () => {
   let apiUrl: string;
 
   beforeAll(async () => {
-    const [hvPort, tempPort, simHttp, apiPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [hvPort, tempPort, simHttp, apiPort] = await freePorts(4);
     const { file } = writeTestConfig({
       hvPort,
       tempPort,

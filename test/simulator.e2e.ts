@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readServerState, startMosquitto, stopPid, waitFor } from './support/servers';
-import { ServiceProcess, freePort } from './support/processes';
+import { ServiceProcess, freePort, freePorts } from './support/processes';
 import { writeTestConfig } from './support/test-config';
 import { testClient } from './support/mqtt';
 
@@ -322,12 +322,7 @@ describe('simulator process', () => {
   });
 
   it('keeps serving Modbus while the broker is down, and connects when it comes up', async () => {
-    const [mqttPort, hv, temp, http] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [mqttPort, hv, temp, http] = await freePorts(4);
     const { file } = writeTestConfig({
       hvPort: hv,
       tempPort: temp,

@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPassword, hashToken } from '@cicenns/common';
-import { ServiceProcess, freePort, type ServiceName } from './processes';
+import { ServiceProcess, freePorts, type ServiceName } from './processes';
 import { writeTestConfig } from './test-config';
 
 export const ROLES = ['viewer', 'shifter', 'expert', 'admin'] as const;
@@ -36,12 +36,7 @@ export async function startApiHarness(o: {
   /** change the configuration (after the harness's own changes) */
   mutate?: (cfg: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 }): Promise<ApiHarness> {
-  const [hvPort, tempPort, simHttp, apiPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [hvPort, tempPort, simHttp, apiPort] = await freePorts(4);
   const { file, dir } = writeTestConfig({
     hvPort,
     tempPort,

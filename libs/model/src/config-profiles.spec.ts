@@ -6,13 +6,13 @@ import { parse, stringify } from 'yaml';
 import { writeRenamedDetector } from '../../../test/support/renamed-detector';
 import {
   appConfigSchema,
-  ConfigError,
   defaultConfigDir,
   extraRegisters,
   loadSystemConfig,
   PATH_SETTINGS,
   profileSchema,
 } from './index';
+import { configError } from '../../../test/support/config-error';
 
 /** A copy of the embedded configuration in a temp dir; `edit` changes cicenns.yaml's object. */
 function copyConfig(edit?: (c: Record<string, any>) => void): { dir: string; file: string } {
@@ -25,16 +25,6 @@ function copyConfig(edit?: (c: Record<string, any>) => void): { dir: string; fil
     writeFileSync(file, stringify(c));
   }
   return { dir, file };
-}
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 function editYaml(file: string, edit: (c: any) => void): void {

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, defaultConfigDir, loadSystemConfig } from '@cicenns/model';
+import { defaultConfigDir, loadSystemConfig } from '@cicenns/model';
 import { globToRegExp, loadAlarmConfig, resolveRuleParams } from './alarm-config';
 import { DefaultRuleEngine } from './rule-engine';
+import { configError } from '../../../../test/support/config-error';
 
 const defaultFile = join(defaultConfigDir(), 'alarms.yaml');
 const defaultText = readFileSync(defaultFile, 'utf8');
@@ -17,16 +18,6 @@ function variant(name: string, from: string | RegExp, to: string): string {
   const file = join(dir, name);
   writeFileSync(file, text);
   return file;
-}
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('config/alarms.yaml', () => {
