@@ -4,6 +4,8 @@
  * health reports that are not health. None ends it or stops it judging: a trip published after
  * all of them still raises hv-trip, and each bad message is counted in its health.
  */
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { readServerState, waitFor } from './support/servers';
@@ -95,5 +97,37 @@ describe('the alarm service and bad messages on the bus', () => {
     // the malformed ones are counted (the unknown subject is no error: nothing to judge)
     await waitFor('bad messages counted', async () => (health?.counters.badMessages ?? 0) >= 6);
     expect(health!.counters.failedMessages ?? 0).toBe(0);
+  });
+});
+
+describe('a status flag no alarm rule knows', () => {
+  it('is named at start-up with the profile file, the bit and the known names', async () => {
+    // a crate profile that calls bit 6 "trip" where the rules read "tripped"
+    const profiles = mkdtempSync(join(tmpdir(), 'cicenns-profiles-'));
+    cpSync(join(ROOT, 'config', 'profiles'), profiles, { recursive: true });
+    const generic = join(profiles, 'generic-hv.yaml');
+    writeFileSync(generic, readFileSync(generic, 'utf8').replace(/'6': tripped/, "'6': trip"));
+    const { file } = writeTestConfig({
+      hvPort: 1,
+      tempPort: 2,
+      mqttUrl: servers.mqttUrl,
+      clientIdPrefix: `as${process.pid}`,
+      mutate: (c) => {
+        c.files.alarms = join(ROOT, 'config', 'alarms.yaml');
+        c.files.profilesDir = profiles;
+        c.alarms = { ...(c.alarms ?? {}), alertmanagerUrl: '' };
+      },
+    });
+    const alarms = new ServiceProcess('alarms', { CICENNS_CONFIG: file, ALERTMANAGER_URL: '' }).start();
+    try {
+      await alarms.waitForOutput(/alarms: \d+ alarms/);
+      expect(alarms.output).toContain(`${generic}: statusBits.6: "trip" is a flag no alarm rule knows`);
+      expect(alarms.output).toMatch(/known: .*\btripped\b/);
+    } finally {
+      await alarms.stop();
+      const mqtt = await testClient(servers.mqttUrl);
+      await mqtt.publishAsync('cicenns/sc/health/alarms', '', { qos: 1, retain: true });
+      await mqtt.endAsync();
+    }
   });
 });
