@@ -1,3 +1,4 @@
+import type { RunningService } from '@cicenns/common';
 import {
   BadRequestException,
   Inject,
@@ -209,11 +210,16 @@ async function subscribedOrLate(bus: ApiBus, url: string): Promise<void> {
   }
 }
 
+/** The running API: the one service shape (RunningService), and what the demo prints. */
+export interface Api extends RunningService {
+  app: INestApplication;
+  url: string;
+  /** the demo's generated accounts (no users file) */
+  demoPasswords?: Accounts['passwords'];
+}
+
 /** The HTTP API on api.host:api.port (PORT overrides); resolves with the app and its URL. */
-export async function startApi(
-  cfg: SystemConfig,
-  opts: ApiOptions = {},
-): Promise<{ app: INestApplication; url: string; demoPasswords?: Accounts['passwords'] }> {
+export async function startApi(cfg: SystemConfig, opts: ApiOptions = {}): Promise<Api> {
   const accounts = await resolveAccounts(cfg, opts.demoAccounts === true);
   const { api } = cfg.app;
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forConfig(cfg, accounts), {
@@ -244,5 +250,10 @@ export async function startApi(
   answerClientErrorsAsJson(app.getHttpServer());
   await app.listen(cfg.app.api.port, cfg.app.api.host);
   const addr = app.getHttpServer().address() as { port: number };
-  return { app, url: `http://${cfg.app.api.host}:${addr.port}`, demoPasswords: accounts.passwords };
+  return {
+    app,
+    url: `http://${cfg.app.api.host}:${addr.port}`,
+    demoPasswords: accounts.passwords,
+    stop: () => app.close(),
+  };
 }

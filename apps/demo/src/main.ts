@@ -5,7 +5,7 @@ import { startSimulator, type Simulator } from '../../simulator/src';
 import { startPoller } from '../../poller/src/poller.service';
 import { startIntake } from '../../intake/src/intake.module';
 import { startHistorian } from '../../historian/src/historian.service';
-import { startApi } from '../../api/src/api.module';
+import { startApi, type Api } from '../../api/src/api.module';
 import { startAlarms } from '../../alarms/src/alarms.module';
 import { startEmbeddedBroker } from './embedded-broker';
 
@@ -36,7 +36,7 @@ runMain('demo', async () => {
   // of every PMT come right away, the next ones only ten minutes later): the API's live cache,
   // the alarm service, the historian, the intake; then the simulated detector and its poller.
   // Each entry starts one service and resolves once it is ready; they stop in reverse order.
-  let api!: Awaited<ReturnType<typeof startApi>>;
+  let api!: Api;
   let sim!: Simulator;
   const services: { name: string; start: () => Promise<RunningService> }[] = [
     {
@@ -44,7 +44,7 @@ runMain('demo', async () => {
       start: async () => {
         // no users file: one account per role with a fresh random password, printed below
         api = await startApi(cfg, { demoAccounts: true });
-        return { stop: () => api.app.close() };
+        return api;
       },
     },
     {
