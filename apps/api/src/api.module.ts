@@ -1,7 +1,6 @@
 import {
   BadRequestException,
   Inject,
-  Logger,
   Module,
   type BeforeApplicationShutdown,
   type DynamicModule,
@@ -11,6 +10,7 @@ import {
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { SystemConfig } from '@cicenns/model';
+import { nestLogger, serviceLogger } from '@cicenns/common';
 import { Registry } from 'prom-client';
 import { AlarmCache } from './alarms/alarm-cache';
 import { AlarmsController } from './alarms/alarms.controller';
@@ -200,11 +200,11 @@ async function subscribedOrLate(bus: ApiBus, url: string): Promise<void> {
   const outcome = await Promise.race([subscribed, late]);
   clearTimeout(timer);
   if (outcome === 'late') {
-    const log = new Logger('api');
-    log.warn(`api: no subscription acknowledged by ${url} yet; serving without live values`);
+    const log = serviceLogger('api');
+    log.warn(`no subscription acknowledged by ${url} yet; serving without live values`);
     subscribed.then(
-      () => log.log('api: subscribed, live values flowing'),
-      (e: Error) => log.error(`api: ${e.message}`),
+      () => log.log('subscribed, live values flowing'),
+      (e: Error) => log.error(e.message),
     );
   }
 }
@@ -217,7 +217,7 @@ export async function startApi(
   const accounts = await resolveAccounts(cfg, opts.demoAccounts === true);
   const { api } = cfg.app;
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forConfig(cfg, accounts), {
-    logger: ['log', 'warn', 'error'],
+    logger: nestLogger('api'),
     bodyParser: false, // ours below: JSON only, bounded
   });
   const routes = routeTable(CONTROLLERS);
