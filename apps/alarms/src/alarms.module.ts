@@ -1,7 +1,7 @@
-import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { nestMqttOptions } from '@cicenns/bus';
-import type { RunningService } from '@cicenns/common';
+import { nestLogger, serviceLogger, type RunningService } from '@cicenns/common';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { RuleEngine } from './contracts';
 import { AlarmsMqttServer } from './runtime/alarms-mqtt.server';
@@ -17,7 +17,7 @@ export function alarmRulesFile(cfg: SystemConfig): string {
 
 export function createRuleEngine(cfg: SystemConfig): RuleEngine {
   const alarms = loadAlarmConfig(alarmRulesFile(cfg));
-  for (const w of unknownStatusBits(cfg, alarms)) new Logger('alarms').warn(w);
+  for (const w of unknownStatusBits(cfg, alarms)) serviceLogger('alarms').warn(w);
   return new DefaultRuleEngine(cfg, alarms);
 }
 
@@ -56,7 +56,7 @@ export async function startAlarms(
   const server = new AlarmsMqttServer(nestMqttOptions(mqtt, 'alarms', 'server'));
   const app = await NestFactory.createMicroservice(AlarmsModule.forConfig(cfg, engine), {
     strategy: server,
-    logger: ['log', 'warn', 'error'],
+    logger: nestLogger('alarms'),
   });
   await app.listen();
   await server.subscribed;

@@ -2,7 +2,6 @@ import type { RunningService } from '@cicenns/common';
 import {
   BadRequestException,
   Inject,
-  Logger,
   Module,
   type BeforeApplicationShutdown,
   type DynamicModule,
@@ -12,6 +11,7 @@ import {
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { SystemConfig } from '@cicenns/model';
+import { nestLogger, serviceLogger } from '@cicenns/common';
 import { Registry } from 'prom-client';
 import { AlarmCache } from './alarms/alarm-cache';
 import { AlarmsController } from './alarms/alarms.controller';
@@ -201,11 +201,11 @@ async function subscribedOrLate(bus: ApiBus, url: string): Promise<void> {
   const outcome = await Promise.race([subscribed, late]);
   clearTimeout(timer);
   if (outcome === 'late') {
-    const log = new Logger('api');
-    log.warn(`api: no subscription acknowledged by ${url} yet; serving without live values`);
+    const log = serviceLogger('api');
+    log.warn(`no subscription acknowledged by ${url} yet; serving without live values`);
     subscribed.then(
-      () => log.log('api: subscribed, live values flowing'),
-      (e: Error) => log.error(`api: ${e.message}`),
+      () => log.log('subscribed, live values flowing'),
+      (e: Error) => log.error(e.message),
     );
   }
 }
@@ -223,7 +223,7 @@ export async function startApi(cfg: SystemConfig, opts: ApiOptions = {}): Promis
   const accounts = await resolveAccounts(cfg, opts.demoAccounts === true);
   const { api } = cfg.app;
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forConfig(cfg, accounts), {
-    logger: ['log', 'warn', 'error'],
+    logger: nestLogger('api'),
     bodyParser: false, // ours below: JSON only, bounded
   });
   const routes = routeTable(CONTROLLERS);

@@ -1,7 +1,6 @@
-import { Logger } from '@nestjs/common';
 import { connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
 import { readingBatchSchema, Topics } from '@cicenns/contracts';
-import type { RunningService } from '@cicenns/common';
+import { serviceLogger, type RunningService } from '@cicenns/common';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';
@@ -14,7 +13,7 @@ import { Spool } from './spool';
  * retrying with back-off while the database is away.
  */
 export class Historian {
-  private readonly log = new Logger('historian');
+  private readonly log = serviceLogger('historian');
   private readonly spool: Spool;
   private readonly lines: LineEncoder;
   private readonly influx: InfluxWriter;
@@ -80,7 +79,7 @@ export class Historian {
 
   start(): this {
     if (this.spool.backlogLines > 0)
-      this.log.log(`historian: ${this.spool.backlogLines} readings in the spool from before`);
+      this.log.log(`${this.spool.backlogLines} readings in the spool from before`);
     this.flushing = this.flushLoop();
     return this;
   }
@@ -94,9 +93,7 @@ export class Historian {
     }
     if (!parsed.success) {
       this.counters.badBatches++;
-      this.log.warn(
-        `historian: refused a malformed batch on ${topic}: ${String(parsed.error).slice(0, 300)}`,
-      );
+      this.log.warn(`refused a malformed batch on ${topic}: ${String(parsed.error).slice(0, 300)}`);
       return;
     }
     const lines = parsed.data.readings.map((r) => this.lines.encode(r));
@@ -132,9 +129,7 @@ export class Historian {
           if (e instanceof InfluxQueryError) {
             // Answered but refused, e.g. InfluxDB 2.x/3.x where the database (bucket + DBRP
             // mapping) is made by an administrator: say so and write anyway.
-            this.log.warn(
-              `historian: could not create database/retention policy, writing anyway: ${e.message}`,
-            );
+            this.log.warn(`could not create database/retention policy, writing anyway: ${e.message}`);
             this.dbReady = true;
             continue;
           }
@@ -162,7 +157,7 @@ export class Historian {
         this.counters.deadLettered += chunk.lines;
         this.spool.deadLetter(chunk, outcome.message);
         this.log.error(
-          `historian: InfluxDB refused ${chunk.lines} lines, kept in the spool's dead_letter table: ${outcome.message}`,
+          `InfluxDB refused ${chunk.lines} lines, kept in the spool's dead_letter table: ${outcome.message}`,
         );
       }
     }
@@ -170,7 +165,7 @@ export class Historian {
 
   private setInflux(state: 'up' | 'down', detail: string): void {
     if (state !== this.influxState) {
-      this.log[state === 'up' ? 'log' : 'warn'](`historian: InfluxDB ${state}${detail ? `: ${detail}` : ''}`);
+      this.log[state === 'up' ? 'log' : 'warn'](`InfluxDB ${state}${detail ? `: ${detail}` : ''}`);
       this.influxState = state;
       this.health.publish();
     }

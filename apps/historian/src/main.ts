@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { ConfigError, loadSystemConfig } from '@cicenns/model';
-import { runMain } from '@cicenns/common';
+import { runMain, serviceLogger } from '@cicenns/common';
 import { startHistorian } from './historian.service';
 
 runMain('historian', async () => {
@@ -10,8 +9,8 @@ runMain('historian', async () => {
     throw new ConfigError(cfg.file, 'influx.url', 'the historian needs an InfluxDB URL (or set INFLUX_URL)');
   }
   const historian = await startHistorian(cfg);
-  new Logger('historian').log(
-    `historian: ${cfg.app.mqtt.url} -> ${cfg.app.influx.url} db=${cfg.app.influx.database}, spool ${cfg.app.influx.spoolPath}`,
+  serviceLogger('historian').log(
+    `${cfg.app.mqtt.url} -> ${cfg.app.influx.url} db=${cfg.app.influx.database}, spool ${cfg.app.influx.spoolPath}`,
   );
   return () => historian.stop();
 });

@@ -77,11 +77,11 @@ export class DaqHandler {
     try {
       deadLetterId = this.parts.deadLetters?.add(topic, payload, INTERNAL_ERROR, describe(err));
     } catch (e) {
-      this.errorLog.say(`intake: could not keep a dead letter: ${(e as Error).message}`);
+      this.errorLog.say(`could not keep a dead letter: ${(e as Error).message}`);
     }
     const stack = err instanceof Error && err.stack ? `\n${truncate(err.stack, 2000)}` : '';
     this.errorLog.say(
-      `intake: could not handle a message on ${truncate(topic, 200)}, acknowledged and kept as dead letter ` +
+      `could not handle a message on ${truncate(topic, 200)}, acknowledged and kept as dead letter ` +
         `${deadLetterId ?? '(not kept)'}: ${truncate(what, 500)}${stack}`,
     );
     this.notify({ topic, reason: INTERNAL_ERROR, detail: what, deadLetterId });

@@ -1,6 +1,6 @@
 import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
-import { RateLimitedLog } from '@cicenns/common';
+import { RateLimitedLog, serviceLogger } from '@cicenns/common';
 import { AckGate, type AckGateOptions } from './ack-gate';
 
 /** Takes the DAQ's messages and forwards the readings in them. */
@@ -33,7 +33,8 @@ export class DaqMqttServer extends ServerMqtt {
   private sink?: DaqSink;
   private daqTopics: readonly string[] = [];
   private gate?: AckGate;
-  private readonly failures = new RateLimitedLog((line) => process.stderr.write(`${line}\n`));
+  private readonly log = serviceLogger('intake');
+  private readonly failures = new RateLimitedLog(this.log.error);
   /** exceptions that escaped the sink (it catches its own; this is the last line) */
   escaped = 0;
 
@@ -74,7 +75,7 @@ export class DaqMqttServer extends ServerMqtt {
     client.subscribe([...this.daqTopics], { qos }, (err, granted) => {
       const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (err || refused.length > 0) {
-        process.stderr.write(`intake: DAQ subscription refused: ${err?.message ?? refused.join(', ')}\n`);
+        this.log.error(`DAQ subscription refused: ${err?.message ?? refused.join(', ')}`);
         return;
       }
       this.sink?.onSubscribed?.();
@@ -91,9 +92,7 @@ export class DaqMqttServer extends ServerMqtt {
         // Thrown here it would unwind through mqtt.js into the socket's data handler and end
         // the process before the PUBACK; caught, the message is acknowledged in its turn.
         this.escaped++;
-        this.failures.say(
-          `intake: message on ${topic.slice(0, 200)} failed: ${(err as Error)?.stack ?? err}`,
-        );
+        this.failures.say(`message on ${topic.slice(0, 200)} failed: ${(err as Error)?.stack ?? err}`);
       }
       return HANDLED;
     };

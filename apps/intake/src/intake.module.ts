@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { nestMqttOptions } from '@cicenns/bus';
-import type { RunningService } from '@cicenns/common';
+import { nestLogger, serviceLogger, type RunningService } from '@cicenns/common';
 import { Topics } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import { DaqMqttServer } from './daq-mqtt.server';
@@ -42,7 +42,7 @@ export async function startIntake(cfg: SystemConfig): Promise<Intake> {
   });
   const app = await NestFactory.createMicroservice(IntakeModule.forConfig(cfg), {
     strategy: server,
-    logger: ['log', 'warn', 'error'],
+    logger: nestLogger('intake'),
   });
   const service = app.get(IntakeService);
   server.deliverTo(service, DAQ_TOPICS);
@@ -69,7 +69,7 @@ export async function startIntake(cfg: SystemConfig): Promise<Intake> {
     try {
       await app.listen();
     } catch (e) {
-      process.stderr.write(`intake: could not start the DAQ connection: ${(e as Error).stack ?? e}\n`);
+      serviceLogger('intake').error(`could not start the DAQ connection: ${(e as Error).stack ?? e}`);
     }
   });
   return intake;

@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import { connectService, HealthReporter, HistorianSession, ReadingPublisher } from '@cicenns/bus';
 import { Topics, type RejectionNotice, type ServiceHealth } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
-import { processFaults } from '@cicenns/common';
+import { processFaults, serviceLogger } from '@cicenns/common';
 import { BrokerDrops } from './broker-drops';
 import { DaqHandler } from './daq-handler';
 import { DaqValidator } from './daq-validator';
@@ -17,7 +17,7 @@ const NOTICES_PER_SECOND = 50;
 /** Validates each DAQ message, forwards the good readings, counts and logs the rejects. */
 @Injectable()
 export class IntakeService implements DaqSink, OnApplicationShutdown {
-  private readonly log = new Logger('intake');
+  private readonly log = serviceLogger('intake');
   readonly stats = new IntakeStats();
   private readonly out: MqttClient;
   private readonly publisher: ReadingPublisher;
@@ -75,7 +75,7 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
   }
 
   onSubscribed(): void {
-    if (!this.isSubscribed) this.log.log(`intake: subscribed to the DAQ topics on ${this.cfg.app.mqtt.url}`);
+    if (!this.isSubscribed) this.log.log(`subscribed to the DAQ topics on ${this.cfg.app.mqtt.url}`);
     this.isSubscribed = true;
     this.markSubscribed();
     this.health.publish();

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { loadSystemConfig } from '@cicenns/model';
-import { runMain } from '@cicenns/common';
+import { runMain, serviceLogger } from '@cicenns/common';
 import { startIntake } from './intake.module';
 
 runMain('intake', async () => {
@@ -9,6 +8,6 @@ runMain('intake', async () => {
   const intake = await startIntake(cfg);
   // "intake: subscribed to the DAQ topics" follows once the broker acknowledged them
   const wait = cfg.app.intake.requireHistorian ? ", once the historian's session exists" : '';
-  new Logger('intake').log(`intake: started on ${cfg.app.mqtt.url}; DAQ topics subscribed next${wait}`);
+  serviceLogger('intake').log(`started on ${cfg.app.mqtt.url}; DAQ topics subscribed next${wait}`);
   return () => intake.stop();
 });

@@ -14,7 +14,7 @@ import { ModbusTcpServer } from './modbus/modbus-tcp-server';
 import { RtuOverTcpServer } from './modbus/rtu-over-tcp-server';
 import { SlaveSet } from './modbus/slave-set';
 import { DetectorSim } from './physics/detector-sim';
-import { Random, type RunningService } from '@cicenns/common';
+import { nestLogger, Random, serviceLogger, type RunningService, type ServiceLogger } from '@cicenns/common';
 import { loadSimSettings, type SimSettings } from './settings';
 
 export interface SimulatorOptions {
@@ -24,7 +24,8 @@ export interface SimulatorOptions {
   settings?: Partial<SimSettings>;
   /** false: no HTTP server (a host app can mount SimulatorModule.forSimulation itself) */
   http?: boolean;
-  log?: (line: string) => void;
+  /** default: the simulator's service logger */
+  log?: ServiceLogger;
 }
 
 export interface Simulator extends RunningService {
@@ -46,7 +47,7 @@ export interface Simulator extends RunningService {
  */
 export async function startSimulator(config: SystemConfig, opts: SimulatorOptions = {}): Promise<Simulator> {
   const env = opts.env ?? process.env;
-  const log = opts.log ?? ((line: string) => console.log(line));
+  const log = opts.log ?? serviceLogger('simulator');
   const settings: SimSettings = { ...loadSimSettings(env), ...opts.settings };
   const rng = new Random(settings.seed);
   const faults = new FaultRegistry(config);
@@ -67,7 +68,7 @@ export async function startSimulator(config: SystemConfig, opts: SimulatorOption
       const devices = config.app.devices.filter((d) => d.link === link.id);
       const slaves = new SlaveSet(devices, config.profiles, sim, faults);
       if (link.type === 'rtu') {
-        log(`simulator: link ${link.id} is a serial line (${link.path}): not simulated`);
+        log.log(`link ${link.id} is a serial line (${link.path}): not simulated`);
         continue;
       }
       const server = link.type === 'tcp' ? new ModbusTcpServer(slaves) : new RtuOverTcpServer(slaves);
@@ -91,7 +92,7 @@ export async function startSimulator(config: SystemConfig, opts: SimulatorOption
     let httpUrl: string | undefined;
     if (opts.http !== false) {
       const app: INestApplication = await NestFactory.create(SimulatorModule.forSimulation(sim, faults), {
-        logger: ['error', 'warn'],
+        logger: nestLogger('simulator', ['error', 'warn']),
       });
       closers.push(() => app.close());
       await app.listen(settings.httpPort, settings.httpHost).catch((err: Error) => {
@@ -102,8 +103,9 @@ export async function startSimulator(config: SystemConfig, opts: SimulatorOption
       parts.push(`http ${httpUrl}`);
     }
     parts.push(`mqtt ${mqttUrl}`);
-    const startLine = `simulator: ${parts.join(', ')}, seed ${settings.seed}`;
-    log(startLine);
+    const started = `${parts.join(', ')}, seed ${settings.seed}`;
+    log.log(started);
+    const startLine = `simulator: ${started}`;
     return { config, settings, sim, faults, daq, httpUrl, ports, startLine, stop };
   } catch (err) {
     await stop();
@@ -117,29 +119,29 @@ function watchMqtt(
   url: string,
   faults: FaultRegistry,
   daq: DaqPublisher,
-  log: (line: string) => void,
+  log: ServiceLogger,
 ): void {
   let first = true;
   let lastError = '';
   client.on('connect', () => {
     lastError = '';
-    log(`simulator: mqtt connected to ${url}`);
+    log.log(`mqtt connected to ${url}`);
     if (first) daq.publishAll();
     first = false;
   });
   subscribeAcked(client, [Topics.simFault]).then(
-    () => log(`simulator: taking fault commands on ${Topics.simFault}`),
-    (e: Error) => log(`simulator: no fault commands over MQTT: ${e.message}`),
+    () => log.log(`taking fault commands on ${Topics.simFault}`),
+    (e: Error) => log.log(`no fault commands over MQTT: ${e.message}`),
   );
   client.on('error', (err) => {
-    if (err.message !== lastError) log(`simulator: mqtt ${url}: ${err.message} (retrying)`);
+    if (err.message !== lastError) log.log(`mqtt ${url}: ${err.message} (retrying)`);
     lastError = err.message;
   });
   client.on('message', (topic, payload) => {
     if (topic !== Topics.simFault) return;
     const r = applyFaultCommand(faults, payload.toString());
-    if (!r.ok) log(`simulator: fault command rejected: ${r.reason}`);
-    else if ('added' in r) log(`simulator: fault ${r.added.id} injected: ${JSON.stringify(r.added)}`);
-    else log(`simulator: faults cleared: ${r.cleared.map((f) => f.id).join(', ') || '(none)'}`);
+    if (!r.ok) log.log(`fault command rejected: ${r.reason}`);
+    else if ('added' in r) log.log(`fault ${r.added.id} injected: ${JSON.stringify(r.added)}`);
+    else log.log(`faults cleared: ${r.cleared.map((f) => f.id).join(', ') || '(none)'}`);
   });
 }

@@ -1,3 +1,4 @@
+export * from './logger';
 export * from './run-main';
 export * from './running-service';
 export * from './sqlite';

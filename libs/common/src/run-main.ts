@@ -1,4 +1,5 @@
 import { ConfigError } from '@cicenns/model';
+import { serviceLogger } from './logger';
 import { RateLimitedLog } from './rate-limited-log';
 
 /** Faults caught at the process level, for the services' health. */
@@ -12,19 +13,22 @@ export const processFaults = { unhandledRejections: 0 };
  *   the net under what slipped through, so that one message cannot end a service.
  * - an uncaught exception leaves the process in an unknown state (Node's own advice): logged
  *   with the service's name and exit 1, for systemd to restart it.
+ * Both go to the service's logger as errors; `write`, when given, takes `<name>: <message>` lines
+ * instead (for specs).
  */
 export function installFaultHandlers(
   name: string,
-  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  write?: (line: string) => void,
   exit: (code: number) => void = (c) => process.exit(c),
 ): { onRejection: (reason: unknown) => void; onException: (err: unknown) => void } {
-  const log = new RateLimitedLog(write, 1000);
+  const error = write ? (m: string) => write(`${name}: ${m}`) : serviceLogger(name).error;
+  const log = new RateLimitedLog(error, 1000);
   const onRejection = (reason: unknown) => {
     processFaults.unhandledRejections++;
-    log.say(`${name}: unhandled rejection (service goes on): ${describe(reason)}`);
+    log.say(`unhandled rejection (service goes on): ${describe(reason)}`);
   };
   const onException = (err: unknown) => {
-    write(`${name}: fatal: uncaught exception: ${describe(err)}`);
+    error(`fatal: uncaught exception: ${describe(err)}`);
     exit(1);
   };
   process.on('unhandledRejection', onRejection);
@@ -46,15 +50,16 @@ function describe(e: unknown): string {
  */
 export function runMain(name: string, start: () => Promise<() => Promise<void> | void>): void {
   installFaultHandlers(name);
+  const log = serviceLogger(name);
   start().then(
     (stop) => {
       let stopping = false;
       const shutdown = (sig: string) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`${name}: ${sig}, stopping\n`);
+        log.log(`${sig}, stopping`);
         Promise.resolve(stop())
-          .catch((e) => process.stderr.write(`${name}: error while stopping: ${e}\n`))
+          .catch((e) => log.error(`error while stopping: ${e}`))
           .finally(() => process.exit(0));
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -62,10 +67,10 @@ export function runMain(name: string, start: () => Promise<() => Promise<void> |
     },
     (err) => {
       if (err instanceof ConfigError) {
-        process.stderr.write(`${name}: configuration error: ${err.message}\n`);
+        log.error(`configuration error: ${err.message}`);
         process.exit(2);
       }
-      process.stderr.write(`${name}: failed to start: ${err?.stack ?? err}\n`);
+      log.error(`failed to start: ${err?.stack ?? err}`);
       process.exit(1);
     },
   );

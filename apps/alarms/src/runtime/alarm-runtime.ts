@@ -4,6 +4,7 @@
  * then to MQTT and Alertmanager. Single-threaded by construction: every entry point runs to
  * completion synchronously, so there is no interleaving to guard against.
  */
+import { serviceLogger } from '@cicenns/common';
 import {
   ALARM_STATES,
   type AlarmStateName,
@@ -80,6 +81,7 @@ function persistKey(r: AlarmRecord): string {
 
 export class AlarmRuntime {
   private readonly byId = new Map<string, AlarmRecord>();
+  private readonly log = serviceLogger('alarms');
   readonly beam = new BeamTracker();
   private readonly now: () => number;
   private tickTimer?: NodeJS.Timeout;
@@ -145,7 +147,7 @@ export class AlarmRuntime {
     } catch (err) {
       // a rule that throws on one odd reading must not stop the alarms
       this.counters.engineErrors++;
-      process.stderr.write(`alarms: rule engine error: ${(err as Error).stack ?? err}\n`);
+      this.log.error(`rule engine error: ${(err as Error).stack ?? err}`);
       return;
     }
     if (conditions.length === 0) return;

@@ -1,4 +1,5 @@
-import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { serviceLogger } from '@cicenns/common';
 import type { AuthService } from '../auth/auth.service';
 import type { AuthedRequest } from '../auth/request-auth';
 import { originOf, requestToken } from '../auth/request-auth';
@@ -18,7 +19,7 @@ import { boundedJson } from './bounded-json';
  */
 @Catch()
 export class AuditFilter implements ExceptionFilter {
-  private readonly log = new Logger('api');
+  private readonly log = serviceLogger('api');
 
   constructor(
     private readonly audit: AuditLog,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
+import { serviceLogger } from '@cicenns/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 /**
@@ -13,7 +13,7 @@ export function serveConsole(
   dir = join(__dirname, '..', '..', '..', 'console', 'public'),
 ): void {
   if (!existsSync(join(dir, 'index.html'))) {
-    new Logger('api').warn(`shift console not built (${dir}): run npm run build`);
+    serviceLogger('api').warn(`shift console not built (${dir}): run npm run build`);
     return;
   }
   app.useStaticAssets(dir, { index: 'index.html', maxAge: 0, etag: true });
