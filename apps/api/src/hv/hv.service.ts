@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type HvWriteCommand, type HvWriteResult, Topics } from '@cicenns/contracts';
+import { type HvWriteCommand, type HvWriteResult, hvWriteResultSchema, Topics } from '@cicenns/contracts';
 import type { Pmt, SystemConfig } from '@cicenns/model';
 import {
   ConflictException,
@@ -174,7 +174,19 @@ export class HvService {
       };
       let r: HvWriteResult;
       try {
-        r = await this.rpc.request<HvWriteResult>(Topics.hv.cmd.write, cmd, WRITE_TIMEOUT_MS, 'the poller');
+        // the poller's answer is read with the contract's schema, as the poller reads the command
+        const answer = await this.rpc.request<unknown>(
+          Topics.hv.cmd.write,
+          cmd,
+          WRITE_TIMEOUT_MS,
+          'the poller',
+        );
+        const parsed = hvWriteResultSchema.safeParse(answer);
+        if (!parsed.success)
+          throw new Error(
+            `the poller's answer is not an HV write result: ${parsed.error.issues[0]?.message}`,
+          );
+        r = parsed.data;
       } catch (err) {
         const unsure =
           err instanceof RpcUnavailable ? '; whether it was written is unknown: check the channel' : '';
