@@ -97,4 +97,40 @@ describe('the demo, first minute', () => {
     );
     expect((await qualities()).filter((q) => !q.endsWith(':good'))).toEqual([]);
   });
+
+  it("draws trends without InfluxDB: the API's recent history answers, and the demo says how to get more", async () => {
+    expect(demo.output).toMatch(/demo: no InfluxDB configured.*\n.*INFLUX_URL/);
+    const trend = async (measurement: string, field: string, subject: string) => {
+      const to = Date.now();
+      const q = new URLSearchParams({
+        measurement,
+        field,
+        subject,
+        from: String(to - 15 * 60_000),
+        to: String(to),
+        points: '600',
+      });
+      const res = await fetch(`${base}/api/trends?${q}`, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await res.json()) as { points: [number, number | null][] };
+      return {
+        status: res.status,
+        values: res.status === 200 ? body.points.filter(([, v]) => v !== null).length : -1,
+      };
+    };
+    // the test above waited for every PMT's first DCR and gain: each series has a value by now
+    for (const [m, f, s] of [
+      ['hv', 'vmon', 'CsI01-A'],
+      ['hv', 'imon', 'CsI01-A'],
+      ['dcr', 'rate_hz', 'CsI01-A'],
+      ['gain', 'gain', 'CsI01-A'],
+      ['temperature', 'value_c', 'T-hall'],
+    ]) {
+      await waitFor(`a point of ${m}/${f}`, async () => (await trend(m, f, s)).values > 0, 15_000);
+      expect({ m, f, ...(await trend(m, f, s)) }).toEqual({ m, f, status: 200, values: expect.any(Number) });
+    }
+    const bad = await fetch(`${base}/api/trends?measurement=hv&field=vmon&subject=nope`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(bad.status).toBe(400);
+  });
 });

@@ -50,6 +50,7 @@ import { routeTable } from './http/route-table';
 import { securityHeaders } from './http/security-headers';
 import { TrendsController } from './trends/trends.controller';
 import { TrendsService } from './trends/trends.service';
+import { recentHistoryFor } from './trends/recent-history-for';
 import { Views } from './views';
 import { resolveAccounts, type Accounts } from './auth/accounts';
 
@@ -156,7 +157,17 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
             new AlarmsService(alarms, rpc, audit),
           inject: [AlarmCache, BusRpc, AuditLog],
         },
-        { provide: TrendsService, useFactory: () => new TrendsService(cfg) },
+        {
+          provide: TrendsService,
+          // without InfluxDB, the recent history fed from the bus answers the trends
+          useFactory: (live: LiveCache) => {
+            if (cfg.app.influx.url) return new TrendsService(cfg);
+            const recent = recentHistoryFor(cfg);
+            live.onReadings((r) => recent.add(r));
+            return new TrendsService(cfg, recent);
+          },
+          inject: [LiveCache],
+        },
         {
           provide: APP_GUARD,
           useFactory: (r: Reflector, a: AuthService, t: EventTickets) => new AuthGuard(r, a, t),

@@ -59,7 +59,12 @@ runMain('demo', async () => {
       name: 'historian',
       start: async () => {
         if (!cfg.app.influx.url) {
-          say('demo: no InfluxDB configured (set INFLUX_URL to store history); live values only');
+          const { windowMinutes } = cfg.app.api.recentHistory;
+          say('demo: no InfluxDB configured (set INFLUX_URL to store history); no historian');
+          say(
+            `demo: trends show the last ${windowMinutes} min, kept in memory by the API; for more, ` +
+              'INFLUX_URL=http://127.0.0.1:8086 npm run demo (an InfluxDB 1.x/2.x/3.x with the v1 API)',
+          );
           return { stop: async () => undefined };
         }
         const historian = await startHistorian(cfg);

@@ -324,6 +324,18 @@ export const appConfigSchema = z
         /** concurrent Server-Sent Event streams in total and per user */
         maxEventStreams: positiveInt.default(64),
         maxEventStreamsPerUser: positiveInt.default(8),
+        /**
+         * Trends without InfluxDB (influx.url empty): the API keeps the last windowMinutes of
+         * each series in memory, one mean per bucketSeconds, at most maxSeries series.
+         */
+        recentHistory: z
+          .object({
+            windowMinutes: positiveInt.default(60),
+            bucketSeconds: positiveInt.default(5),
+            maxSeries: positiveInt.default(2000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

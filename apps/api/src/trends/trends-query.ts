@@ -57,6 +57,28 @@ export interface TrendPlan {
   influxql: string;
 }
 
+/** The fields a subject of a measurement can be plotted by (name -> unit); {} for one that is none. */
+export function trendFields(
+  measurement: string,
+  subject: string,
+  hvExtras: (pmtId: string) => Record<string, string> = () => ({}),
+): Record<string, string> {
+  if (!Object.hasOwn(TREND_FIELDS, measurement)) return {};
+  const m = measurement as TrendMeasurement;
+  return m === 'hv' ? { ...hvExtras(subject), ...TREND_FIELDS.hv } : TREND_FIELDS[m];
+}
+
+/** The detector's id of a measurement's subject (a PMT, sensor or crystal), or undefined. */
+export function trendSubject(measurement: string, subject: string, detector: Detector): string | undefined {
+  if (!Object.hasOwn(SUBJECT_TAG, measurement)) return undefined;
+  const tag = SUBJECT_TAG[measurement as TrendMeasurement];
+  return tag === 'pmt'
+    ? detector.pmt(subject)?.id
+    : tag === 'sensor'
+      ? detector.sensor(subject)?.id
+      : detector.crystals.find((c) => c.id === subject)?.id;
+}
+
 /**
  * Check a trend request against the whitelist and the detector, and build its InfluxQL. The
  * identifiers come from TREND_FIELDS and the subject from the detector's own inventory, never
@@ -69,18 +91,12 @@ export function planTrend(
   /** a PMT's extra HV registers (its profile's, name -> unit): plottable too */
   hvExtras: (pmtId: string) => Record<string, string> = () => ({}),
 ): TrendPlan | string {
-  const fields: Record<string, string> =
-    q.measurement === 'hv' ? { ...hvExtras(q.subject), ...TREND_FIELDS.hv } : TREND_FIELDS[q.measurement];
+  const fields = trendFields(q.measurement, q.subject, hvExtras);
   const field = Object.keys(fields).find((f) => f === q.field);
   if (!field)
     return `field: "${q.field}" is not a field of ${q.measurement} (one of ${Object.keys(fields).join(', ')})`;
   const tag = SUBJECT_TAG[q.measurement];
-  const subject =
-    tag === 'pmt'
-      ? detector.pmt(q.subject)?.id
-      : tag === 'sensor'
-        ? detector.sensor(q.subject)?.id
-        : detector.crystals.find((c) => c.id === q.subject)?.id;
+  const subject = trendSubject(q.measurement, q.subject, detector);
   if (!subject) return `subject: no ${tag} "${q.subject}" in the detector`;
   const to = q.to ?? now;
   const from = q.from ?? to - 3600_000;

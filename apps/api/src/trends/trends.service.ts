@@ -1,10 +1,17 @@
 import { extraRegisters, hvProfileOf, type SystemConfig } from '@cicenns/model';
 import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
-import { planTrend, trendPoints, type TrendsQuery } from './trends-query';
+import type { RecentHistory } from './recent-history';
+import { planTrend, trendPoints, type TrendPlan, type TrendsQuery } from './trends-query';
 
-/** Trends from InfluxDB through the v1 /query API (1.x, 2.x and 3.x all serve it). */
+/**
+ * Trends from InfluxDB through the v1 /query API (1.x, 2.x and 3.x all serve it); without
+ * InfluxDB (influx.url empty), from the API's in-memory recent history, same answer.
+ */
 export class TrendsService {
-  constructor(private readonly cfg: SystemConfig) {}
+  constructor(
+    private readonly cfg: SystemConfig,
+    private readonly recent?: RecentHistory,
+  ) {}
 
   async query(q: TrendsQuery) {
     const plan = planTrend(q, this.cfg.detector, Date.now(), (id) =>
@@ -12,7 +19,11 @@ export class TrendsService {
     );
     if (typeof plan === 'string') throw new BadRequestException(plan);
     const influx = this.cfg.app.influx;
-    if (!influx.url) throw new ServiceUnavailableException('no InfluxDB configured (influx.url): no history');
+    if (!influx.url) {
+      if (!this.recent)
+        throw new ServiceUnavailableException('no InfluxDB configured (influx.url): no history');
+      return this.fromRecent(plan, this.recent);
+    }
     const params = new URLSearchParams({ db: influx.database, q: plan.influxql, epoch: 'ms' });
     if (influx.username) params.set('u', influx.username);
     if (influx.password) params.set('p', influx.password);
@@ -23,18 +34,38 @@ export class TrendsService {
       });
       body = await res.json();
       if (!res.ok) throw new Error(`HTTP ${res.status}: ${(body as { error?: string }).error ?? ''}`);
-      return {
-        measurement: plan.measurement,
-        field: plan.field,
-        subject: plan.subject,
-        unit: plan.unit,
-        from: plan.from,
-        to: plan.to,
-        intervalMs: plan.intervalMs,
-        points: trendPoints(body),
-      };
+      return answer(plan, plan.intervalMs, trendPoints(body));
     } catch (err) {
       throw new ServiceUnavailableException(`InfluxDB query failed: ${(err as Error).message}`);
     }
   }
+
+  /**
+   * The recent history keeps one mean per bucket: an interval shorter than a bucket would leave
+   * most intervals empty, so the answer's interval is at least a bucket (fewer points, never more).
+   */
+  private fromRecent(plan: TrendPlan, recent: RecentHistory) {
+    const intervalMs = Math.max(plan.intervalMs, recent.bucketMs);
+    const points = recent.query(
+      plan.measurement,
+      plan.subject,
+      plan.field,
+      { ...plan, intervalMs },
+      Date.now(),
+    );
+    return answer(plan, intervalMs, points);
+  }
+}
+
+function answer(plan: TrendPlan, intervalMs: number, points: [number, number | null][]) {
+  return {
+    measurement: plan.measurement,
+    field: plan.field,
+    subject: plan.subject,
+    unit: plan.unit,
+    from: plan.from,
+    to: plan.to,
+    intervalMs,
+    points,
+  };
 }

@@ -1,0 +1,130 @@
+import type { Reading } from '@cicenns/contracts';
+
+export interface RecentHistoryLimits {
+  /** how far back a series is kept */
+  windowMs: number;
+  /** one stored point per series per bucket: the mean of the readings in it */
+  bucketMs: number;
+  /** series beyond this many are not kept (a publisher inventing subjects cannot grow it) */
+  maxSeries: number;
+}
+
+/** One series: a ring of fixed buckets (epoch-aligned), each a sum and a count. */
+interface Ring {
+  /** the bucket number (floor(ts / bucketMs)) a slot holds; -1: empty */
+  bucket: Float64Array;
+  sum: Float64Array;
+  count: Uint32Array;
+}
+
+/** bytes a series takes, whatever it holds: 8 + 8 + 4 per slot */
+const BYTES_PER_SLOT = 20;
+
+/**
+ * Recent history without InfluxDB: per (measurement, subject, field) the mean of each bucket
+ * over the last window, in memory. Memory is fixed by the limits: at most maxSeries series of
+ * windowMs / bucketMs slots (bytesBound()). Only good readings' numeric fields that `accepts`
+ * names are kept (the trends API's whitelist), so nothing it cannot plot takes room.
+ */
+export class RecentHistory {
+  private readonly series = new Map<string, Ring>();
+  private readonly slots: number;
+  /** readings' fields not kept because maxSeries was reached */
+  dropped = 0;
+
+  constructor(
+    private readonly limits: RecentHistoryLimits,
+    private readonly accepts: (m: string, subject: string, field: string) => boolean = () => true,
+  ) {
+    this.slots = Math.max(1, Math.ceil(limits.windowMs / limits.bucketMs));
+  }
+
+  get bucketMs(): number {
+    return this.limits.bucketMs;
+  }
+
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  /** the most this store can take, in bytes of its arrays */
+  bytesBound(): number {
+    return this.limits.maxSeries * this.slots * BYTES_PER_SLOT;
+  }
+
+  add(readings: readonly Reading[]): void {
+    for (const r of readings) {
+      if (r.quality !== 'good') continue;
+      for (const [field, value] of Object.entries(r.fields)) {
+        if (typeof value !== 'number' || !this.accepts(r.m, r.id, field)) continue;
+        const ring = this.ring(`${r.m}\0${r.id}\0${field}`);
+        if (ring) this.put(ring, r.ts, value);
+      }
+    }
+  }
+
+  /**
+   * The mean per interval over [from, to), buckets aligned to the epoch as InfluxDB's
+   * GROUP BY time() with fill(null): [[start, mean|null], ...]. What is older than the window
+   * (before now - windowMs) is not kept: those intervals are null.
+   */
+  query(
+    m: string,
+    subject: string,
+    field: string,
+    range: { from: number; to: number; intervalMs: number },
+    now: number,
+  ): [number, number | null][] {
+    const { to, intervalMs } = range;
+    const from = Math.max(range.from, now - this.limits.windowMs);
+    const first = Math.floor(range.from / intervalMs) * intervalMs;
+    const n = Math.max(0, Math.ceil((to - first) / intervalMs));
+    const sums = new Float64Array(n);
+    const counts = new Float64Array(n);
+    const ring = this.series.get(`${m}\0${subject}\0${field}`);
+    if (ring) {
+      for (let i = 0; i < this.slots; i++) {
+        if (ring.bucket[i] < 0) continue;
+        const ts = ring.bucket[i] * this.limits.bucketMs;
+        if (ts < from || ts >= to) continue;
+        const k = Math.floor((ts - first) / intervalMs);
+        sums[k] += ring.sum[i];
+        counts[k] += ring.count[i];
+      }
+    }
+    const points: [number, number | null][] = [];
+    for (let k = 0; k < n; k++) points.push([first + k * intervalMs, counts[k] ? sums[k] / counts[k] : null]);
+    return points;
+  }
+
+  private ring(key: string): Ring | undefined {
+    let ring = this.series.get(key);
+    if (ring) return ring;
+    if (this.series.size >= this.limits.maxSeries) {
+      this.dropped++;
+      return undefined;
+    }
+    ring = {
+      bucket: new Float64Array(this.slots).fill(-1),
+      sum: new Float64Array(this.slots),
+      count: new Uint32Array(this.slots),
+    };
+    this.series.set(key, ring);
+    return ring;
+  }
+
+  private put(ring: Ring, ts: number, value: number): void {
+    const bucket = Math.floor(ts / this.limits.bucketMs);
+    if (bucket < 0) return;
+    const slot = bucket % this.slots;
+    const held = ring.bucket[slot];
+    if (held > bucket) return; // older than the window the slot now holds
+    if (held < bucket) {
+      ring.bucket[slot] = bucket;
+      ring.sum[slot] = 0;
+      ring.count[slot] = 0;
+    }
+    ring.sum[slot] += value;
+    ring.count[slot]++;
+  }
+}
