@@ -1,4 +1,4 @@
-import { RateLimitedLog } from '@cicenns/common';
+import { describeError, errorSummary, RateLimitedLog } from '@cicenns/common';
 import { rejectionNotice, truncate, type Reading, type RejectionNotice } from '@cicenns/contracts';
 import type { ValidationResult } from './daq-validator';
 import type { DeadLetterStore } from './dead-letters';
@@ -72,12 +72,12 @@ export class DaqHandler {
   private failed(topic: string, payload: Buffer | string, err: unknown): void {
     this.internalErrors++;
     this.parts.stats.internalError();
-    const what = err instanceof Error ? `${err.name}: ${err.message}` : safeString(err);
+    const what = errorSummary(err);
     let deadLetterId: number | undefined;
     try {
-      deadLetterId = this.parts.deadLetters?.add(topic, payload, INTERNAL_ERROR, describe(err));
+      deadLetterId = this.parts.deadLetters?.add(topic, payload, INTERNAL_ERROR, describeError(err));
     } catch (e) {
-      this.errorLog.say(`could not keep a dead letter: ${(e as Error).message}`);
+      this.errorLog.say(`could not keep a dead letter: ${errorSummary(e)}`);
     }
     const stack = err instanceof Error && err.stack ? `\n${truncate(err.stack, 2000)}` : '';
     this.errorLog.say(
@@ -94,18 +94,5 @@ export class DaqHandler {
     } catch {
       /* a notice is diagnostics: losing one must not fail the message */
     }
-  }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : safeString(err);
-}
-
-/** Anything can be thrown, also an object whose toString throws. */
-function safeString(v: unknown): string {
-  try {
-    return String(v);
-  } catch {
-    return typeof v;
   }
 }

@@ -1,6 +1,6 @@
 import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
-import { RateLimitedLog, serviceLogger } from '@cicenns/common';
+import { describeError, RateLimitedLog, serviceLogger } from '@cicenns/common';
 import { AckGate, type AckGateOptions } from './ack-gate';
 
 /** Takes the DAQ's messages and forwards the readings in them. */
@@ -92,7 +92,7 @@ export class DaqMqttServer extends ServerMqtt {
         // Thrown here it would unwind through mqtt.js into the socket's data handler and end
         // the process before the PUBACK; caught, the message is acknowledged in its turn.
         this.escaped++;
-        this.failures.say(`message on ${topic.slice(0, 200)} failed: ${(err as Error)?.stack ?? err}`);
+        this.failures.say(`message on ${topic.slice(0, 200)} failed: ${describeError(err)}`);
       }
       return HANDLED;
     };

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { nestMqttOptions } from '@cicenns/bus';
-import { nestLogger, serviceLogger, type RunningService } from '@cicenns/common';
+import { describeError, nestLogger, serviceLogger, type RunningService } from '@cicenns/common';
 import { Topics } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import { DaqMqttServer } from './daq-mqtt.server';
@@ -69,7 +69,7 @@ export async function startIntake(cfg: SystemConfig): Promise<Intake> {
     try {
       await app.listen();
     } catch (e) {
-      serviceLogger('intake').error(`could not start the DAQ connection: ${(e as Error).stack ?? e}`);
+      serviceLogger('intake').error(`could not start the DAQ connection: ${describeError(e)}`);
     }
   });
   return intake;

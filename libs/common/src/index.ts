@@ -6,3 +6,4 @@ export * from './bounded-memo';
 export * from './rate-limited-log';
 export * from './passwords';
 export * from './seeded-random';
+export * from './describe-error';

@@ -1,5 +1,6 @@
 import { ConfigError } from '@cicenns/model';
 import { serviceLogger } from './logger';
+import { describeError } from './describe-error';
 import { RateLimitedLog } from './rate-limited-log';
 
 /** Faults caught at the process level, for the services' health. */
@@ -25,23 +26,15 @@ export function installFaultHandlers(
   const log = new RateLimitedLog(error, 1000);
   const onRejection = (reason: unknown) => {
     processFaults.unhandledRejections++;
-    log.say(`unhandled rejection (service goes on): ${describe(reason)}`);
+    log.say(`unhandled rejection (service goes on): ${describeError(reason)}`);
   };
   const onException = (err: unknown) => {
-    error(`fatal: uncaught exception: ${describe(err)}`);
+    error(`fatal: uncaught exception: ${describeError(err)}`);
     exit(1);
   };
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
   return { onRejection, onException };
-}
-
-function describe(e: unknown): string {
-  try {
-    return e instanceof Error ? (e.stack ?? String(e)) : String(e);
-  } catch {
-    return typeof e;
-  }
 }
 
 /**
@@ -70,7 +63,7 @@ export function runMain(name: string, start: () => Promise<() => Promise<void> |
         log.error(`configuration error: ${err.message}`);
         process.exit(2);
       }
-      log.error(`failed to start: ${err?.stack ?? err}`);
+      log.error(`failed to start: ${describeError(err)}`);
       process.exit(1);
     },
   );

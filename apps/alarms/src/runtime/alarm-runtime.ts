@@ -4,7 +4,7 @@
  * then to MQTT and Alertmanager. Single-threaded by construction: every entry point runs to
  * completion synchronously, so there is no interleaving to guard against.
  */
-import { serviceLogger } from '@cicenns/common';
+import { describeError, serviceLogger } from '@cicenns/common';
 import {
   ALARM_STATES,
   type AlarmStateName,
@@ -147,7 +147,7 @@ export class AlarmRuntime {
     } catch (err) {
       // a rule that throws on one odd reading must not stop the alarms
       this.counters.engineErrors++;
-      this.log.error(`rule engine error: ${(err as Error).stack ?? err}`);
+      this.log.error(`rule engine error: ${describeError(err)}`);
       return;
     }
     if (conditions.length === 0) return;

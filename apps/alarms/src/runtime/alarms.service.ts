@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { processFaults, RateLimitedLog, serviceLogger } from '@cicenns/common';
+import { describeError, processFaults, RateLimitedLog, serviceLogger } from '@cicenns/common';
 import { connectService, HealthReporter, ReadingPublisher } from '@cicenns/bus';
 import { parseHealth, readingBatchSchema, Topics, type ServiceHealth } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
@@ -101,7 +101,7 @@ export class AlarmsService implements OnApplicationShutdown {
       work();
     } catch (err) {
       this.failedMessages++;
-      this.failureLog.say(`a message on ${topic.slice(0, 200)} failed: ${(err as Error)?.stack ?? err}`);
+      this.failureLog.say(`a message on ${topic.slice(0, 200)} failed: ${describeError(err)}`);
     }
   }
 

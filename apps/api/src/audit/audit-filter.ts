@@ -1,5 +1,5 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { serviceLogger } from '@cicenns/common';
+import { describeError, serviceLogger } from '@cicenns/common';
 import type { AuthService } from '../auth/auth.service';
 import type { AuthedRequest } from '../auth/request-auth';
 import { originOf, requestToken } from '../auth/request-auth';
@@ -32,7 +32,7 @@ export class AuditFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<HttpResponse>();
     const body = errorResponse(exception);
     if (body.statusCode >= 500 && !(exception instanceof Error && 'getStatus' in exception))
-      this.log.error(`${req?.method} ${req?.path}: ${(exception as Error)?.stack ?? String(exception)}`);
+      this.log.error(`${req?.method} ${req?.path}: ${describeError(exception)}`);
     try {
       this.record(req, body.statusCode, body.message);
     } catch (err) {
