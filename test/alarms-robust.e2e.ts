@@ -37,7 +37,6 @@ describe('the alarm service and bad messages on the bus', () => {
     mqttUrl: servers.mqttUrl,
     clientIdPrefix: prefix,
     mutate: (c) => {
-      c.files.alarms = join(ROOT, 'config', 'alarms.yaml');
       c.alarms = { ...(c.alarms ?? {}), alertmanagerUrl: '' };
     },
   });
@@ -113,7 +112,6 @@ describe('a status flag no alarm rule knows', () => {
       mqttUrl: servers.mqttUrl,
       clientIdPrefix: `as${process.pid}`,
       mutate: (c) => {
-        c.files.alarms = join(ROOT, 'config', 'alarms.yaml');
         c.files.profilesDir = profiles;
         c.alarms = { ...(c.alarms ?? {}), alertmanagerUrl: '' };
       },

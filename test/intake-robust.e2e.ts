@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { portOpen, readServerState, waitFor } from './support/servers';
-import { freePort, ROOT, ServiceProcess } from './support/processes';
+import { freePort, ServiceProcess } from './support/processes';
 import { writeTestConfig } from './support/test-config';
 import { count, influxClient } from './support/influx';
 import { testClient } from './support/mqtt';
@@ -75,13 +75,6 @@ function config(prefix: string, o: { db?: string; requireHistorian?: boolean; mq
     database: o.db ?? 'unused',
     clientIdPrefix: prefix,
     requireHistorian: o.requireHistorian,
-    mutate: (cfg) => {
-      cfg.files.alarms = join(ROOT, 'config', 'alarms.yaml');
-      cfg.alarms = {
-        ...cfg.alarms,
-        storePath: join(mkdtempSync(join(tmpdir(), 'cicenns-alarms-')), 'alarms.db'),
-      };
-    },
   });
 }
 

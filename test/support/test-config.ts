@@ -50,6 +50,7 @@ export function writeTestConfig(o: TestConfigOptions): { file: string; dir: stri
     detector: join(ROOT, 'config', 'detector.yaml'),
     calibration: join(ROOT, 'config', 'calibration.yaml'),
     profilesDir: join(ROOT, 'config', 'profiles'),
+    alarms: join(ROOT, 'config', 'alarms.yaml'),
   };
   for (const l of cfg.links) {
     if (l.id === 'hv-gw') l.port = o.hvPort;
@@ -66,14 +67,11 @@ export function writeTestConfig(o: TestConfigOptions): { file: string; dir: stri
 }
 
 /**
- * `mutate` for a demo run as a new user meets it: the shipped alarm rules, state files in `dir`,
- * and no users file (the demo generates one account per role and prints them).
+ * `mutate` for a demo run as a new user meets it: no users file (the demo generates one account
+ * per role and prints them).
  */
 export function asNewDemo(dir: string): NonNullable<TestConfigOptions['mutate']> {
   return (c) => {
-    c.files.alarms = join(ROOT, 'config', 'alarms.yaml');
-    c.alarms = { ...(c.alarms ?? {}), storePath: join(dir, 'alarms.db') };
-    c.auth = { ...(c.auth ?? {}), auditPath: join(dir, 'audit.db') };
     c.files.users = join(dir, 'no-users.yaml');
   };
 }
