@@ -72,7 +72,7 @@ export class Historian {
     // Health is first published once subscribed: a retained historian health message means its
     // persistent session exists and the broker keeps readings for it (the intake relies on it).
     void this.subscribed.then(
-      () => this.health.start().publish(),
+      () => this.health.start(),
       () => undefined,
     );
   }

@@ -17,11 +17,13 @@ export class HealthReporter {
     return this.client.options?.clientId;
   }
 
+  /** Report from now on: at once if connected, then every period and on every (re)connect. */
   start(): this {
     if (this.timer) return this;
     this.client.on('connect', () => this.publish());
     this.timer = setInterval(() => this.publish(), this.periodMs);
     this.timer.unref();
+    this.publish();
     return this;
   }
 

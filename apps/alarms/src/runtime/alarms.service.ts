@@ -65,7 +65,7 @@ export class AlarmsService implements OnApplicationShutdown {
 
   /** Report health from now on: called once the subscriptions are acknowledged. */
   reportHealth(): void {
-    this.health.start().publish();
+    this.health.start();
   }
 
   onBatch(topic: string, payload: string): void {
