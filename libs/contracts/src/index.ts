@@ -9,3 +9,6 @@ export * from './alarm-states';
 export * from './alarm-view';
 export * from './alarm-journal';
 export * from './alarm-commands';
+export * from './daq-measurement';
+export * from './calibration';
+export * from './commissioning';

@@ -3,6 +3,9 @@ const READINGS = 'cicenns/sc/readings/';
 const HEALTH = 'cicenns/sc/health/';
 const ALARMS = 'cicenns/sc/alarms/';
 const ALARM_STATE = `${ALARMS}state/`;
+const MEASURE = 'cicenns/daq/cmd/measure';
+const CALIBRATION = 'cicenns/sc/calibration/';
+const COMMISSIONING = 'cicenns/sc/commissioning/';
 
 /**
  * MQTT topics. `cicenns/daq/...` and `cicenns/beam/...` come from outside (SPEC 2.3);
@@ -24,6 +27,46 @@ export const Topics = {
     coincidenceTopicPattern: /^cicenns\/daq\/crystal\/([^/]+)\/coincidence$/,
     /** SPEC 2.4: measurement requests and results, for the commissioning service, not the intake */
     commissioningTopicPattern: /^cicenns\/daq\/cmd(\/|$)/,
+  },
+  /** SPEC 2.4: commissioning service -> DAQ requests, DAQ -> commissioning status and result */
+  measure: {
+    request: MEASURE,
+    status: (requestId: string) => `${MEASURE}/${requestId}/status`,
+    result: (requestId: string) => `${MEASURE}/${requestId}/result`,
+    /** what the commissioning service subscribes to: every request's status and result */
+    answers: [`${MEASURE}/+/status`, `${MEASURE}/+/result`],
+    /** the request id and which answer, from a status or result topic */
+    answerPattern: /^cicenns\/daq\/cmd\/measure\/([^/]+)\/(status|result)$/,
+  },
+  /** approved calibration records, retained per PMT (calibration.ts) */
+  calibration: {
+    record: (pmt: string) => `${CALIBRATION}${pmt}`,
+    all: `${CALIBRATION}+`,
+    prefix: CALIBRATION,
+  },
+  /**
+   * Commissioning service: commands and queries (Nest request/response, reply on
+   * `<topic>/reply`; commissioning.ts)
+   */
+  commissioning: {
+    prefix: COMMISSIONING,
+    cmd: {
+      start: `${COMMISSIONING}cmd/start`,
+      pause: `${COMMISSIONING}cmd/pause`,
+      resume: `${COMMISSIONING}cmd/resume`,
+      abort: `${COMMISSIONING}cmd/abort`,
+      confirm: `${COMMISSIONING}cmd/confirm`,
+      approve: `${COMMISSIONING}cmd/approve`,
+      reject: `${COMMISSIONING}cmd/reject`,
+    },
+    query: {
+      procedures: `${COMMISSIONING}query/procedures`,
+      runs: `${COMMISSIONING}query/runs`,
+      run: `${COMMISSIONING}query/run`,
+      report: `${COMMISSIONING}query/report`,
+      reports: `${COMMISSIONING}query/reports`,
+      calibration: `${COMMISSIONING}query/calibration`,
+    },
   },
   /**
    * What the intake subscribes to: the whole of both trees, so that a topic near the contract

@@ -21,6 +21,8 @@ export const PATH_SETTINGS = [
   ['files', 'calibration'],
   ['files', 'profilesDir'],
   ['files', 'alarms'],
+  ['files', 'procedures'],
+  ['commissioning', 'storePath'],
 ] as const;
 
 /**

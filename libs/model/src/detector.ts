@@ -97,6 +97,19 @@ export class Detector {
     return this.crystals.some((c) => c.id === id);
   }
 
+  /**
+   * Add a calibration version received at run time (an approved commissioning record): the one
+   * in force from its validFrom on. Idempotent by version; false if that version was known.
+   */
+  addCalibration(record: CalibrationRecord): boolean {
+    const list = this.calibrations.get(record.pmt) ?? [];
+    if (list.some((r) => r.version === record.version)) return false;
+    list.push(record);
+    list.sort((a, b) => a.version - b.version);
+    this.calibrations.set(record.pmt, list);
+    return true;
+  }
+
   /** All versions of a PMT's calibration, oldest first. */
   calibrationHistory(pmtId: string): CalibrationRecord[] {
     return this.calibrations.get(pmtId) ?? [];

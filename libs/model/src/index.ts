@@ -8,3 +8,4 @@ export * from './tokens';
 export * from './config-paths';
 export * from './profile-registers';
 export * from './hv-limits';
+export * from './procedures';

@@ -413,6 +413,13 @@ export const appConfigSchema = z
       })
       .strict()
       .prefault({}),
+    commissioning: z
+      .object({
+        /** SQLite file of runs, measurements, proposed and approved calibrations, reports */
+        storePath: z.string().min(1).default('var/commissioning.db'),
+      })
+      .strict()
+      .prefault({}),
     auth: z
       .object({
         /** SQLite file of the audit log (who did what, when, from where, with what outcome) */
@@ -452,6 +459,8 @@ export const appConfigSchema = z
         calibration: z.string().default('calibration.yaml'),
         profilesDir: z.string().default('profiles'),
         alarms: z.string().default('alarms.yaml'),
+        /** commissioning procedures (libs/model/src/procedures.ts) */
+        procedures: z.string().default('commissioning.yaml'),
       })
       .strict()
       .prefault({}),
@@ -535,11 +544,32 @@ export const calibrationRecordSchema = z
     /** relative gain change per degree (linear, small) */
     gainTempCoeffPerC: z.number().default(0),
     measuredAt: z.iso.datetime({ offset: true }),
+    /** `datasheet`: not a calibration of this tube (SPEC 3.1: shown as not commissioned); `commissioning`: fitted */
     method: z.string().min(1),
     by: z.string().min(1),
     note: z.string().optional(),
+    /** the commissioning run that measured it */
+    run: z.string().optional(),
+    /** one standard deviation of the fitted values */
+    errors: z
+      .object({
+        hvV: z.number().nonnegative(),
+        gain: z.number().nonnegative(),
+        beta: z.number().nonnegative(),
+        dcrHz: z.number().nonnegative(),
+      })
+      .partial()
+      .strict()
+      .optional(),
+    /** the expert who approved it, and when (a proposal is in force only once approved) */
+    approvedBy: z.string().optional(),
+    approvedAt: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
+/** A record of the tube itself (not its datasheet figure): the tube is commissioned. */
+export function isCommissioned(record: { method: string } | undefined): boolean {
+  return record !== undefined && record.method !== 'datasheet';
+}
 export type CalibrationRecord = z.infer<typeof calibrationRecordSchema>;
 
 export const calibrationFileSchema = z.object({ records: z.array(calibrationRecordSchema) }).strict();
