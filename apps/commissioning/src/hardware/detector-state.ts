@@ -93,7 +93,11 @@ export class DetectorState {
   ): Promise<HvState> {
     const current = this.hvByPmt.get(pmt);
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (current && pred(current)) return Promise.resolve(current);
+    try {
+      if (current && pred(current)) return Promise.resolve(current);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return new Promise<HvState>((resolve, reject) => {
       const set = this.waiters.get(pmt) ?? new Set<HvWaiter>();
       this.waiters.set(pmt, set);
