@@ -6,6 +6,7 @@
  */
 import { readingBatchSchema, Topics, type Reading } from '@cicenns/contracts';
 import type { Detector } from '@cicenns/model';
+import { abortError } from './abort';
 
 export interface HvState {
   vmon?: number;
@@ -190,9 +191,4 @@ export function describeHv(s: HvState): string {
   if (s.power !== undefined) parts.push(`power ${s.power ? 'on' : 'off'}`);
   if (s.status !== undefined) parts.push(`status ${s.status}`);
   return parts.join(', ') || 'no values';
-}
-
-function abortError(signal: AbortSignal): Error {
-  const r: unknown = signal.reason;
-  return r instanceof Error ? r : new Error(r === undefined ? 'aborted' : String(r));
 }
