@@ -13,8 +13,13 @@ const INTERLOCK_BIT = 8;
 export async function preconditions(env: StepEnv<StepParams<'preconditions'>>): Promise<StepOutcome> {
   const p = env.params;
   const checks: StepCheck[] = [];
+  // just started (no reading yet): the poller's next one comes within the allowed age
+  const hv =
+    env.state.hv(env.pmt.id) ??
+    (await env.state
+      .waitForHv(env.pmt.id, () => true, p.maxReadingAgeS * 1000, env.signal)
+      .catch(() => undefined));
   const now = env.now();
-  const hv = env.state.hv(env.pmt.id);
   const ageS = hv ? (now - hv.receivedAt) / 1000 : null;
   checks.push({
     name: 'crate reachable (HV reading age)',
