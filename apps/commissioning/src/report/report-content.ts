@@ -12,7 +12,7 @@ import type {
   StepCheck,
   StepProgress,
 } from '@cicenns/contracts';
-import { formatSci, formatVolts } from '../analysis/format';
+import { formatSci, formatVolts, formatWithErr } from '../analysis/format';
 import { clip } from './escape';
 
 export interface ReportContext {
@@ -261,7 +261,7 @@ function failedStep(p: PmtRunView): StepProgress | undefined {
 }
 
 function withErr(value: number, err: number | undefined): string {
-  return err === undefined ? formatSci(value, 3) : `${formatSci(value, 3)} ± ${formatSci(err, 1)}`;
+  return formatWithErr(value, err);
 }
 
 function formatValue(value: unknown): string {
