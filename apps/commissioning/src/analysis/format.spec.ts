@@ -1,4 +1,4 @@
-import { formatPct, formatSci, formatVolts } from './format';
+import { formatPct, formatSci, formatVolts, formatWithErr } from './format';
 
 describe('format', () => {
   it('writes gains as 3.6e6 and moderate numbers plainly', () => {
@@ -15,5 +15,11 @@ describe('format', () => {
     expect(formatVolts(1623.44, 0.31)).toBe('1623.4 ± 0.3 V');
     expect(formatVolts(1500)).toBe('1500 V');
     expect(formatPct(8.333)).toBe('8.3 %');
+  });
+  it('writes a value to its error', () => {
+    expect(formatWithErr(7.1612, 0.2013)).toBe('7.16 ± 0.20');
+    expect(formatWithErr(2900, 40)).toBe('2900 ± 40');
+    expect(formatWithErr(2.988e6, 3.84e4)).toBe('2.988e6 ± 3.8e4');
+    expect(formatWithErr(7.16, undefined)).toBe('7.16');
   });
 });

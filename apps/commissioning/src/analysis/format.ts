@@ -29,3 +29,17 @@ export function formatPct(p: number): string {
 function trimZeros(s: string): string {
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
+
+/**
+ * A value with its error, the value to the error's second significant digit: `7.16 ± 0.20`;
+ * large or tiny values in the exponent form of formatSci.
+ */
+export function formatWithErr(value: number, err: number | undefined): string {
+  if (err === undefined || !Number.isFinite(err) || err <= 0 || !Number.isFinite(value)) {
+    return err === undefined ? formatSci(value, 3) : `${formatSci(value, 3)} ± ${formatSci(err, 1)}`;
+  }
+  const abs = Math.max(Math.abs(value), err);
+  if (abs >= 1e4 || abs < 0.01) return `${formatSci(value, 3)} ± ${formatSci(err, 1)}`;
+  const decimals = Math.min(6, Math.max(0, 1 - Math.floor(Math.log10(err))));
+  return `${value.toFixed(decimals)} ± ${err.toFixed(decimals)}`;
+}

@@ -83,7 +83,7 @@ export function gainAt(fit: { v0: number; g0: number; beta: number }, v: number)
  * Why a fit has no operating voltage, naming the voltage it would need and the limit, e.g.
  * "target gain 3.6e6 needs 1623 ± 12 V, above the channel's vmax 1500 V".
  */
-export function describeUnreachable(fit: GainFitResult, vLimits: VoltageLimits): string {
+export function describeUnreachable(fit: GainFit, vLimits: VoltageLimits): string {
   const target = `target gain ${formatSci(fit.targetGain)}`;
   const sigmaA = fit.g0 > 0 ? fit.g0Err / fit.g0 : NaN;
   const op = operatingVoltageWithError(
