@@ -71,48 +71,52 @@ describe('commissioning against the simulator', () => {
     const wallS = (Date.now() - t0) / 1000;
     expect(view.state).toBe('finished');
     const truth = (await h.truth()) as { tubes: Record<string, Tube> };
-    const within = { beta: 0, g0: 0, fitted: 0 };
-    const pulls: string[] = [];
+    // pulls (fit - truth) / error: with honest errors N(0, 1)
+    const pulls: { pmt: string; beta: number; g0: number; vOp?: number }[] = [];
     for (const p of view.pmts) {
       const fit = p.steps.find((s) => s.kind === 'gain-curve')?.fit;
       if (!fit) continue;
-      within.fitted++;
       const t = truth.tubes[p.pmt];
       const tempC = Number(
         (p.proposal?.record as { dcrRefTempC?: number } | undefined)?.dcrRefTempC ?? t.dcrRefTempC,
       );
-      // the gain the tube has at v0 at the temperature it was measured at
+      // the gain the tube has at the fit's v0, at the temperature it was measured at
       const g0True = t.g0 * (fit.v0 / t.v0) ** t.beta * (1 + t.gainTempCoeffPerC * (tempC - t.dcrRefTempC));
-      const betaPull = (fit.beta - t.beta) / fit.betaErr;
-      const g0Pull = Math.log(fit.g0 / g0True) / (fit.g0Err / fit.g0);
-      if (Math.abs(betaPull) <= 2) within.beta++;
-      if (Math.abs(g0Pull) <= 2) within.g0++;
-      pulls.push(`${p.pmt} beta ${betaPull.toFixed(2)} g0 ${g0Pull.toFixed(2)}`);
-      if (fit.vOp !== null) {
-        // the true gain at the operating voltage is the target within the vOp's error
-        const gTrue = (v: number) => g0True * (v / fit.v0) ** t.beta;
-        const lo = gTrue(fit.vOp - 2 * fit.vOpErr!);
-        const hi = gTrue(fit.vOp + 2 * fit.vOpErr!);
-        expect({ pmt: p.pmt, ok: lo <= fit.targetGain && fit.targetGain <= hi }).toEqual({
-          pmt: p.pmt,
-          ok: true,
-        });
-      }
+      const pull = {
+        pmt: p.pmt,
+        beta: (fit.beta - t.beta) / fit.betaErr,
+        g0: Math.log(fit.g0 / g0True) / (fit.g0Err / fit.g0),
+      };
+      // the operating voltage: the true voltage of the target gain against vOp ± its error
+      const vTrue = fit.v0 * (fit.targetGain / g0True) ** (1 / t.beta);
+      pulls.push(fit.vOp === null ? pull : { ...pull, vOp: (fit.vOp - vTrue) / fit.vOpErr! });
     }
+    const share = (k: 'beta' | 'g0' | 'vOp', n: number) => {
+      const list = pulls.filter((x) => x[k] !== undefined);
+      return list.filter((x) => Math.abs(x[k]!) <= n).length / list.length;
+    };
     const chain = longestChain(view);
+    const soloChainS = soloChain(view);
     process.stdout.write(
-      `commissioning e2e: 94 PMTs in ${wallS.toFixed(1)} s wall; longest step chain of one PMT ` +
+      `commissioning e2e: 94 PMTs in ${wallS.toFixed(1)} s wall; the longest chain of one PMT in the run ` +
         `${chain.seconds.toFixed(1)} s (${chain.pmt}); passed ${view.counts.passed}, failed ${view.counts.failed}; ` +
-        `fitted ${within.fitted}, beta within 2 sigma ${within.beta}, G0 ${within.g0}; ${stepTimes(view)}\n` +
+        `fitted ${pulls.length}; within 2 sigma: beta ${pct(share('beta', 2))}, G0 ${pct(share('g0', 2))}, ` +
+        `vOp ${pct(share('vOp', 2))}; within 3 sigma: beta ${pct(share('beta', 3))}, G0 ${pct(share('g0', 3))}, ` +
+        `vOp ${pct(share('vOp', 3))}; mean step times ${stepTimes(view)} (sum ${soloChainS.toFixed(1)} s)\n` +
         view.pmts
           .filter((p) => p.state !== 'passed')
           .map(describeFailure)
           .join('\n') +
         '\n',
     );
-    expect(within.fitted).toBeGreaterThanOrEqual(90);
-    expect(within.beta / within.fitted).toBeGreaterThanOrEqual(0.95);
-    expect(within.g0 / within.fitted).toBeGreaterThanOrEqual(0.95);
+    expect(pulls.length).toBeGreaterThanOrEqual(90);
+    // honest errors put 95.4 % within 2 sigma on average; over 94 tubes the share scatters by
+    // ~2 %, so the test asks 90 % (a real bias or underestimated errors falls far below) and
+    // no tube beyond 4 sigma
+    for (const k of ['beta', 'g0', 'vOp'] as const) {
+      expect({ k, share: share(k, 2) >= 0.9 }).toEqual({ k, share: true });
+      expect({ k, share: share(k, 4) }).toEqual({ k, share: 1 });
+    }
     // crystal pairs: matched, or the reason why not on both tubes
     for (const c of view.pmts.filter((p) => p.group === 'crystal')) {
       const gain = c.steps.find((s) => s.kind === 'gain-curve')!;
@@ -129,6 +133,21 @@ describe('commissioning against the simulator', () => {
 function describeFailure(p: PmtRunView): string {
   const s = p.steps.find((x) => x.state === 'failed' || x.state === 'aborted');
   return `${p.pmt} ${p.state} at ${s?.id}: ${s?.verdict}`;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+/** the sum of the mean step durations: one PMT's chain without waiting for others */
+function soloChain(view: RunView): number {
+  let sum = 0;
+  for (const id of view.pmts[0].steps.map((s) => s.id)) {
+    const d = view.pmts
+      .map((p) => p.steps.find((s) => s.id === id)!)
+      .filter((s) => s.startedAt && s.endedAt)
+      .map((s) => (s.endedAt! - s.startedAt!) / 1000);
+    sum += d.reduce((a, b) => a + b, 0) / Math.max(1, d.length);
+  }
+  return sum;
 }
 
 /** each step's mean duration over the run's PMTs, in s */

@@ -82,7 +82,17 @@ export async function startCommissioning(
     log,
     now,
   );
-  let runs!: RunManager;
+  const runs: RunManager = new RunManager({
+    store,
+    detector,
+    procedures,
+    state,
+    hardware: hardwareOf,
+    book,
+    log,
+    onRunChanged: (runId) => writeReports(runId),
+    now,
+  });
   const writeReports = (runId: string) => {
     try {
       const view = runs.view(runId);
@@ -91,17 +101,6 @@ export async function startCommissioning(
       log.error(`run ${runId}: reports not written: ${describeError(err)}`);
     }
   };
-  runs = new RunManager({
-    store,
-    detector,
-    procedures,
-    state,
-    hardware: hardwareOf,
-    book,
-    log,
-    onRunChanged: writeReports,
-    now,
-  });
 
   const c = Topics.commissioning;
   const route = <S extends z.ZodType>(schema: S, handle: (d: z.infer<S>) => unknown): Route =>
