@@ -134,7 +134,13 @@ export async function startCommissioning(
     try {
       if (topic.startsWith(Topics.readingsPrefix)) return state.onBatch(topic, payload);
       if (responder.onMessage(topic, payload)) return;
-      for (const h of hardware.values()) if (h.daq.onMessage(topic, payload)) return;
+      const answer = Topics.measure.answerPattern.exec(topic);
+      if (answer) {
+        // request ids are `<runId>-<n>`: the answer goes to the DAQ client of that run's procedure
+        const procedure = runs.procedureOf(answer[1].replace(/-\d+$/, ''));
+        const daq = (procedure ? hardware.get(procedure)?.daq : undefined) ?? [...hardware.values()][0]?.daq;
+        daq?.onMessage(topic, payload);
+      }
     } catch (err) {
       log.error(`${topic}: ${describeError(err)}`);
     }

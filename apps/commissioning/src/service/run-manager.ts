@@ -70,6 +70,11 @@ export class RunManager {
     return this.active.size;
   }
 
+  /** the procedure of an active run */
+  procedureOf(runId: string): string | undefined {
+    return this.active.get(runId)?.record.procedure.id;
+  }
+
   /** the run id of an active run holding this PMT */
   runOf(pmt: string): string | undefined {
     for (const [id, e] of this.active) if (e.record.pmts.includes(pmt)) return id;
