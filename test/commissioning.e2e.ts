@@ -4,7 +4,6 @@
  * simulator's truth. Times are short (test/support/commissioning-harness.ts); the wall time of
  * the 94-PMT run and its longest step chain are printed for docs/PERFORMANCE.md.
  */
-import { copyFileSync } from 'node:fs';
 import type { PmtRunView, RunView } from '@cicenns/contracts';
 import { startCommissioningHarness, type CommissioningHarness } from './support/commissioning-harness';
 import { readServerState } from './support/servers';
@@ -51,14 +50,6 @@ describe('commissioning against the simulator', () => {
     const truth = await h.truth();
     for (const p of view.pmts) expect(truth.hv[p.pmt].power).toBe(0);
     process.stdout.write(`commissioning e2e, 4 PMTs: ${stepTimes(view)}\n`);
-    if (process.env.E2E_DEBUG) {
-      copyFileSync(`${h.dir}/commissioning.db`, '/tmp/comm-debug.db');
-      try {
-        copyFileSync(`${h.dir}/commissioning.db-wal`, '/tmp/comm-debug.db-wal');
-      } catch {
-        /* checkpointed */
-      }
-    }
     const reports = await h.call('cicenns/sc/commissioning/query/reports', { runId: started.runId });
     expect(reports.map((r: { format: string }) => r.format).sort()).toEqual(['html', 'md']);
   });
