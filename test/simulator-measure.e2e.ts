@@ -22,6 +22,8 @@ import { testClient } from './support/mqtt';
 jest.setTimeout(60_000);
 
 const servers = readServerState();
+/** the tubes the first simulator (SIM_SEED 4242) showed: the second one, HV off, must have the same */
+let tubesOfSeed4242: Truth['tubes'] | undefined;
 
 interface Truth {
   tubes: Record<
@@ -115,6 +117,7 @@ describe('simulator: measurement requests over MQTT', () => {
 
   it('/api/sim/truth shows the true tubes: spread around the datasheet, IMon = V / R_div', async () => {
     const t = await truth();
+    tubesOfSeed4242 = t.tubes;
     const ids = Object.keys(t.tubes);
     expect(ids).toHaveLength(94);
     const a = t.tubes['CsI01-A'];
@@ -208,5 +211,66 @@ describe('simulator: measurement requests over MQTT', () => {
     expect(Object.keys(r.results)).toHaveLength(1);
     expect(Object.keys(r.results)[0]).not.toBe('CsI07-A');
     await clearFault(f);
+  });
+});
+
+describe('simulator: SIM_HV_START=off, a detector before commissioning', () => {
+  let sim: ServiceProcess;
+  let simUrl: string;
+  let mqtt: MqttClient;
+  const results = new Map<string, MeasureResult>();
+
+  beforeAll(async () => {
+    const [hvPort, tempPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    const { file } = writeTestConfig({
+      hvPort,
+      tempPort,
+      mqttUrl: servers.mqttUrl,
+      clientIdPrefix: `simoff${process.pid}`,
+    });
+    mqtt = await testClient(servers.mqttUrl);
+    await mqtt.subscribeAsync(Topics.measure.result('+'), { qos: 1 });
+    mqtt.on('message', (topic, payload) => {
+      const m = Topics.measure.answerPattern.exec(topic);
+      if (m) results.set(m[1], measureResultSchema.parse(JSON.parse(payload.toString())));
+    });
+    sim = new ServiceProcess('simulator', {
+      CICENNS_CONFIG: file,
+      SIM_HTTP_PORT: String(httpPort),
+      SIM_TICK_MS: '50',
+      SIM_SEED: '4242',
+      SIM_TUBE_SPREAD: '1',
+      SIM_HV_START: 'off',
+    }).start();
+    await sim.waitForOutput(/taking measurement requests on/);
+    await sim.waitForOutput(/simulator: .*http/);
+    simUrl = `http://127.0.0.1:${httpPort}`;
+  });
+
+  afterAll(async () => {
+    await mqtt?.endAsync();
+    await sim?.stop();
+  });
+
+  it('every channel is off at 0 V; an SPE request answers too few photoelectrons at 0 V; the tubes are the same as with HV on', async () => {
+    const t = (await (await fetch(`${simUrl}/api/sim/truth`)).json()) as Truth & {
+      hv: Record<string, { power: number; vset: number }>;
+    };
+    for (const id of Object.keys(t.tubes)) {
+      expect(t.hv[id]).toMatchObject({ power: 0, vset: 0, vTrue: 0 });
+      expect(t.dcrExpected[id]).toBe(0);
+    }
+    if (tubesOfSeed4242) expect(t.tubes).toEqual(tubesOfSeed4242);
+    const id = `e2e-off-${process.pid}`;
+    await mqtt.publishAsync(
+      Topics.measure.request,
+      JSON.stringify({ request_id: id, kind: 'spe-gain', pmts: ['CsI01-A'], duration_s: 0.5 }),
+      { qos: 1 },
+    );
+    await waitFor(`the result of ${id}`, async () => results.has(id), 20_000);
+    expect(results.get(id)).toMatchObject({
+      results: {},
+      errors: { 'CsI01-A': 'too few single photoelectrons (0) at 0 V' },
+    });
   });
 });
