@@ -14,7 +14,7 @@ import {
 import { loadProcedures, type Procedure, type SystemConfig } from '@cicenns/model';
 import { z } from 'zod';
 import { CalibrationBook } from './calibration/calibration-book';
-import { DaqClient, DetectorState, HvActuator } from './hardware';
+import { DaqClient, DetectorState, HvActuator, HvWriteFailed } from './hardware';
 import { renderReportHtml } from './report/report-html';
 import { renderReportMarkdown } from './report/report-markdown';
 import { CommandResponder, type Route } from './service/command-responder';
@@ -91,6 +91,9 @@ export async function startCommissioning(
     book,
     log,
     onRunChanged: (runId) => writeReports(runId),
+    // the poller or the broker did not answer (HvActuator's wording for RpcUnavailable): retried
+    isTransient: (err) =>
+      err instanceof HvWriteFailed && /whether it was written is unknown/.test(err.message),
     now,
   });
   const writeReports = (runId: string) => {

@@ -78,6 +78,8 @@ export class FakeHv implements HvPort {
   readonly log: { pmt: string; volts: number; user: string; runId: string }[] = [];
   /** ms a ramp takes */
   rampMs = 1;
+  /** the next this many setVoltage calls fail as if the poller did not answer */
+  unanswered = 0;
 
   constructor(
     private readonly state: FakeState,
@@ -88,6 +90,12 @@ export class FakeHv implements HvPort {
   async setVoltage(pmt: string, volts: number, who: Who, signal?: AbortSignal): Promise<HvReading> {
     const p = this.detector.pmt(pmt)!;
     if (volts > p.limits.vmax) throw new Error(`not set: vset ${volts} V above vmax ${p.limits.vmax} V`);
+    if (this.unanswered > 0) {
+      this.unanswered--;
+      throw new Error(
+        `${pmt} vset=${volts}: the poller did not answer within 12 s; whether it was written is unknown`,
+      );
+    }
     this.log.push({ pmt, volts, ...who });
     await new Promise((r) => setTimeout(r, this.rampMs));
     if (signal?.aborted) throw new Error('aborted');

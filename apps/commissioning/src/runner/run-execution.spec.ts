@@ -117,6 +117,7 @@ function bench(
     store?: CommissioningStore;
     procedures?: (d: Detector) => Procedure[];
     tubes?: Map<string, FakeTube>;
+    transient?: boolean;
   } = {},
 ): Bench {
   const detector = loadSystemConfig(join(ROOT, 'config', 'cicenns.yaml')).detector;
@@ -140,6 +141,9 @@ function bench(
     book,
     log: quiet,
     onRunChanged: (id) => reportsFor.push(id),
+    ...(o.transient && {
+      isTransient: (err: unknown) => /whether it was written is unknown/.test(String(err)),
+    }),
   });
   return { detector, store, state, hv, daq, tubes, runs, published, reportsFor };
 }
@@ -301,6 +305,23 @@ describe('RunExecution: a run PMT by PMT through the procedure', () => {
     });
     expect(b.hv.maxVolts('PSV04-A')).toBe(800);
     expect(b.state.channels.get('PSV04-A')!.power).toBe(0);
+  });
+
+  it('an HV path that does not answer (lost connection) is waited for and the voltage set again', async () => {
+    const b = bench({ transient: true });
+    b.hv.unanswered = 1;
+    const start = b.runs.start({ target: 'PSV09-A', user: 'ada', confirmations: confirmed });
+    const view = await runToEnd(b, start.runId);
+    expect(view.pmts[0].state).toBe('passed');
+    expect(b.store.events(start.runId, { kind: 'hv-retry' })).toEqual([
+      expect.objectContaining({ pmt: 'PSV09-A', detail: expect.objectContaining({ volts: 200 }) }),
+    ]);
+    // without the transient rule the same silence fails the step
+    const strict = bench();
+    strict.hv.unanswered = 1;
+    const s2 = strict.runs.start({ target: 'PSV09-A', user: 'ada', confirmations: confirmed });
+    const v2 = await runToEnd(strict, s2.runId);
+    expect(v2.pmts[0].steps[1].verdict).toMatch(/^setting 200 V failed: .*poller did not answer/);
   });
 
   it('refuses a start on an unknown target, a PMT of an active run, or a voltage above a PMT vmax', async () => {

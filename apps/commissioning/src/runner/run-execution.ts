@@ -32,9 +32,20 @@ export interface RunDeps {
   now?: () => number;
   /** after every change of the run's state (reports, health) */
   onEnd?: (run: RunRecord) => void;
-  /** a proposal was stored */
+  /** the next calibration version of a PMT */
   nextVersion(pmt: string): number;
+  /**
+   * An HV failure of the path, not of the channel (the poller or the broker did not answer:
+   * whether it was written is unknown): the step waits and sets the voltage again instead of
+   * failing, for up to busOutageMaxMs.
+   */
+  isTransient?(err: unknown): boolean;
+  busOutageMaxMs?: number;
 }
+
+/** how long a step waits for the HV path to answer again before it fails (default) */
+export const BUS_OUTAGE_MAX_MS = 60_000;
+const BUS_RETRY_MS = 2000;
 
 /** A gate the PMTs pass before every HV change and measurement: closed while the run is paused. */
 class PauseGate {
@@ -414,12 +425,30 @@ export class RunExecution {
         progress.live = { what: `ramping to ${volts} V`, value: volts, unit: 'V', at: this.now() };
         this.saveStep(pmt.id, progress);
         let reached: HvReading;
-        try {
-          reached = await this.deps.hv.setVoltage(pmt.id, volts, this.who, signal);
-        } catch (err) {
-          if (signal.aborted) throw new RunAborted(String(signal.reason));
-          this.event('hv-reached', pmt.id, { step: step.id, volts, ok: false, error: describeError(err) });
-          throw new StepFailed(`setting ${volts} V failed: ${describeError(err)}`, progress.checks);
+        const giveUpAt = this.now() + (this.deps.busOutageMaxMs ?? BUS_OUTAGE_MAX_MS);
+        for (;;) {
+          try {
+            reached = await this.deps.hv.setVoltage(pmt.id, volts, this.who, signal);
+            break;
+          } catch (err) {
+            if (signal.aborted) throw new RunAborted(String(signal.reason));
+            if (this.deps.isTransient?.(err) && this.now() < giveUpAt) {
+              // the HV path is away (a lost connection): set the same voltage again once it answers
+              this.event('hv-retry', pmt.id, { step: step.id, volts, error: describeError(err) });
+              progress.live = {
+                what: `waiting for the HV path to answer (${volts} V)`,
+                value: volts,
+                unit: 'V',
+                at: this.now(),
+              };
+              this.saveStep(pmt.id, progress);
+              await abortable(sleep(BUS_RETRY_MS), signal);
+              await checkpoint();
+              continue;
+            }
+            this.event('hv-reached', pmt.id, { step: step.id, volts, ok: false, error: describeError(err) });
+            throw new StepFailed(`setting ${volts} V failed: ${describeError(err)}`, progress.checks);
+          }
         }
         this.event('hv-reached', pmt.id, { step: step.id, volts, ok: true, vmon: reached.vmon });
         return reached;

@@ -34,6 +34,8 @@ export interface RunManagerDeps {
   hardware(procedure: Procedure): { hv: HvPort; daq: DaqPort };
   book: CalibrationBook;
   log: ServiceLogger;
+  /** an HV failure of the path (poller or broker away), retried instead of failing the step */
+  isTransient?(err: unknown): boolean;
   /** a run ended, or a decision was taken: its reports are written again */
   onRunChanged(runId: string): void;
   now?: () => number;
@@ -231,6 +233,7 @@ export class RunManager {
       log: this.deps.log,
       now: this.now,
       nextVersion: (pmt) => this.deps.book.nextVersion(pmt),
+      isTransient: this.deps.isTransient,
     });
     this.active.set(run.runId, e);
     void e.start().finally(() => {
