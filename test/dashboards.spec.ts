@@ -5,6 +5,7 @@
  * express fails with its name.
  */
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { basename, join } from 'node:path';
 import { resolveRuleParams } from '../apps/alarms/src/rules/alarm-config';
 import { DATASOURCE_UID } from '../tools/dashboards/common';
@@ -207,5 +208,26 @@ describe('the generator refuses what it cannot express, naming it', () => {
       cal.dcrHz = Number.POSITIVE_INFINITY;
     });
     expect(e.message).toMatch(/DCR expectation of CsI02-A.*Infinity is not a finite number/);
+  });
+});
+
+describe('Grafana provisioning (deploy/grafana)', () => {
+  it('provisions the InfluxDB data source with the uid the dashboards use, and a file provider for dashboards/', () => {
+    const dir = join(ROOT, 'deploy', 'grafana', 'provisioning');
+    const ds = parse(readFileSync(join(dir, 'datasources', 'cicenns.yaml'), 'utf8'));
+    expect(ds.datasources).toEqual([
+      expect.objectContaining({
+        uid: DATASOURCE_UID,
+        type: 'influxdb',
+        jsonData: expect.objectContaining({ dbName: 'cicenns' }),
+      }),
+    ]);
+    const providers = parse(readFileSync(join(dir, 'dashboards', 'cicenns.yaml'), 'utf8')).providers;
+    expect(providers).toEqual([
+      expect.objectContaining({
+        type: 'file',
+        options: expect.objectContaining({ path: expect.stringMatching(/\/dashboards$/) }),
+      }),
+    ]);
   });
 });
