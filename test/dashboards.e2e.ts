@@ -60,7 +60,6 @@ describe('Grafana dashboards on the InfluxDB the system fed', () => {
     tag: 'dash',
     maxDelayMs: 500,
   });
-  const startedAt = Date.now();
 
   beforeAll(async () => {
     await h.start();
@@ -80,9 +79,17 @@ describe('Grafana dashboards on the InfluxDB the system fed', () => {
     await h.clearFault(trip);
     await h.clearFault(open);
     await sleep(5000);
-    // a rate of change needs two of its (>= 1 min) buckets: wait into the next minute if needed
-    const minute = (t: number) => Math.floor(t / 60_000);
-    while (minute(Date.now() - 3000) === minute(startedAt)) await sleep(1000);
+    // a rate of change needs two of its 1-min buckets with data: up to a minute more
+    await waitFor(
+      'temperatures in two 1-min buckets',
+      async () =>
+        (
+          await influx(
+            `SELECT derivative(mean("value_c"), 1h) FROM "temperature" WHERE time > now() - ${RANGE} GROUP BY time(1m), "sensor" fill(none)`,
+          )
+        ).length > 0,
+      90_000,
+    );
   });
 
   afterAll(async () => {
@@ -98,7 +105,12 @@ describe('Grafana dashboards on the InfluxDB the system fed', () => {
           const q = substitute(t.query, values, { range: RANGE, interval: p.interval ?? INTERVAL });
           const series = await influx(q);
           const hasData = series.some((s) => s.values.some((row) => row.slice(1).some((v) => v !== null)));
-          expect({ panel: p.title, refId: t.refId, query: q, hasData }).toMatchObject({ hasData: true });
+          expect({ panel: p.title, refId: t.refId, query: q, hasData }).toEqual({
+            panel: p.title,
+            refId: t.refId,
+            query: q,
+            hasData: true,
+          });
           // a query grouped by PMT shows every PMT it asks for (an explicit list, or all the variable has)
           if (/GROUP BY .*"pmt"/.test(t.query)) {
             const list = /"pmt" =~ \/\^\(([^)]*)\)\$\//.exec(t.query)?.[1].split('|');
