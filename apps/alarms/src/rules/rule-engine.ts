@@ -489,8 +489,7 @@ export class DefaultRuleEngine implements RuleEngine {
    * the offset from the calibration (baseline: calibration) would measure the datasheet's.
    */
   private makeCreepDetectors(st: PmtState): void {
-    const params = (p: CusumParams): CusumParams =>
-      st.commissioned ? p : { ...p, baseline: 'warmup' };
+    const params = (p: CusumParams): CusumParams => (st.commissioned ? p : { ...p, baseline: 'warmup' });
     if (st.slots.gainCreep) st.gainCusum = new Cusum(params(st.slots.gainCreep.params.cusum));
     if (st.slots.dcrCreep) {
       st.dcrCusum = new Cusum(params(st.slots.dcrCreep.params.cusum));
