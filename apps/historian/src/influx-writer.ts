@@ -41,7 +41,8 @@ export class InfluxWriter {
     warn: (message: string) => void,
   ): Promise<{ ok: true } | { ok: false; operatorMustSetUp: string }> {
     const version = await this.version();
-    if (version && !version.startsWith('1.'))
+    // 1.x says "1.6.7~rc0", 2.x "v2.7.11"; a server that says nothing is tried as 1.x
+    if (version && !/^v?1\./.test(version))
       return { ok: false, operatorMustSetUp: operatorSetup(this.cfg, version) };
     await setUpRetention(this.cfg, (q) => this.query(q), warn);
     return { ok: true };

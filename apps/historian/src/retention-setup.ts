@@ -80,9 +80,11 @@ export async function setUpRetention(
     [tiers.aggregate, false],
   ] as const) {
     const now = existing.get(tier.name);
-    const clause = `DURATION ${tier.duration}${isDefault ? ' DEFAULT' : ''}`;
+    const asDefault = isDefault ? ' DEFAULT' : '';
     if (!now) {
-      await query(`CREATE RETENTION POLICY ${id(tier.name)} ON ${id(database)} ${clause} REPLICATION 1`);
+      await query(
+        `CREATE RETENTION POLICY ${id(tier.name)} ON ${id(database)} DURATION ${tier.duration} REPLICATION 1${asDefault}`,
+      );
       continue;
     }
     if (now.durationMs === tier.durationMs && now.isDefault === isDefault) continue;
@@ -92,7 +94,9 @@ export async function setUpRetention(
           `${formatDuration(tier.durationMs)}: InfluxDB deletes what is older at its next retention check`,
       );
     // ALTER ... DEFAULT sets the default; a policy no longer default loses it when another takes it
-    await query(`ALTER RETENTION POLICY ${id(tier.name)} ON ${id(database)} ${clause}`);
+    await query(
+      `ALTER RETENTION POLICY ${id(tier.name)} ON ${id(database)} DURATION ${tier.duration}${asDefault}`,
+    );
   }
   const cq = aggregateQuery(cfg);
   await query(cq).catch(async (e: Error) => {
