@@ -266,8 +266,15 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
       });
     }
     // the production API: no demo accounts, a login is needed; its own health route stays
+    // (deploy/README.md: an upgrade waits for the historian's backlog to be 0 here)
+    expect((await fetch(`${apiUrl}/api/pmts`)).status).toBe(401);
     const h = await fetch(`${apiUrl}/api/health`);
     expect(h.status).toBe(200);
+    type Health = { services: Record<string, { counters?: Record<string, number> }> };
+    await waitFor('the historian in /api/health', async () => {
+      const r = (await (await fetch(`${apiUrl}/api/health`)).json()) as Health;
+      return typeof r.services.historian?.counters?.backlogLines === 'number';
+    });
   });
 
   it('readings flow into the raw tier (poller HV, DAQ DCR through the intake) and into the aggregate tier', async () => {
