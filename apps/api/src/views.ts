@@ -1,5 +1,5 @@
 import type { Reading } from '@cicenns/contracts';
-import { extraRegisters, type DeviceProfile, type SystemConfig } from '@cicenns/model';
+import { deviceById, extraRegisters, type DeviceProfile, type SystemConfig } from '@cicenns/model';
 import type { LiveCache } from './live-cache';
 
 export type QualityFlag = 'good' | 'stale' | 'bad' | 'none';
@@ -73,7 +73,7 @@ export class Views {
     const p = this.cfg.detector.pmt(id);
     if (!p) return undefined;
     const periods = this.cfg.app.quality.expectedPeriodMs;
-    const hvPeriod = this.cfg.app.devices.find((d) => d.id === p.hv.device)?.pollMs ?? periods.hv;
+    const hvPeriod = deviceById(this.cfg.app.devices, p.hv.device)?.pollMs ?? periods.hv;
     const hv = this.cache.get('hv', id);
     const t = p.sensorId === undefined ? undefined : this.cache.get('temperature', p.sensorId);
     const extra: Record<string, ValueView> = {};
