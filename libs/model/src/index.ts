@@ -10,3 +10,4 @@ export * from './config-paths';
 export * from './profile-registers';
 export * from './hv-limits';
 export * from './procedures';
+export * from './generate-detector';
