@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sweep-45k-'));
 writeGeneratedConfig({ pmts: 45_000 }, dir);
 const cfg = loadSystemConfig(join(dir, 'cicenns.yaml'), {});
 
-export function sweepOf(ids: string[], bad: { unknown: number; notNumber: number; tooHigh: number }) {
+function sweepOf(ids: string[], bad: { unknown: number; notNumber: number; tooHigh: number }) {
   const rates: Record<string, unknown> = {};
   ids.forEach((id, i) => {
     if (i < bad.notNumber) rates[id] = 'high';
