@@ -1,6 +1,12 @@
 import type { CalibrationFeed } from '@cicenns/bus';
 import type { Reading } from '@cicenns/contracts';
-import { deviceById, extraRegisters, isCommissioned, type DeviceProfile, type SystemConfig } from '@cicenns/model';
+import {
+  deviceById,
+  extraRegisters,
+  isCommissioned,
+  type DeviceProfile,
+  type SystemConfig,
+} from '@cicenns/model';
 import { calibrationView, commissioningSummary } from './calibration-summary';
 import type { LiveCache } from './live-cache';
 
