@@ -43,6 +43,9 @@ export const runsListSchema = z
   .object({ limit: z.coerce.number().int().min(1).max(1000).optional() })
   .strict();
 
+/** the query string of GET /api/commissioning/reports: one run's, or all */
+export const reportsListSchema = z.object({ runId: runIdSchema.optional() }).strict();
+
 export const reportFormatSchema = z.object({ format: z.enum(['html', 'md']).default('html') }).strict();
 export type ReportFormat = z.infer<typeof reportFormatSchema>['format'];
 

@@ -24,6 +24,7 @@ import {
   confirmSchema,
   decideSchema,
   reportFormatSchema,
+  reportsListSchema,
   runActionSchema,
   runsListSchema,
   startRunSchema,
@@ -208,9 +209,13 @@ export class CommissioningController {
   }
 
   @Get('reports')
-  @ApiOperation({ summary: 'Stored reports: run, format, when generated, size', description: UNAVAILABLE })
-  reports() {
-    return this.svc.reports();
+  @ZodQuery(reportsListSchema)
+  @ApiOperation({
+    summary: 'Stored reports (of one run with ?runId=): run, format, when generated, size',
+    description: UNAVAILABLE,
+  })
+  reports(@Query(new ZodPipe(reportsListSchema)) q: z.infer<typeof reportsListSchema>) {
+    return this.svc.reports(q.runId);
   }
 }
 

@@ -71,8 +71,8 @@ export class CommissioningService {
     return this.call(Topics.commissioning.query.run, { runId });
   }
 
-  reports(): Promise<ReportEntry[]> {
-    return this.call(Topics.commissioning.query.reports, {});
+  reports(runId?: string): Promise<ReportEntry[]> {
+    return this.call(Topics.commissioning.query.reports, runId === undefined ? {} : { runId });
   }
 
   /** The calibration versions of a PMT: the seed records, the approved ones and the proposals. */
