@@ -11,7 +11,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { auditParams } from '../audit/audit-filter';
 import { originOf, type AuthedRequest } from '../auth/request-auth';
@@ -195,7 +195,13 @@ export class CommissioningController {
 
   @Get('runs/:id/report')
   @ZodQuery(reportFormatSchema)
-  @ApiProduces('text/html', 'text/markdown')
+  @ApiOkResponse({
+    description: 'HTML inline (strict CSP: no script, nothing loaded), Markdown as an attachment',
+    content: {
+      'text/html': { schema: { type: 'string' } },
+      'text/markdown': { schema: { type: 'string' } },
+    },
+  })
   @ApiOperation({
     summary: 'The run’s report: self-contained HTML (prints well) or Markdown, as a file',
     description: `404 for an unknown run.${UNAVAILABLE}`,
