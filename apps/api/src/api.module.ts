@@ -1,4 +1,5 @@
 import type { RunningService } from '@cicenns/common';
+import { BusRpc } from '@cicenns/bus';
 import {
   BadRequestException,
   Inject,
@@ -31,7 +32,6 @@ import { AuthService } from './auth/auth.service';
 import type { UserAccount } from './auth/users-file';
 import { SessionsService } from './auth/sessions.service';
 import { UsersReloader } from './auth/users-reloader';
-import { BusRpc } from './http/bus-rpc';
 import { setupOpenApi } from './http/openapi';
 import { serveConsole } from './http/console-static';
 import { HvController } from './hv/hv.controller';
@@ -123,7 +123,7 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
           useFactory: (a: AuthService, audit: AuditLog) => new SessionsService(a, audit),
           inject: [AuthService, AuditLog],
         },
-        { provide: BusRpc, useFactory: () => new BusRpc(cfg) },
+        { provide: BusRpc, useFactory: () => new BusRpc(cfg.app.mqtt, 'api-rpc') },
         {
           provide: EventHub,
           useFactory: (

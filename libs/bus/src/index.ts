@@ -4,3 +4,4 @@ export * from './health-reporter';
 export * from './nest-mqtt-options';
 export * from './subscribe';
 export * from './historian-session';
+export * from './bus-rpc';

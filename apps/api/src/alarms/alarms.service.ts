@@ -11,7 +11,7 @@ import {
 import { ConflictException, ServiceUnavailableException } from '@nestjs/common';
 import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/roles';
-import { RpcUnavailable, type BusRpc } from '../http/bus-rpc';
+import { RpcUnavailable, type BusRpc } from '@cicenns/bus';
 import type { AlarmCache } from './alarm-cache';
 
 /** A command as the API builds it: `act` adds who and from where. */

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/roles';
-import { RpcUnavailable, type BusRpc } from '../http/bus-rpc';
+import { RpcUnavailable, type BusRpc } from '@cicenns/bus';
 import type { LiveCache } from '../live-cache';
 import type { Views } from '../views';
 import type { HvApplyRequest, HvPreviewRequest, HvSet } from './hv-dto';

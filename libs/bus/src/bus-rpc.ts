@@ -1,7 +1,6 @@
-import { nestMqttOptions } from '@cicenns/bus';
-import type { SystemConfig } from '@cicenns/model';
 import { ClientMqtt } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
+import { type BrokerSettings, nestMqttOptions } from './nest-mqtt-options';
 
 /** The other service did not answer in time, or the broker is unreachable. */
 export class RpcUnavailable extends Error {}
@@ -23,13 +22,14 @@ class KeepRepliesClientMqtt extends ClientMqtt {
 /**
  * Request/response with our MQTT services through Nest's ClientMqtt (request on the pattern,
  * reply on `<pattern>/reply`): the alarm service's commands and queries, the poller's HV writes.
+ * Each user has its own client id (`<prefix>-<clientIdSuffix>`: the API 'api-rpc', the
+ * commissioning service 'commissioning-rpc'): two clients with one id would kick each other off.
  */
 export class BusRpc {
   private readonly client: KeepRepliesClientMqtt;
 
-  constructor(cfg: SystemConfig) {
-    const { mqtt } = cfg.app;
-    this.client = new KeepRepliesClientMqtt(nestMqttOptions(mqtt, 'api-rpc', 'client'));
+  constructor(mqtt: BrokerSettings, clientIdSuffix: string) {
+    this.client = new KeepRepliesClientMqtt(nestMqttOptions(mqtt, clientIdSuffix, 'client'));
   }
 
   async request<T>(pattern: string, data: unknown, timeoutMs: number, what: string): Promise<T> {

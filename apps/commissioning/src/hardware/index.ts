@@ -1,0 +1,3 @@
+export * from './detector-state';
+export * from './hv-actuator';
+export * from './daq-client';
