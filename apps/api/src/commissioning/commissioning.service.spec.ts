@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Topics } from '@cicenns/contracts';
 import { HttpException } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log';
-import { RpcError, RpcUnavailable, type BusRpc } from '../http/bus-rpc';
+import { RpcError, RpcUnavailable, type BusRpc } from '@cicenns/bus';
 import { CalibrationsController, CommissioningController } from './commissioning.controller';
 import { CommissioningService, type CommissioningActor } from './commissioning.service';
 import { findRoute, routeTable } from '../http/route-table';

@@ -17,7 +17,7 @@ import {
 } from '@nestjs/common';
 import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/roles';
-import { RpcUnavailable, type BusRpc } from '../http/bus-rpc';
+import { RpcUnavailable, type BusRpc } from '@cicenns/bus';
 import type { ReportFormat } from './commissioning-dto';
 
 /** A command as the API builds it: `act` adds who and from where. */
