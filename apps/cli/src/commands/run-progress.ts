@@ -128,6 +128,7 @@ export class BarsDisplay implements RunDisplay {
   private readonly bars = new Map<string, SingleBar>();
   private readonly multi: MultiBar;
   private prev: RunView | undefined;
+  private ended = false;
 
   constructor(stream: NodeJS.WriteStream) {
     this.multi = new MultiBar(
@@ -160,9 +161,14 @@ export class BarsDisplay implements RunDisplay {
       if (bar) bar.update(pmtPercent(p), payload);
       else this.bars.set(p.pmt, this.multi.create(100, pmtPercent(p), payload));
     }
+    // drawn now (and the verdicts logged above), not at the library's next frame
+    if (this.bars.size) this.multi.update();
   }
 
   end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.bars.size) this.multi.update(); // the last verdicts, before the final bars
     this.multi.stop();
   }
 }
