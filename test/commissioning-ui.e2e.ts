@@ -9,7 +9,8 @@
  * shifter sees the run but no approve button; reports are served as documents under a strict CSP.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
@@ -26,6 +27,10 @@ jest.setTimeout(300_000);
 
 const servers = readServerState();
 const MANUAL = ['cables-checked', 'light-tight'];
+// the README's picture of the page is rewritten only on request (UPDATE_SCREENSHOTS=1)
+const SHOTS = process.env.UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs', 'screenshots')
+  : mkdtempSync(join(tmpdir(), 'cicenns-shots-'));
 
 describe('commissioning through the API, the CLI and the console', () => {
   let h: CommissioningHarness;
@@ -205,6 +210,8 @@ describe('commissioning through the API, the CLI and the console', () => {
       expect(await page.textContent('#comm-checks [data-step="gain-curve"]')).toMatch(/✔ pass/);
       expect(await page.textContent('[data-plot="gain"] .trend-title')).toMatch(/fit β = /);
       expect(await page.textContent('#comm-proposal-table')).toMatch(/Operating voltage/);
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'commissioning.png'), fullPage: true });
       // approve needs a comment
       await expect(page.locator('#comm-approve').isDisabled()).resolves.toBe(true);
       await page.fill('#comm-comment', 'fit and stability fine');

@@ -53,6 +53,13 @@ export function recordValue(r: Record<string, unknown> | undefined, key: string)
   const v = r?.[key];
   if (v === undefined || v === null) return '—';
   const err = (r?.errors as Record<string, unknown> | undefined)?.[key];
-  const n = (x: unknown) => (typeof x === 'number' ? num(x, key === 'beta' ? 3 : 1) : String(x));
+  const n = (x: unknown) =>
+    typeof x !== 'number'
+      ? String(x)
+      : Number.isInteger(x) && Math.abs(x) < 1e5
+        ? String(x)
+        : Math.abs(x) >= 1e5
+          ? x.toExponential(2)
+          : num(x, key === 'beta' ? 3 : 1);
   return typeof err === 'number' ? `${n(v)} ± ${n(err)}` : n(v);
 }

@@ -132,8 +132,13 @@ export class ScanPlot {
       height: 180,
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
+      // the scan spans a few hundred volts, less than a decade: a linear HV axis with a margin,
+      // rates and gains on log axes (the gain curve is then the fit's power law)
       scales: {
-        x: { time: false, ...(dcr ? {} : { distr: 3, log: 10 }) },
+        x: {
+          time: false,
+          range: (_u, lo, hi) => [lo - 0.04 * (hi - lo || 100), hi + 0.04 * (hi - lo || 100)],
+        },
         y: { distr: 3, log: 10 },
       },
       axes: [
