@@ -154,6 +154,20 @@ describe('commissioning through the API, the CLI and the console', () => {
     expect(status.out).toMatch(/PSV03-A\s+passed\s+✔ pass/);
     const list = await cli(t.viewer, 'commission', 'list');
     expect(list.out).toContain(runId);
+    const approve = await cli(
+      t.expert,
+      'commission',
+      'approve',
+      runId,
+      '--pmt',
+      'PSV03-A',
+      '--comment',
+      'fine',
+    );
+    expect(approve.code).toBe(0);
+    expect(approve.out).toMatch(
+      /^approved: PSV03-A of run \S+\n {2}operating voltage: cicenns hv set PSV03-A --vset \d+(\.\d)?$/m,
+    );
     const reject = await cli(
       t.expert,
       'commission',

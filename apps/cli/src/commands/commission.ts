@@ -98,7 +98,10 @@ async function dispatch(api: ApiClient, [sub, ...args]: string[], o: CommissionO
         ...(o.pmt?.length && { pmts: o.pmt }),
       });
       const what = o.pmt?.length ? o.pmt.join(', ') : 'every proposal';
-      return said(o, r, `${sub === 'approve' ? 'approved' : 'rejected'}: ${what} of run ${id}`);
+      said(o, r, `${sub === 'approve' ? 'approved' : 'rejected'}: ${what} of run ${id}`);
+      if (sub === 'approve' && !o.json)
+        for (const line of applyHints(await api.get<RunView>(path(id)), o.pmt)) out(line);
+      return EXIT.ok;
     }
     case 'report':
       return report(api, runId(), o);
@@ -109,6 +112,19 @@ async function dispatch(api: ApiClient, [sub, ...args]: string[], o: CommissionO
 function said(o: CommissionOptions, r: unknown, line: string): number {
   out(o.json ? JSON.stringify(r, null, 2) : line);
   return EXIT.ok;
+}
+
+/**
+ * The approved operating voltages go on through the HV path (preview, confirm, audit), never
+ * from here: the command that does it, per PMT.
+ */
+export function applyHints(r: RunView, pmts?: string[]): string[] {
+  return r.pmts
+    .filter((p) => p.proposal?.state === 'approved' && (!pmts?.length || pmts.includes(p.pmt)))
+    .flatMap((p) => {
+      const v = p.proposal!.record.hvV;
+      return typeof v === 'number' ? [`  operating voltage: cicenns hv set ${p.pmt} --vset ${v}`] : [];
+    });
 }
 
 /** Manual items given up front; the API records them in the caller's name. */
