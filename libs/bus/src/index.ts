@@ -5,3 +5,4 @@ export * from './nest-mqtt-options';
 export * from './subscribe';
 export * from './historian-session';
 export * from './bus-rpc';
+export * from './calibration-feed';
