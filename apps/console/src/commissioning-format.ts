@@ -61,5 +61,7 @@ export function recordValue(r: Record<string, unknown> | undefined, key: string)
         : Math.abs(x) >= 1e5
           ? x.toExponential(2)
           : num(x, key === 'beta' ? 3 : 1);
-  return typeof err === 'number' ? `${n(v)} ± ${n(err)}` : n(v);
+  // an error in its value's notation: 3.60e+6 ± 3.56e+4, not ± 35582.3
+  const e = (x: number) => (typeof v === 'number' && Math.abs(v) >= 1e5 ? x.toExponential(2) : n(x));
+  return typeof err === 'number' ? `${n(v)} ± ${e(err)}` : n(v);
 }
