@@ -77,7 +77,7 @@ describe('commissioning through the API, the CLI and the console', () => {
     await h?.stop();
   });
 
-  it('API: procedures, a start refused on a PMT that is being commissioned (409 naming the run), audited', async () => {
+  it('API: procedures; a start refused on a PMT that is being commissioned (409 naming the run); pause, resume, abort; audited', async () => {
     const procs = await api('GET', '/api/commissioning/procedures', { token: t.viewer });
     expect(procs.status).toBe(200);
     expect(JSON.stringify(procs.body)).toContain('short');
@@ -94,6 +94,18 @@ describe('commissioning through the API, the CLI and the console', () => {
     });
     expect(again.status).toBe(409);
     expect(again.body.message).toContain(run.runId);
+    const paused = await api('POST', `/api/commissioning/runs/${run.runId}/pause`, {
+      token: t.expert,
+      body: { comment: 'coffee' },
+    });
+    expect(paused.status).toBe(200);
+    expect(paused.body.reason).toMatch(/^paused by expert/);
+    const resume = () =>
+      api('POST', `/api/commissioning/runs/${run.runId}/resume`, { token: t.expert, body: {} });
+    expect((await resume()).status).toBe(200);
+    const twice = await resume();
+    expect(twice.status).toBe(409);
+    expect(twice.body.message).toMatch(/not paused/);
     const aborted = await api('POST', `/api/commissioning/runs/${run.runId}/abort`, {
       token: t.expert,
       body: {},
