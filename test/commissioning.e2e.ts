@@ -4,6 +4,7 @@
  * simulator's truth. Times are short (test/support/commissioning-harness.ts); the wall time of
  * the 94-PMT run and its longest step chain are printed for docs/PERFORMANCE.md.
  */
+import { copyFileSync } from 'node:fs';
 import type { PmtRunView, RunView } from '@cicenns/contracts';
 import { startCommissioningHarness, type CommissioningHarness } from './support/commissioning-harness';
 import { readServerState } from './support/servers';
@@ -44,9 +45,20 @@ describe('commissioning against the simulator', () => {
     expect(failed).toEqual([]);
     for (const p of view.pmts) expect(p.proposal).toMatchObject({ state: 'proposed', version: 2 });
     const gain = view.pmts[0].steps.find((s) => s.kind === 'gain-curve')!;
-    expect(gain.checks).toContainEqual(expect.objectContaining({ name: 'gain matched with CsI01-B', pass: true }));
+    expect(gain.checks).toContainEqual(
+      expect.objectContaining({ name: 'gain matched with CsI01-B', pass: true }),
+    );
     const truth = await h.truth();
     for (const p of view.pmts) expect(truth.hv[p.pmt].power).toBe(0);
+    process.stdout.write(`commissioning e2e, 4 PMTs: ${stepTimes(view)}\n`);
+    if (process.env.E2E_DEBUG) {
+      copyFileSync(`${h.dir}/commissioning.db`, '/tmp/comm-debug.db');
+      try {
+        copyFileSync(`${h.dir}/commissioning.db-wal`, '/tmp/comm-debug.db-wal');
+      } catch {
+        /* checkpointed */
+      }
+    }
     const reports = await h.call('cicenns/sc/commissioning/query/reports', { runId: started.runId });
     expect(reports.map((r: { format: string }) => r.format).sort()).toEqual(['html', 'md']);
   });
@@ -66,7 +78,9 @@ describe('commissioning against the simulator', () => {
       if (!fit) continue;
       within.fitted++;
       const t = truth.tubes[p.pmt];
-      const tempC = Number((p.proposal?.record as { dcrRefTempC?: number } | undefined)?.dcrRefTempC ?? t.dcrRefTempC);
+      const tempC = Number(
+        (p.proposal?.record as { dcrRefTempC?: number } | undefined)?.dcrRefTempC ?? t.dcrRefTempC,
+      );
       // the gain the tube has at v0 at the temperature it was measured at
       const g0True = t.g0 * (fit.v0 / t.v0) ** t.beta * (1 + t.gainTempCoeffPerC * (tempC - t.dcrRefTempC));
       const betaPull = (fit.beta - t.beta) / fit.betaErr;
@@ -79,14 +93,17 @@ describe('commissioning against the simulator', () => {
         const gTrue = (v: number) => g0True * (v / fit.v0) ** t.beta;
         const lo = gTrue(fit.vOp - 2 * fit.vOpErr!);
         const hi = gTrue(fit.vOp + 2 * fit.vOpErr!);
-        expect({ pmt: p.pmt, ok: lo <= fit.targetGain && fit.targetGain <= hi }).toEqual({ pmt: p.pmt, ok: true });
+        expect({ pmt: p.pmt, ok: lo <= fit.targetGain && fit.targetGain <= hi }).toEqual({
+          pmt: p.pmt,
+          ok: true,
+        });
       }
     }
     const chain = longestChain(view);
     process.stdout.write(
       `commissioning e2e: 94 PMTs in ${wallS.toFixed(1)} s wall; longest step chain of one PMT ` +
         `${chain.seconds.toFixed(1)} s (${chain.pmt}); passed ${view.counts.passed}, failed ${view.counts.failed}; ` +
-        `fitted ${within.fitted}, beta within 2 sigma ${within.beta}, G0 ${within.g0}\n` +
+        `fitted ${within.fitted}, beta within 2 sigma ${within.beta}, G0 ${within.g0}; ${stepTimes(view)}\n` +
         view.pmts
           .filter((p) => p.state !== 'passed')
           .map(describeFailure)
@@ -104,13 +121,28 @@ describe('commissioning against the simulator', () => {
       else if (match && !match.pass) expect(gain.verdict).toMatch(/not gain-matched with CsI\d\d-[AB]: /);
     }
     const truthNow = (await h.truth()) as { hv: Record<string, { power: number }> };
-    for (const p of view.pmts) expect({ pmt: p.pmt, power: truthNow.hv[p.pmt].power }).toEqual({ pmt: p.pmt, power: 0 });
+    for (const p of view.pmts)
+      expect({ pmt: p.pmt, power: truthNow.hv[p.pmt].power }).toEqual({ pmt: p.pmt, power: 0 });
   });
 });
 
 function describeFailure(p: PmtRunView): string {
   const s = p.steps.find((x) => x.state === 'failed' || x.state === 'aborted');
   return `${p.pmt} ${p.state} at ${s?.id}: ${s?.verdict}`;
+}
+
+/** each step's mean duration over the run's PMTs, in s */
+function stepTimes(view: RunView): string {
+  const ids = view.pmts[0].steps.map((s) => s.id);
+  return ids
+    .map((id) => {
+      const d = view.pmts
+        .map((p) => p.steps.find((s) => s.id === id)!)
+        .filter((s) => s.startedAt && s.endedAt)
+        .map((s) => (s.endedAt! - s.startedAt!) / 1000);
+      return `${id} ${(d.reduce((a, b) => a + b, 0) / Math.max(1, d.length)).toFixed(1)} s`;
+    })
+    .join(', ');
 }
 
 /** The PMT whose steps took longest from its first start to its last end. */

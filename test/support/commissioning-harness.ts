@@ -19,7 +19,8 @@ import { writeTestConfig } from './test-config';
 export const TEST_RAMP_VPS = 1000;
 
 /** A short procedure: the shipped steps with times of a second or two. */
-export function shortProcedures(): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function shortProcedures(): Record<string, any> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   return {
     tubeTypes: { crystal: 'R877-100', veto: 'N2041' },
     procedures: [
@@ -27,19 +28,34 @@ export function shortProcedures(): Record<string, any> { // eslint-disable-line 
         id: 'short',
         title: 'PMT commissioning, short times (e2e)',
         maxParallel: 94,
-        daq: { acceptTimeoutS: 5, resultMarginS: 10, whenBusy: 'wait', busyRetryS: 1, busyMaxWaitS: 60, retries: 1 },
+        daq: {
+          acceptTimeoutS: 5,
+          resultMarginS: 10,
+          whenBusy: 'wait',
+          busyRetryS: 1,
+          busyMaxWaitS: 60,
+          retries: 1,
+        },
         hv: { reachedToleranceV: 3, rampTimeFactor: 2, rampMarginS: 15, writeTimeoutS: 10 },
         steps: [
           {
             id: 'preconditions',
             kind: 'preconditions',
-            params: { temperatureC: [15, 30], maxOffVmonV: 5, maxReadingAgeS: 10, manual: ['cables-checked', 'light-tight'] },
+            params: {
+              temperatureC: [15, 30],
+              maxOffVmonV: 5,
+              maxReadingAgeS: 10,
+              manual: ['cables-checked', 'light-tight'],
+            },
           },
           {
             id: 'low-voltage',
             kind: 'low-voltage',
             params: { imonTolerancePct: 15, settleS: 0.5 },
-            byType: { 'R877-100': { voltage: 300, dividerMOhm: 14 }, N2041: { voltage: 200, dividerMOhm: 10 } },
+            byType: {
+              'R877-100': { voltage: 300, dividerMOhm: 14 },
+              N2041: { voltage: 200, dividerMOhm: 10 },
+            },
           },
           {
             id: 'dcr-scan',
@@ -53,7 +69,14 @@ export function shortProcedures(): Record<string, any> { // eslint-disable-line 
           {
             id: 'gain-curve',
             kind: 'gain-curve',
-            params: { durationS: 2, betaRange: [4, 12], maxChi2PerDof: 5, maxVopErrV: 15, matchTolerancePct: 3, settleS: 0 },
+            params: {
+              durationS: 2,
+              betaRange: [4, 12],
+              maxChi2PerDof: 5,
+              maxVopErrV: 15,
+              matchTolerancePct: 3,
+              settleS: 0,
+            },
             byType: {
               'R877-100': { voltages: [1250, 1310, 1370, 1430, 1490], v0: 1400, targetGain: 3.6e6 },
               N2041: { voltages: [800, 860, 920, 980, 1040], v0: 900, targetGain: 1.4e7 },
@@ -62,7 +85,14 @@ export function shortProcedures(): Record<string, any> { // eslint-disable-line 
           {
             id: 'stability',
             kind: 'stability',
-            params: { holdS: 1, dcrWindowS: 1, gainDurationS: 2, maxGainChangePct: 5, maxDcrChangePct: 15, minRounds: 3 },
+            params: {
+              holdS: 1,
+              dcrWindowS: 1,
+              gainDurationS: 2,
+              maxGainChangePct: 5,
+              maxDcrChangePct: 15,
+              minRounds: 3,
+            },
           },
           {
             id: 'result',
@@ -149,7 +179,10 @@ export async function startCommissioningHarness(o: {
       /* not ours */
     }
   });
-  await mqtt.subscribeAsync(['cicenns/sc/commissioning/cmd/+/reply', 'cicenns/sc/commissioning/query/+/reply'], { qos: 1 });
+  await mqtt.subscribeAsync(
+    ['cicenns/sc/commissioning/cmd/+/reply', 'cicenns/sc/commissioning/query/+/reply'],
+    { qos: 1 },
+  );
 
   const startCommissioning = async () => {
     const p = new ServiceProcess('commissioning', env).start();
@@ -210,7 +243,8 @@ export async function startCommissioningHarness(o: {
     startCommissioning,
     stop: async () => {
       await mqtt.endAsync();
-      for (const name of ['commissioning', 'poller', 'simulator'] as ServiceName[]) await procs.get(name)?.stop();
+      for (const name of ['commissioning', 'poller', 'simulator'] as ServiceName[])
+        await procs.get(name)?.stop();
     },
   };
   return h;

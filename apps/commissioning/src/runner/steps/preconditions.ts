@@ -42,7 +42,7 @@ export async function preconditions(env: StepEnv<StepParams<'preconditions'>>): 
     limit: 'bit 8 clear',
     pass: interlock === false,
   });
-  const t = env.pmt.sensorId ? env.state.temperature(env.pmt.sensorId) : undefined;
+  const t = env.pmt.sensorId ? await firstTemperature(env, env.pmt.sensorId, p.maxReadingAgeS) : undefined;
   const [tMin, tMax] = p.temperatureC;
   checks.push({
     name: `temperature (${env.pmt.sensorId ?? 'no sensor'})`,
@@ -76,4 +76,15 @@ export async function preconditions(env: StepEnv<StepParams<'preconditions'>>): 
     verdict: `channel off, crate reachable, ${checks[3].value} °C, beam ${checks[4].value}`,
     checks,
   };
+}
+
+/** The sensor's temperature; just after a start, the first reading may take up to maxAgeS. */
+async function firstTemperature(env: StepEnv, sensorId: string, maxAgeS: number) {
+  const until = env.now() + maxAgeS * 1000;
+  let t = env.state.temperature(sensorId);
+  while (!t && env.now() < until) {
+    await env.sleep(100);
+    t = env.state.temperature(sensorId);
+  }
+  return t;
 }
