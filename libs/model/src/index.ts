@@ -9,3 +9,4 @@ export * from './config-paths';
 export * from './profile-registers';
 export * from './hv-limits';
 export * from './procedures';
+export * from './retention';

@@ -12,6 +12,7 @@ import {
   type DeviceProfile,
 } from './schemas';
 import { loadYamlFile } from './yaml-file';
+import { formatDuration } from './retention';
 
 export interface SystemConfig {
   /** the main configuration file that was read */
@@ -99,6 +100,14 @@ function crossCheck(
   profiles: Map<string, DeviceProfile>,
   detector: Detector,
 ): void {
+  const raw = app.influx.tiers.raw;
+  if (raw.durationMs !== 0 && raw.durationMs <= app.intake.maxAgeMs)
+    // InfluxDB drops points older than the policy: what the intake accepts would be refused
+    throw new ConfigError(
+      mainFile,
+      'influx.tiers.raw.duration',
+      `raw readings kept ${formatDuration(raw.durationMs)}, not longer than intake.maxAgeMs (${formatDuration(app.intake.maxAgeMs)}): readings the intake accepts would be refused by InfluxDB`,
+    );
   const links = new Set<string>();
   app.links.forEach((l, i) => {
     if (links.has(l.id)) throw new ConfigError(mainFile, `links[${i}].id`, `duplicate link id "${l.id}"`);
