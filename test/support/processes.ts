@@ -22,14 +22,7 @@ export const ROOT = (() => {
 export const SIM_TEST_DEFAULTS = { SIM_TUBE_SPREAD: '0', SIM_DCR_SETTLE_AMPLITUDE: '0' } as const;
 
 export type ServiceName =
-  | 'simulator'
-  | 'poller'
-  | 'intake'
-  | 'historian'
-  | 'api'
-  | 'demo'
-  | 'alarms'
-  | 'commissioning';
+  'simulator' | 'poller' | 'intake' | 'historian' | 'api' | 'demo' | 'alarms' | 'commissioning';
 
 export class ServiceProcess {
   child?: ChildProcess;
