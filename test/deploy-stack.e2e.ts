@@ -402,4 +402,13 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
       10_000,
     );
   });
+
+  it('a bad CICENNS_HEALTH_LISTEN stops a service with exit 2 (no restart loop under the unit) naming the variable', async () => {
+    const bad = new ServiceProcess('alarms', { ...unitEnvironment(), CICENNS_HEALTH_LISTEN: '9104' }).start();
+    const code = await new Promise<number | null>((r) => bad.child!.once('exit', (c) => r(c)));
+    expect(code).toBe(2);
+    expect(bad.output).toMatch(
+      /alarms: ERROR configuration error: environment: CICENNS_HEALTH_LISTEN: must be host:port, got "9104"/,
+    );
+  });
 });
