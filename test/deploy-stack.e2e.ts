@@ -215,7 +215,7 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
       extra: Record<string, string> = {},
     ) => {
       health[name] = `http://127.0.0.1:${await freePort()}`;
-      const env = {
+      const env: Record<string, string> = {
         ...unitEnv,
         ...common,
         ...own,
