@@ -38,7 +38,8 @@ export function defaultConfigDir(): string {
 /**
  * Load and cross-check the whole configuration. The file comes from `file`, else
  * $CICENNS_CONFIG, else the embedded default. Environment variables override single settings
- * (documented in README): MQTT_URL, INFLUX_URL, INFLUX_DB, API_HOST, PORT, ALERTMANAGER_URL.
+ * (documented in README): MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, INFLUX_URL, INFLUX_DB, API_HOST,
+ * PORT, ALERTMANAGER_URL.
  */
 export function loadSystemConfig(file?: string, env: NodeJS.ProcessEnv = process.env): SystemConfig {
   const mainFile = resolve(file ?? env.CICENNS_CONFIG ?? join(defaultConfigDir(), 'cicenns.yaml'));
@@ -59,6 +60,10 @@ export function loadSystemConfig(file?: string, env: NodeJS.ProcessEnv = process
 
 function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
   if (env.MQTT_URL) app.mqtt.url = env.MQTT_URL;
+  // one broker user per service (deploy/mosquitto/acl) while all share one file: from the
+  // service's own environment file (deploy/systemd: /etc/cicenns/<service>.env)
+  if (env.MQTT_USERNAME) app.mqtt.username = env.MQTT_USERNAME;
+  if (env.MQTT_PASSWORD) app.mqtt.password = env.MQTT_PASSWORD;
   if (env.INFLUX_URL !== undefined) app.influx.url = env.INFLUX_URL;
   if (env.INFLUX_DB) app.influx.database = env.INFLUX_DB;
   if (env.API_HOST) app.api.host = env.API_HOST;
