@@ -12,6 +12,7 @@ import { DATASOURCE_UID } from '../tools/dashboards/common';
 import { DashboardInputError } from '../tools/dashboards/errors';
 import { dashboardJson, generateDashboards } from '../tools/dashboards/generate';
 import { loadDashboardInput, type DashboardInput } from '../tools/dashboards/input';
+import { tierGates } from '../tools/dashboards/tiers';
 import { ROOT } from './support/processes';
 import { dashboardFiles, dataPanels, loadDashboard, type DataPanel } from './support/dashboards';
 
@@ -63,7 +64,7 @@ describe('Grafana dashboards generated from the model', () => {
     }
   });
 
-  it('every panel, target, variable and annotation uses the InfluxDB data source by its fixed uid; every panel has a unit; every query reads $rp', () => {
+  it('every panel, target, variable and annotation uses the InfluxDB data source by its fixed uid; every panel has a unit; every query reads a tier by name', () => {
     for (const [file, d] of byName) {
       for (const p of dataPanels(d)) {
         expect({ file, panel: p.title, uid: p.datasource.uid }).toEqual({
@@ -76,22 +77,47 @@ describe('Grafana dashboards generated from the model', () => {
           expect({ panel: p.title, uid: t.datasource.uid }).toEqual({ panel: p.title, uid: DATASOURCE_UID });
           expect({ panel: p.title, query: t.query }).toEqual({
             panel: p.title,
-            query: expect.stringContaining('"$rp".'),
+            query: expect.stringMatching(/FROM "cicenns_(raw|1m)"\./),
           });
         }
       }
       for (const v of d.templating.list)
         expect({ file, v: v.name, uid: v.datasource.uid }).toMatchObject({ uid: DATASOURCE_UID });
       expect(d.annotations.list.map((a) => a.datasource.uid)).toEqual([DATASOURCE_UID]);
-      expect(d.templating.list[0]).toMatchObject({ name: 'rp', current: { value: 'cicenns_raw' } });
     }
     // the template variables the PMT dashboard promises
     expect(byName.get('pmt-health.json')!.templating.list.map((v) => v.name)).toEqual([
-      'rp',
       'crystal',
       'panel',
       'pmt',
     ]);
+  });
+
+  it('a panel reading the aggregates has, for each such target, a twin on raw with the same series name; the gates are the tiers of cicenns.yaml', () => {
+    const { tiers } = input().system.app.influx;
+    const gates = tierGates(tiers);
+    expect(gates).toEqual({
+      raw: `\${__to} - \${__from} <= 172800000 AND '\${__from:date:iso}' >= now() - 2592000000ms`,
+      aggregate: `(\${__to} - \${__from} > 172800000 OR '\${__from:date:iso}' < now() - 2592000000ms)`,
+    });
+    for (const [file, d] of byName) {
+      for (const p of dataPanels(d)) {
+        const onAgg = p.targets.filter((t) => t.query.includes(`FROM "${tiers.aggregate.name}".`));
+        const onRaw = p.targets.filter((t) => t.query.includes(gates.raw));
+        if (onAgg.length === 0) continue; // the alarm journal's texts: raw only
+        expect({ file, panel: p.title, raw: onRaw.map((t) => t.alias) }).toEqual({
+          file,
+          panel: p.title,
+          raw: onAgg.map((t) => t.alias),
+        });
+        for (const t of onAgg) expect(t.query).toContain(`WHERE ${gates.aggregate} AND `);
+        for (const t of onRaw) expect(t.query).toContain(`FROM "${tiers.raw.name}".`);
+      }
+    }
+    // raw kept forever: the span alone decides
+    expect(
+      tierGates({ ...tiers, raw: { ...tiers.raw, duration: '0s', durationMs: 0 }, rawMaxSpanMs: 3_600_000 }),
+    ).toEqual({ raw: '${__to} - ${__from} <= 3600000', aggregate: '${__to} - ${__from} > 3600000' });
   });
 
   it('threshold lines are the alarm levels of config/alarms.yaml, with the per-subject overrides', () => {
@@ -142,8 +168,9 @@ describe('Grafana dashboards generated from the model', () => {
     const high = alarms.rules['dcr-high'];
     const low = alarms.rules['dcr-low'];
     const dcr = panel('pmt-health.json', /^DCR against/);
-    const expected = dcr.targets.slice(1);
-    expect(expected.length).toBeGreaterThan(0);
+    // on each tier: the DCR itself, then one expectation per group of PMTs
+    const expected = dcr.targets.filter((t) => t.query.includes(' AS "expected"'));
+    expect(expected.length).toBe(dcr.targets.length - 2);
     for (const t of expected) {
       const e = /SELECT (.*?) AS "expected"/.exec(t.query)![1];
       expect(t.query).toContain(`${high.warnFactor} * ${e} AS "dcr-high warning"`);
@@ -154,6 +181,7 @@ describe('Grafana dashboards generated from the model', () => {
     expect(expected[0].query).toContain(
       `${cal.dcrHz} * exp(${cal.dcrTempCoeffPerC} * (mean("value_c") - ${cal.dcrRefTempC}))`,
     );
+    expect(expected.at(-1)!.query).toMatch(/mean\("mean_(value_c|rate_hz)"\)/);
     // a tripped channel is red on the status timeline: hv-trip is an alarm
     const status = byName
       .get('hv.json')!

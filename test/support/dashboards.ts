@@ -54,7 +54,8 @@ export const dashboardSchema = z.object({
   uid: z.string().min(1),
   title: z.string().min(1),
   schemaVersion: z.number().int().min(30),
-  templating: z.object({ list: z.array(variable) }),
+  // a dashboard without variables has no templating at all
+  templating: z.object({ list: z.array(variable).default([]) }),
   annotations: z.object({
     list: z.array(
       z.object({
@@ -87,40 +88,36 @@ export function dataPanels(d: Dashboard): DataPanel[] {
 /** Grafana's regex escaping of a variable value in an InfluxQL regex. */
 const escapeRegex = (v: string) => v.replace(/[\\^$*+?.()|{}[\]/]/g, '\\$&');
 
+/** A dashboard time range in epoch ms and the panel's $__interval (e.g. '2s'). */
+export interface GrafanaRange {
+  from: number;
+  to: number;
+  interval: string;
+}
+
+const INTERVAL_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+function intervalMs(interval: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(interval);
+  if (!m) throw new Error(`not a Grafana interval: ${interval}`);
+  return Number(m[1]) * INTERVAL_MS[m[2] as keyof typeof INTERVAL_MS];
+}
+
 /**
- * A query as Grafana sends it to InfluxDB: $timeFilter, $__interval and template variables
- * substituted (a multi-value variable in a regex as (a|b|c), $rp as its single value). A
- * variable the dashboard does not define is an error, not left in the query.
+ * A query as Grafana sends it to InfluxDB: $timeFilter, $__interval(_ms), the built-in
+ * ${__from}, ${__to} (epoch ms) and ${__from:date:iso}, and template variables substituted (a
+ * multi-value variable in a regex as (a|b|c)). A variable the dashboard does not define is an
+ * error, not left in the query.
  */
-export function substitute(
-  query: string,
-  values: Map<string, string[]>,
-  o: { range: string; interval: string },
-): string {
+export function substitute(query: string, values: Map<string, string[]>, r: GrafanaRange): string {
   return query
-    .replace(/\$timeFilter/g, `time > now() - ${o.range}`)
-    .replace(/\$__interval/g, o.interval)
+    .replace(/\$timeFilter/g, `time >= ${r.from}ms and time <= ${r.to}ms`)
+    .replace(/\$__interval_ms/g, String(intervalMs(r.interval)))
+    .replace(/\$__interval/g, r.interval)
+    .replace(/\$\{__from:date:iso\}/g, new Date(r.from).toISOString())
+    .replace(/\$\{__(from|to)\}/g, (_m, which: string) => String(which === 'from' ? r.from : r.to))
     .replace(/\$\{?(\w+)\}?/g, (_m, name: string) => {
       const v = values.get(name);
       if (!v) throw new Error(`variable $${name} is not defined (query: ${query})`);
-      return name === 'rp' ? v[0] : `(${v.map((x) => (x === '.*' ? x : escapeRegex(x))).join('|')})`;
+      return `(${v.map((x) => (x === '.*' ? x : escapeRegex(x))).join('|')})`;
     });
-}
-
-/** Every panel query with the variables as given (default: $rp its default, others .*): for a quick check. */
-export function panelQueries(
-  d: Dashboard,
-  range = '1h',
-  interval = '10s',
-  values?: Map<string, string[]>,
-): { panel: string; query: string }[] {
-  const vals =
-    values ??
-    new Map(d.templating.list.map((v) => [v.name, v.name === 'rp' ? [String(v.current.value)] : ['.*']]));
-  return dataPanels(d).flatMap((p) =>
-    p.targets.map((t) => ({
-      panel: p.title,
-      query: substitute(t.query, vals, { range, interval: p.interval ?? interval }),
-    })),
-  );
 }

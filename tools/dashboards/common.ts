@@ -1,6 +1,6 @@
 /**
- * What every dashboard shares: the InfluxDB data source by its fixed uid, the retention-policy
- * variable, the alarm transitions as annotations, and a small grid layout.
+ * What every dashboard shares: the InfluxDB data source by its fixed uid, a query per retention
+ * tier (tiers.ts), the alarm transitions as annotations, and a small grid layout.
  */
 import {
   AnnotationQueryBuilder,
@@ -11,7 +11,8 @@ import {
   type GridPos,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
-import { InfluxQlBuilder, checkedName, from } from './influxql';
+import { InfluxQlBuilder } from './influxql';
+import { tiersOf, type Tier } from './tiers';
 import { LEVEL_COLOURS } from './thresholds';
 import type { DashboardInput } from './input';
 
@@ -23,18 +24,17 @@ export function influxql(query: string): InfluxQlBuilder {
   return new InfluxQlBuilder(query, DATASOURCE);
 }
 
-/**
- * $rp: the retention policy every query reads, default the raw one of cicenns.yaml. Listing the
- * database's policies lets a later aggregate tier be picked without regenerating.
- */
-export function retentionPolicyVariable(input: DashboardInput): QueryVariableBuilder {
-  const raw = checkedName('retention policy', input.system.app.influx.tiers.raw.name);
-  return new QueryVariableBuilder('rp')
-    .label('Retention policy')
-    .datasource(DATASOURCE)
-    .query('SHOW RETENTION POLICIES')
-    .current({ text: raw, value: raw, selected: true })
-    .refresh(VariableRefresh.OnDashboardLoad);
+/** The query for each retention tier: two targets, of which the time range makes one answer. */
+export function perTier(
+  input: DashboardInput,
+  query: (t: Tier) => InfluxQlBuilder | InfluxQlBuilder[],
+): InfluxQlBuilder[] {
+  return tiersOf(input.system.app.influx.tiers).flatMap(query);
+}
+
+/** The raw tier, for what only it holds (the alarm journal's texts) and for tag values. */
+export function rawTier(input: DashboardInput): Tier {
+  return tiersOf(input.system.app.influx.tiers)[0];
 }
 
 /** A tag's values as a multi-select variable with "All" (e.g. pmt, parent, sensor). */
@@ -50,8 +50,11 @@ export function tagVariable(name: string, label: string, query: string): QueryVa
     .refresh(VariableRefresh.OnTimeRangeChanged);
 }
 
-/** Every journal event of the alarm service (raise, clear, ack, shelve...) as an annotation. */
-export function alarmAnnotations(): AnnotationQueryBuilder {
+/**
+ * Every journal event of the alarm service (raise, clear, ack, shelve...) as an annotation. From
+ * the raw tier whatever the range: the aggregates keep only counts of a journal's strings.
+ */
+export function alarmAnnotations(input: DashboardInput): AnnotationQueryBuilder {
   return new AnnotationQueryBuilder()
     .name('Alarm transitions')
     .datasource(DATASOURCE)
@@ -59,7 +62,7 @@ export function alarmAnnotations(): AnnotationQueryBuilder {
     .iconColor(LEVEL_COLOURS.alarm)
     .target(
       influxql(
-        `SELECT "message", "alarm", "action", "severity", "state" FROM ${from('alarm')} WHERE $timeFilter`,
+        `SELECT "message", "alarm", "action", "severity", "state" FROM ${rawTier(input).from('alarm')} WHERE $timeFilter`,
       )
         .refId('alarms')
         .table()
@@ -104,6 +107,5 @@ export function standard(d: DashboardBuilder, input: DashboardInput): DashboardB
     .refresh('30s')
     .time({ from: 'now-6h', to: 'now' })
     .readonly()
-    .withVariable(retentionPolicyVariable(input))
-    .annotation(alarmAnnotations());
+    .annotation(alarmAnnotations(input));
 }

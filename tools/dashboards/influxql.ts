@@ -100,8 +100,3 @@ export function num(what: string, value: number): string {
   const s = String(value);
   return /e/i.test(s) ? value.toFixed(20).replace(/0+$/, '') : s;
 }
-
-/** "$rp"."hv": every query reads the retention policy the $rp variable selects. */
-export function from(measurement: string): string {
-  return `"$rp"."${measurement}"`;
-}

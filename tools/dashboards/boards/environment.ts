@@ -4,8 +4,7 @@
  */
 import { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { resolveRuleParams } from '../../../apps/alarms/src/rules/alarm-config';
-import { Grid, influxql, standard, tagVariable } from '../common';
-import { from } from '../influxql';
+import { Grid, influxql, perTier, rawTier, standard, tagVariable } from '../common';
 import type { DashboardInput } from '../input';
 import { timeSeries } from '../panels';
 import { band, range } from '../thresholds';
@@ -23,10 +22,14 @@ export function environmentDashboard(input: DashboardInput): DashboardBuilder {
   const d = standard(new DashboardBuilder('CICENNS environment').uid(ENVIRONMENT_UID), input)
     .description('Temperatures of the housings, the hall, the rack and the veto, and their rates of change.')
     .withVariable(
-      tagVariable('sensor', 'Sensor', `SHOW TAG VALUES FROM ${from('temperature')} WITH KEY = "sensor"`),
+      tagVariable(
+        'sensor',
+        'Sensor',
+        `SHOW TAG VALUES FROM ${rawTier(input).from('temperature')} WITH KEY = "sensor"`,
+      ),
     );
   const grid = new Grid();
-  const where = `"sensor" =~ /^$sensor$/ AND "quality" = 'good' AND $timeFilter`;
+  const sensor = `"sensor" =~ /^$sensor$/`;
   const margin = input.alarms.rules['temperature-range'].alarmMarginC;
   const rate = input.alarms.rules['temperature-rate'];
   d.withPanel(
@@ -35,11 +38,11 @@ export function environmentDashboard(input: DashboardInput): DashboardBuilder {
       description: `Each sensor's configured range (detector.yaml rangeC) is its warning line; ${margin} degC beyond it, the alarm (temperature-range).`,
       unit,
       pos: grid.place(24, 9),
-      targets: [
+      targets: perTier(input, (t) =>
         influxql(
-          `SELECT mean("value_c") FROM ${from('temperature')} WHERE ${where} GROUP BY time($__interval), "sensor" fill(null)`,
+          `SELECT ${t.mean('value_c')} FROM ${t.from('temperature')} ${t.where(sensor)} GROUP BY time($__interval), "sensor" ${t.gaps}`,
         ).alias('$tag_sensor'),
-      ],
+      ),
       perSeries: detector.sensors.map((s) => {
         const m = resolveRuleParams(input.alarms, 'temperature-range', s.id).alarmMarginC;
         return {
@@ -58,11 +61,11 @@ export function environmentDashboard(input: DashboardInput): DashboardBuilder {
       unit: grafanaUnit('degC/h', 'temperature rate'),
       pos: grid.place(24, 9),
       minInterval: '1m',
-      targets: [
+      targets: perTier(input, (t) =>
         influxql(
-          `SELECT derivative(mean("value_c"), 1h) FROM ${from('temperature')} WHERE ${where} GROUP BY time($__interval), "sensor" fill(none)`,
+          `SELECT derivative(${t.mean('value_c')}, 1h) FROM ${t.from('temperature')} ${t.where(sensor)} GROUP BY time($__interval), "sensor" fill(none)`,
         ).alias('$tag_sensor'),
-      ],
+      ),
       thresholds: band('temperature-rate', rate.warnCPerHour, rate.alarmCPerHour),
       perSeries: detector.sensors.flatMap((s) => {
         const p = resolveRuleParams(input.alarms, 'temperature-rate', s.id);

@@ -10,9 +10,9 @@ import {
   type ValueMapping,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { resolveRuleParams } from '../../../apps/alarms/src/rules/alarm-config';
-import { Grid, influxql, standard, tagVariable } from '../common';
+import { Grid, influxql, perTier, rawTier, standard, tagVariable } from '../common';
 import { DashboardInputError } from '../errors';
-import { from, oneOf } from '../influxql';
+import { oneOf } from '../influxql';
 import type { DashboardInput } from '../input';
 import { stateTimeline, timeSeries } from '../panels';
 import { LEVEL_COLOURS, band } from '../thresholds';
@@ -54,7 +54,11 @@ export function hvDashboard(input: DashboardInput): DashboardBuilder {
   const d = standard(new DashboardBuilder('CICENNS HV').uid(HV_UID), input)
     .description('HV channels per crate: VMon against VSet, IMon and status; levels from config/alarms.yaml.')
     .withVariable(
-      tagVariable('parent', 'Crystal / panel', `SHOW TAG VALUES FROM ${from('hv')} WITH KEY = "parent"`),
+      tagVariable(
+        'parent',
+        'Crystal / panel',
+        `SHOW TAG VALUES FROM ${rawTier(input).from('hv')} WITH KEY = "parent"`,
+      ),
     );
   const grid = new Grid();
   const deviation = input.alarms.rules['hv-deviation'];
@@ -64,7 +68,6 @@ export function hvDashboard(input: DashboardInput): DashboardBuilder {
     const pmts = detector.pmts.filter((p) => p.hv.device === device.id).map((p) => p.id);
     if (pmts.length === 0) continue;
     const inCrate = `"pmt" =~ ${oneOf(`PMT of crate ${device.id}`, pmts)} AND "parent" =~ /^$parent$/`;
-    const good = `${inCrate} AND "quality" = 'good' AND $timeFilter`;
     const unit = (register: string) =>
       grafanaUnit(profile.registers[register]?.unit, `register ${register} of profile ${profile.name}`);
     d.withRow(
@@ -76,14 +79,14 @@ export function hvDashboard(input: DashboardInput): DashboardBuilder {
         description: 'Monitored voltage per PMT (solid) and its set voltage (dashed).',
         unit: unit('vmon'),
         pos: grid.place(12, 8),
-        targets: [
+        targets: perTier(input, (t) => [
           influxql(
-            `SELECT mean("vmon") FROM ${from('hv')} WHERE ${good} GROUP BY time($__interval), "pmt" fill(null)`,
+            `SELECT ${t.mean('vmon')} FROM ${t.from('hv')} ${t.where(inCrate)} GROUP BY time($__interval), "pmt" ${t.gaps}`,
           ).alias('$tag_pmt'),
           influxql(
-            `SELECT last("vset") FROM ${from('hv')} WHERE ${good} GROUP BY time($__interval), "pmt" fill(previous)`,
+            `SELECT ${t.last('vset')} FROM ${t.from('hv')} ${t.where(inCrate)} GROUP BY time($__interval), "pmt" fill(previous)`,
           ).alias('$tag_pmt VSet'),
-        ],
+        ]),
         dashed: [{ regex: '.* VSet$' }],
       }),
     );
@@ -99,11 +102,11 @@ export function hvDashboard(input: DashboardInput): DashboardBuilder {
         description: `Deviation from the set voltage; hv-deviation warns at ${deviation.warnV} V and alarms at ${deviation.alarmV} V (while on and not ramping).`,
         unit: unit('vmon'),
         pos: grid.place(12, 8),
-        targets: [
+        targets: perTier(input, (t) =>
           influxql(
-            `SELECT mean("vmon") - mean("vset") FROM ${from('hv')} WHERE ${good} GROUP BY time($__interval), "pmt" fill(null)`,
+            `SELECT ${t.mean('vmon')} - ${t.mean('vset')} FROM ${t.from('hv')} ${t.where(inCrate)} GROUP BY time($__interval), "pmt" ${t.gaps}`,
           ).alias('$tag_pmt'),
-        ],
+        ),
         thresholds: band('hv-deviation', deviation.warnV, deviation.alarmV),
         perSeries,
       }),
@@ -114,11 +117,11 @@ export function hvDashboard(input: DashboardInput): DashboardBuilder {
         description: 'Monitored current per PMT; the crate trips a channel above ISet for trip_time.',
         unit: unit('imon'),
         pos: grid.place(12, 8),
-        targets: [
+        targets: perTier(input, (t) =>
           influxql(
-            `SELECT mean("imon") FROM ${from('hv')} WHERE ${good} GROUP BY time($__interval), "pmt" fill(null)`,
+            `SELECT ${t.mean('imon')} FROM ${t.from('hv')} ${t.where(inCrate)} GROUP BY time($__interval), "pmt" ${t.gaps}`,
           ).alias('$tag_pmt'),
-        ],
+        ),
       }),
     );
     d.withPanel(
@@ -127,11 +130,12 @@ export function hvDashboard(input: DashboardInput): DashboardBuilder {
         description: `Channel status bits (profile ${profile.name}); colours from the severity of the alarm rule watching each flag.`,
         unit: 'none',
         pos: grid.place(12, 8),
-        targets: [
+        // on the aggregates the largest status of the bucket: a flag raised in it outranks plain "on"
+        targets: perTier(input, (t) =>
           influxql(
-            `SELECT last("status") FROM ${from('hv')} WHERE ${good} GROUP BY time($__interval), "pmt" fill(previous)`,
+            `SELECT ${t.kind === 'raw' ? t.last('status') : t.max('status')} FROM ${t.from('hv')} ${t.where(inCrate)} GROUP BY time($__interval), "pmt" fill(previous)`,
           ).alias('$tag_pmt'),
-        ],
+        ),
         mappings: statusMappings(input, profile.name),
       }),
     );

@@ -5,8 +5,8 @@
 import { DashboardBuilder, MappingType, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import { ALARM_STATES } from '@cicenns/contracts';
 import { RULE_NAMES } from '../../../apps/alarms/src/rules/alarm-config';
-import { Grid, influxql, standard } from '../common';
-import { checkedName, from } from '../influxql';
+import { Grid, influxql, perTier, rawTier, standard } from '../common';
+import { checkedName } from '../influxql';
 import type { DashboardInput } from '../input';
 import { statPanel, tablePanel, timeSeries } from '../panels';
 import { RULE_SUBSYSTEM } from '../subsystems';
@@ -54,9 +54,9 @@ export function overviewDashboard(input: DashboardInput): DashboardBuilder {
         description: `Share of ${q.m} readings with a value (quality good) in the time range; a bad reading carries the reason in its error field.`,
         unit: ratio,
         pos: grid.place(4, 4),
-        targets: [
-          influxql(`SELECT count("${q.field}") / count("quality") FROM ${from(q.m)} WHERE $timeFilter`),
-        ],
+        targets: perTier(input, (t) =>
+          influxql(`SELECT ${t.count(q.field)} / ${t.count('quality')} FROM ${t.from(q.m)} ${t.whereAll()}`),
+        ),
         // below 99 % something is failing, below 90 % a whole device or the DAQ
         thresholds: goodAbove('share of good readings', 0.9, 0.99),
       }),
@@ -68,7 +68,12 @@ export function overviewDashboard(input: DashboardInput): DashboardBuilder {
       description: 'Beam on/off as last reported by the accelerator.',
       unit: grafanaUnit('bool', 'beam on'),
       pos: grid.place(4, 4),
-      targets: [influxql(`SELECT last("on") FROM ${from('beam')} WHERE "quality" = 'good' AND $timeFilter`)],
+      // on the aggregates: whether the beam was on at any time in the last minute stored
+      targets: perTier(input, (t) =>
+        influxql(
+          `SELECT ${t.kind === 'raw' ? t.last('on') : 'last("max_on")'} FROM ${t.from('beam')} ${t.where()}`,
+        ),
+      ),
     }),
   );
   d.withPanel(
@@ -77,11 +82,11 @@ export function overviewDashboard(input: DashboardInput): DashboardBuilder {
       description: 'Beam power (beam publisher, 1 s).',
       unit: grafanaUnit('kW', 'beam power_kw'),
       pos: grid.place(8, 4),
-      targets: [
+      targets: perTier(input, (t) =>
         influxql(
-          `SELECT mean("power_kw") FROM ${from('beam')} WHERE "quality" = 'good' AND $timeFilter GROUP BY time($__interval) fill(null)`,
+          `SELECT ${t.mean('power_kw')} FROM ${t.from('beam')} ${t.where()} GROUP BY time($__interval) ${t.gaps}`,
         ).alias('power'),
-      ],
+      ),
     }),
   );
   d.withPanel(
@@ -94,7 +99,7 @@ export function overviewDashboard(input: DashboardInput): DashboardBuilder {
       pos: grid.place(24, 10),
       targets: [
         influxql(
-          `SELECT last("rule") AS "subsystem", last("state") AS "state", last("severity") AS "severity", last("message") AS "message" FROM ${from('alarm')} GROUP BY "alarm"`,
+          `SELECT last("rule") AS "subsystem", last("state") AS "state", last("severity") AS "severity", last("message") AS "message" FROM ${rawTier(input).from('alarm')} GROUP BY "alarm"`,
         ),
       ],
       mappings: stateColours(),
@@ -119,11 +124,11 @@ export function overviewDashboard(input: DashboardInput): DashboardBuilder {
         'A-B coincidence rate of each crystal (DAQ, 10 s); coincidence-excess compares it with the accidentals from the two DCRs.',
       unit: grafanaUnit('Hz', 'coincidence rate_hz'),
       pos: grid.place(24, 8),
-      targets: [
+      targets: perTier(input, (t) =>
         influxql(
-          `SELECT mean("rate_hz") FROM ${from('coincidence')} WHERE "quality" = 'good' AND $timeFilter GROUP BY time($__interval), "crystal" fill(null)`,
+          `SELECT ${t.mean('rate_hz')} FROM ${t.from('coincidence')} ${t.where()} GROUP BY time($__interval), "crystal" ${t.gaps}`,
         ).alias('$tag_crystal'),
-      ],
+      ),
     }),
   );
   return d;

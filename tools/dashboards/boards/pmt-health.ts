@@ -12,9 +12,10 @@
 import { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { CalibrationRecord, Pmt } from '@cicenns/model';
 import { resolveRuleParams } from '../../../apps/alarms/src/rules/alarm-config';
-import { Grid, influxql, standard, tagVariable } from '../common';
+import { Grid, influxql, perTier, rawTier, standard, tagVariable } from '../common';
 import { DashboardInputError } from '../errors';
-import { from, num, oneOf, str } from '../influxql';
+import { num, oneOf, str } from '../influxql';
+import type { Tier } from '../tiers';
 import type { DashboardInput } from '../input';
 import { timeSeries } from '../panels';
 import { LEVEL_COLOURS, band } from '../thresholds';
@@ -68,25 +69,25 @@ export function pmtHealthDashboard(input: DashboardInput): DashboardBuilder {
       tagVariable(
         'crystal',
         'Crystal',
-        `SHOW TAG VALUES FROM ${from('dcr')} WITH KEY = "parent" WHERE "group" = 'crystal'`,
+        `SHOW TAG VALUES FROM ${rawTier(input).from('dcr')} WITH KEY = "parent" WHERE "group" = 'crystal'`,
       ),
     )
     .withVariable(
       tagVariable(
         'panel',
         'Veto panel',
-        `SHOW TAG VALUES FROM ${from('dcr')} WITH KEY = "parent" WHERE "group" = 'veto'`,
+        `SHOW TAG VALUES FROM ${rawTier(input).from('dcr')} WITH KEY = "parent" WHERE "group" = 'veto'`,
       ),
     )
     .withVariable(
       tagVariable(
         'pmt',
         'PMT',
-        `SHOW TAG VALUES FROM ${from('dcr')} WITH KEY = "pmt" WHERE "parent" =~ /^$crystal$/ OR "parent" =~ /^$panel$/`,
+        `SHOW TAG VALUES FROM ${rawTier(input).from('dcr')} WITH KEY = "pmt" WHERE "parent" =~ /^$crystal$/ OR "parent" =~ /^$panel$/`,
       ),
     );
   const grid = new Grid();
-  const selectedPmt = `"pmt" =~ /^$pmt$/ AND "quality" = 'good' AND $timeFilter`;
+  const selectedPmt = `"pmt" =~ /^$pmt$/`;
 
   // ---- DCR against expectation and levels ----
   const dcrGroups = groupBy(
@@ -102,31 +103,35 @@ export function pmtHealthDashboard(input: DashboardInput): DashboardBuilder {
       a.c.dcrTempCoeffPerC === b.c.dcrTempCoeffPerC &&
       JSON.stringify(a.levels) === JSON.stringify(b.levels),
   );
-  const expectedTargets = dcrGroups.map(({ key, pmts }) => {
-    const names =
-      pmts.length <= 3 ? pmts.map((p) => p.id).join(', ') : `${pmts[0].id}..${pmts[pmts.length - 1].id}`;
-    const what = `DCR expectation of ${names}`;
-    const l = key.levels;
-    // without a sensor the alarm rules judge at the reference temperature: a constant, carried by the DCR series' times
-    const expected = key.sensor
-      ? `${num(what, key.c.dcrHz)} * exp(${num(what, key.c.dcrTempCoeffPerC)} * (mean("value_c") - ${num(what, key.c.dcrRefTempC)}))`
-      : `0 * mean("rate_hz") + ${num(what, key.c.dcrHz)}`;
-    const source = key.sensor
-      ? `${from('temperature')} WHERE "sensor" = ${str('sensor', key.sensor)} AND "quality" = 'good'`
-      : `${from('dcr')} WHERE "pmt" =~ ${oneOf(
-          'PMT',
-          pmts.map((p) => p.id),
-        )} AND "quality" = 'good'`;
-    const cols = [
-      `${expected} AS "expected"`,
-      `${num(what, l.warnHigh)} * ${expected} AS "dcr-high warning"`,
-      `${num(what, l.alarmHigh)} * ${expected} AS "dcr-high alarm"`,
-      `${num(what, l.warnLow)} * ${expected} AS "dcr-low warning"`,
-    ];
-    return influxql(
-      `SELECT ${cols.join(', ')} FROM ${source} AND ${selected(pmts)} AND $timeFilter GROUP BY time($__interval) fill(null)`,
-    ).alias(`${names}: $col`);
-  });
+  const expectedTargets = (t: Tier) =>
+    dcrGroups.map(({ key, pmts }) => {
+      const names =
+        pmts.length <= 3 ? pmts.map((p) => p.id).join(', ') : `${pmts[0].id}..${pmts[pmts.length - 1].id}`;
+      const what = `DCR expectation of ${names}`;
+      const l = key.levels;
+      // without a sensor the alarm rules judge at the reference temperature: a constant, carried by the DCR series' times
+      const expected = key.sensor
+        ? `${num(what, key.c.dcrHz)} * exp(${num(what, key.c.dcrTempCoeffPerC)} * (${t.mean('value_c')} - ${num(what, key.c.dcrRefTempC)}))`
+        : `0 * ${t.mean('rate_hz')} + ${num(what, key.c.dcrHz)}`;
+      const source = key.sensor
+        ? `${t.from('temperature')} ${t.where(`"sensor" = ${str('sensor', key.sensor)}`, selected(pmts))}`
+        : `${t.from('dcr')} ${t.where(
+            `"pmt" =~ ${oneOf(
+              'PMT',
+              pmts.map((p) => p.id),
+            )}`,
+            selected(pmts),
+          )}`;
+      const cols = [
+        `${expected} AS "expected"`,
+        `${num(what, l.warnHigh)} * ${expected} AS "dcr-high warning"`,
+        `${num(what, l.alarmHigh)} * ${expected} AS "dcr-high alarm"`,
+        `${num(what, l.warnLow)} * ${expected} AS "dcr-low warning"`,
+      ];
+      return influxql(`SELECT ${cols.join(', ')} FROM ${source} GROUP BY time($__interval) ${t.gaps}`).alias(
+        `${names}: $col`,
+      );
+    });
   d.withPanel(
     timeSeries({
       title: 'DCR against its expectation at the present temperature: $pmt',
@@ -136,12 +141,12 @@ export function pmtHealthDashboard(input: DashboardInput): DashboardBuilder {
         'The alarm service also corrects for VMon away from the calibrated HV; at the calibrated HV the factor is 1.',
       unit: hz,
       pos: grid.place(24, 10),
-      targets: [
+      targets: perTier(input, (t) => [
         influxql(
-          `SELECT mean("rate_hz") FROM ${from('dcr')} WHERE ${selectedPmt} GROUP BY time($__interval), "pmt" fill(null)`,
+          `SELECT ${t.mean('rate_hz')} FROM ${t.from('dcr')} ${t.where(selectedPmt)} GROUP BY time($__interval), "pmt" ${t.gaps}`,
         ).alias('$tag_pmt'),
-        ...expectedTargets,
-      ],
+        ...expectedTargets(t),
+      ]),
       dashed: [
         { regex: '.*: expected$', color: 'text' },
         { regex: '.*: dcr-high warning$', color: LEVEL_COLOURS.warning },
@@ -171,13 +176,18 @@ export function pmtHealthDashboard(input: DashboardInput): DashboardBuilder {
         'The alarm service corrects G_cal for the temperature; this panel compares at the reference temperature.',
       unit: grafanaUnit('%', 'gain deviation'),
       pos: grid.place(12, 9),
-      targets: gainGroups.map(({ key, pmts }) =>
-        influxql(
-          `SELECT (mean("gain") / ${num('calibrated gain', key)} - 1) * 100 FROM ${from('gain')} WHERE "pmt" =~ ${oneOf(
-            'PMT',
-            pmts.map((p) => p.id),
-          )} AND ${selectedPmt} GROUP BY time($__interval), "pmt" fill(null)`,
-        ).alias('$tag_pmt'),
+      targets: perTier(input, (t) =>
+        gainGroups.map(({ key, pmts }) =>
+          influxql(
+            `SELECT (${t.mean('gain')} / ${num('calibrated gain', key)} - 1) * 100 FROM ${t.from('gain')} ${t.where(
+              `"pmt" =~ ${oneOf(
+                'PMT',
+                pmts.map((p) => p.id),
+              )}`,
+              selectedPmt,
+            )} GROUP BY time($__interval), "pmt" ${t.gaps}`,
+          ).alias('$tag_pmt'),
+        ),
       ),
       thresholds: band('gain-drift', drift.warnPct, drift.alarmPct),
       perSeries,
@@ -189,19 +199,22 @@ export function pmtHealthDashboard(input: DashboardInput): DashboardBuilder {
       description: 'Measured SPE gain per PMT (DAQ, every 10 min); dashed: the calibrated gain.',
       unit: grafanaUnit('gain', 'SPE gain'),
       pos: grid.place(12, 9),
-      targets: [
+      targets: perTier(input, (t) => [
         influxql(
-          `SELECT mean("gain") FROM ${from('gain')} WHERE ${selectedPmt} GROUP BY time($__interval), "pmt" fill(null)`,
+          `SELECT ${t.mean('gain')} FROM ${t.from('gain')} ${t.where(selectedPmt)} GROUP BY time($__interval), "pmt" ${t.gaps}`,
         ).alias('$tag_pmt'),
         ...gainGroups.map(({ key, pmts }) =>
           influxql(
-            `SELECT 0 * mean("gain") + ${num('calibrated gain', key)} FROM ${from('gain')} WHERE "pmt" =~ ${oneOf(
-              'PMT',
-              pmts.map((p) => p.id),
-            )} AND ${selectedPmt} GROUP BY time($__interval), "pmt" fill(null)`,
+            `SELECT 0 * ${t.mean('gain')} + ${num('calibrated gain', key)} FROM ${t.from('gain')} ${t.where(
+              `"pmt" =~ ${oneOf(
+                'PMT',
+                pmts.map((p) => p.id),
+              )}`,
+              selectedPmt,
+            )} GROUP BY time($__interval), "pmt" ${t.gaps}`,
           ).alias('$tag_pmt calibrated'),
         ),
-      ],
+      ]),
       dashed: [{ regex: '.* calibrated$', color: 'text' }],
     }),
   );

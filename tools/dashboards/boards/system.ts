@@ -8,8 +8,8 @@
  * data source, which the deployment does not include; the README says where to read them.
  */
 import { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { Grid, influxql, standard } from '../common';
-import { from, str } from '../influxql';
+import { Grid, influxql, perTier, rawTier, standard } from '../common';
+import { str } from '../influxql';
 import { severitySchema } from '@cicenns/contracts';
 import type { DashboardInput } from '../input';
 import { timeSeries } from '../panels';
@@ -26,7 +26,9 @@ export function systemDashboard(input: DashboardInput): DashboardBuilder {
       'historian spool are in GET /api/health and GET /metrics (README "What to watch"), not in InfluxDB.',
   );
   const grid = new Grid();
-  const all = MEASUREMENTS.map(from).join(', ');
+  const all = (t: { from(m: string): string }) => MEASUREMENTS.map((m) => t.from(m)).join(', ');
+  // counts per bucket: whole minutes on raw; on the aggregates the panel's interval, at least theirs
+  const minInterval = input.system.app.influx.tiers.aggregate.interval;
   d.withPanel(
     timeSeries({
       title: 'Readings stored per second, by measurement',
@@ -34,11 +36,12 @@ export function systemDashboard(input: DashboardInput): DashboardBuilder {
         'Points in InfluxDB per second of their timestamps (a 1 min count / 60): the ingest rate as the archive holds it.',
       unit: grafanaUnit('points/s', 'ingest rate'),
       pos: grid.place(12, 8),
-      targets: [
+      minInterval,
+      targets: perTier(input, (t) =>
         influxql(
-          `SELECT count("quality") / 60 FROM ${all} WHERE $timeFilter GROUP BY time(1m) fill(0)`,
+          `SELECT ${t.count('quality')} / ${t.bucketSeconds} FROM ${all(t)} ${t.whereAll()} GROUP BY ${t.countBuckets} fill(0)`,
         ).alias('$m'),
-      ],
+      ),
     }),
   );
   d.withPanel(
@@ -48,11 +51,13 @@ export function systemDashboard(input: DashboardInput): DashboardBuilder {
         'Readings stored as bad (quality bad, with the reason in error): a device that stopped answering, a sensor open.',
       unit: grafanaUnit('events/min', 'bad readings'),
       pos: grid.place(12, 8),
-      targets: [
+      minInterval,
+      // only bad readings have an error field: its count is theirs, on both tiers
+      targets: perTier(input, (t) =>
         influxql(
-          `SELECT count("error") FROM ${all} WHERE "quality" = 'bad' AND $timeFilter GROUP BY time(1m) fill(0)`,
+          `SELECT ${t.count('error')} / (${t.bucketSeconds} / 60) FROM ${all(t)} ${t.whereAll()} GROUP BY ${t.countBuckets} fill(0)`,
         ).alias('$m'),
-      ],
+      ),
     }),
   );
   d.withPanel(
@@ -62,22 +67,25 @@ export function systemDashboard(input: DashboardInput): DashboardBuilder {
         'Every journal event of the alarm service (raise, clear, ack, shelve, ...); the annotations show each one.',
       unit: grafanaUnit('events/min', 'alarm events'),
       pos: grid.place(12, 8),
-      targets: [
+      minInterval,
+      targets: perTier(input, (t) =>
         influxql(
-          `SELECT count("state") FROM ${from('alarm')} WHERE $timeFilter GROUP BY time(1m) fill(0)`,
+          `SELECT ${t.count('state')} / (${t.bucketSeconds} / 60) FROM ${t.from('alarm')} ${t.whereAll()} GROUP BY ${t.countBuckets} fill(0)`,
         ).alias('events'),
-      ],
+      ),
     }),
   );
   d.withPanel(
     timeSeries({
       title: 'Alarms raised per minute, by severity',
-      description: 'Raise events of the alarm service, one series per severity.',
+      description:
+        'Raise events of the alarm service, one series per severity; from the raw tier whatever the range (the aggregates keep no action or severity).',
       unit: grafanaUnit('events/min', 'alarms raised'),
       pos: grid.place(12, 8),
+      minInterval,
       targets: severitySchema.options.map((sev) =>
         influxql(
-          `SELECT count("state") FROM ${from('alarm')} WHERE "action" = 'raise' AND "severity" = ${str('severity', sev)} AND $timeFilter GROUP BY time(1m) fill(0)`,
+          `SELECT count("state") / ($__interval_ms / 60000) FROM ${rawTier(input).from('alarm')} WHERE "action" = 'raise' AND "severity" = ${str('severity', sev)} AND $timeFilter GROUP BY time($__interval) fill(0)`,
         ).alias(sev),
       ),
       dashed: [],
