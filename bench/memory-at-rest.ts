@@ -62,6 +62,10 @@ const DEPENDENCIES: Record<string, string> = {
 
 interface Figures {
   rssMb: number;
+  /** the process's own pages (heap, stacks, malloc): RSS less the mapped files */
+  anonMb: number;
+  /** mapped files, mostly the node binary's code: the same pages in every node process */
+  fileMb: number;
   peakMb: number;
   heapUsedMb?: number;
   heapTotalMb?: number;
@@ -71,12 +75,36 @@ interface Figures {
   snapshot?: string;
 }
 
-function status(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+function status(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** RSS, anonymous and file-backed, `n` samples `everyMs` apart: the median of each. */
+async function sampleRss(
+  pids: Record<string, number>,
+  n: number,
+  everyMs: number,
+): Promise<Record<string, Pick<Figures, 'rssMb' | 'anonMb' | 'fileMb'>>> {
+  const seen: Record<string, { rss: number[]; anon: number[]; file: number[] }> = {};
+  for (const k of Object.keys(pids)) seen[k] = { rss: [], anon: [], file: [] };
+  for (let i = 0; i < n; i++) {
+    for (const [k, pid] of Object.entries(pids)) {
+      seen[k].rss.push(status(pid, 'VmRSS'));
+      seen[k].anon.push(status(pid, 'RssAnon'));
+      seen[k].file.push(status(pid, 'RssFile'));
+    }
+    await sleep(everyMs);
+  }
+  return Object.fromEntries(
+    Object.entries(seen).map(([k, s]) => [
+      k,
+      { rssMb: median(s.rss), anonMb: median(s.anon), fileMb: median(s.file) },
+    ]),
+  );
+}
 
 /** The process's own report through the probe (SIGUSR2), or undefined if it does not answer. */
 async function probe(pid: number): Promise<ProbeReport | undefined> {
@@ -94,11 +122,7 @@ async function probe(pid: number): Promise<ProbeReport | undefined> {
 
 /** RSS once a second for SAMPLE_S seconds, then the probe's report. */
 async function measure(pids: Record<string, number>): Promise<Record<string, Figures>> {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(pids).map((k) => [k, []]));
-  for (let s = 0; s < SAMPLE_S; s++) {
-    for (const [name, pid] of Object.entries(pids)) samples[name].push(status(pid, 'VmRSS'));
-    await sleep(1000);
-  }
+  const samples = await sampleRss(pids, SAMPLE_S, 1000);
   const out: Record<string, Figures> = {};
   for (const [name, pid] of Object.entries(pids)) {
     const r = await probe(pid);
@@ -110,7 +134,7 @@ async function measure(pids: Record<string, number>): Promise<Record<string, Fig
           .join(', ')
       : undefined;
     out[name] = {
-      rssMb: median(samples[name]),
+      ...samples[name],
       peakMb: status(pid, 'VmHWM'),
       heapUsedMb: r && r.memory.heapUsed / MB,
       heapTotalMb: r && r.memory.heapTotal / MB,
@@ -137,18 +161,13 @@ async function dependencies(): Promise<Record<string, Figures>> {
   // on a loaded machine requiring ~1000 modules takes seconds: sample once each has loaded
   await Promise.all(Object.values(children).map((c) => new Promise((r) => c.stdout!.once('data', r))));
   await sleep(3000);
-  const SAMPLES = 3;
   const pids = Object.fromEntries(Object.entries(children).map(([k, c]) => [k, c.pid!]));
-  const rss: Record<string, number[]> = Object.fromEntries(Object.keys(pids).map((k) => [k, []]));
-  for (let s = 0; s < SAMPLES; s++) {
-    for (const [k, pid] of Object.entries(pids)) rss[k].push(status(pid, 'VmRSS'));
-    await sleep(500);
-  }
+  const rss = await sampleRss(pids, 3, 500);
   const out: Record<string, Figures> = {};
   for (const [name, pid] of Object.entries(pids)) {
     const r = await probe(pid);
     out[name] = {
-      rssMb: median(rss[name]),
+      ...rss[name],
       peakMb: status(pid, 'VmHWM'),
       heapUsedMb: r && r.memory.heapUsed / MB,
       heapTotalMb: r && r.memory.heapTotal / MB,
@@ -195,13 +214,15 @@ async function services(mqttUrl: string, influxUrl: string): Promise<Record<stri
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
 
 function table(title: string, rows: Record<string, Figures>, baseline: number, withTarget: boolean): string {
-  const head = ['', 'RSS MB', 'peak MB', 'x bare', 'heap used/total MB', 'external MB', 'modules'];
+  const head = ['', 'RSS MB', 'own (anon) MB', 'files MB', 'peak MB', 'x bare', 'heap used/total MB', 'external MB', 'modules'];
   if (withTarget) head.push(`≤ ${TARGET_MB} MB`, 'most modules from');
   const lines = [`${title}`, `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
   for (const [name, f] of Object.entries(rows)) {
     const cells = [
       name,
       f1(f.rssMb),
+      f1(f.anonMb),
+      f1(f.fileMb),
       f1(f.peakMb),
       (f.rssMb / baseline).toFixed(2),
       `${f1(f.heapUsedMb)} / ${f1(f.heapTotalMb)}`,

@@ -8,7 +8,7 @@
  * answers from the simulator's expected DCR.
  */
 import { join } from 'node:path';
-import { BusRpc } from '@cicenns/bus';
+import { BusRpc } from '@cicenns/bus/rpc';
 import type { ServiceLogger } from '@cicenns/common';
 import { Topics, measureRequestSchema, type MeasureRequest } from '@cicenns/contracts';
 import { loadProcedures, loadSystemConfig, type Procedure, type SystemConfig } from '@cicenns/model';
