@@ -13,6 +13,7 @@ module.exports = {
         '<rootDir>/libs/**/*.spec.ts',
         '<rootDir>/apps/**/*.spec.ts',
         '<rootDir>/test/**/*.spec.ts',
+        '<rootDir>/tools/**/*.spec.ts',
       ],
       moduleNameMapper,
       transform,

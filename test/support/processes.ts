@@ -14,6 +14,13 @@ export const ROOT = (() => {
   return dir;
 })();
 
+/**
+ * The simulator of the tests that compare it with calibration.yaml: datasheet tubes, no DCR
+ * settling after a voltage change (what it was before it had true tubes). A test of the true
+ * tubes sets SIM_TUBE_SPREAD / SIM_DCR_SETTLE_AMPLITUDE itself.
+ */
+export const SIM_TEST_DEFAULTS = { SIM_TUBE_SPREAD: '0', SIM_DCR_SETTLE_AMPLITUDE: '0' } as const;
+
 export type ServiceName = 'simulator' | 'poller' | 'intake' | 'historian' | 'api' | 'demo' | 'alarms';
 
 export class ServiceProcess {
@@ -34,7 +41,7 @@ export class ServiceProcess {
     this.output = '';
     this.child = spawn(process.execPath, [...this.nodeArgs, main], {
       cwd: this.cwd,
-      env: { ...process.env, ...this.env, NODE_ENV: 'test' },
+      env: { ...SIM_TEST_DEFAULTS, ...process.env, ...this.env, NODE_ENV: 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => {

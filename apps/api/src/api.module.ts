@@ -13,6 +13,7 @@ import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { SystemConfig } from '@cicenns/model';
 import { nestLogger, serviceLogger } from '@cicenns/common';
+import { CalibrationFeed } from '@cicenns/bus';
 import { Registry } from 'prom-client';
 import { AlarmCache } from './alarms/alarm-cache';
 import { AlarmsController } from './alarms/alarms.controller';
@@ -84,19 +85,29 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
         { provide: LiveCache, useFactory: () => new LiveCache() },
         { provide: AlarmCache, useFactory: () => new AlarmCache() },
         { provide: IntakeRejects, useFactory: () => new IntakeRejects() },
+        // approved calibration records keep the API's detector (every PMT view) current
+        {
+          provide: CalibrationFeed,
+          useFactory: () => new CalibrationFeed(cfg.detector, { warn: (l) => serviceLogger('api').warn(l) }),
+        },
         {
           provide: ApiBus,
           // fed as soon as it exists, so no subscription can miss the first 'connect'
-          useFactory: (live: LiveCache, alarms: AlarmCache, rejects: IntakeRejects) => {
+          useFactory: (live: LiveCache, alarms: AlarmCache, rejects: IntakeRejects, cal: CalibrationFeed) => {
             const bus = new ApiBus(cfg.app.mqtt);
             bus.feed(rejects);
             bus.feed(live);
             bus.feed(alarms);
+            bus.feed(cal);
             return bus;
           },
-          inject: [LiveCache, AlarmCache, IntakeRejects],
+          inject: [LiveCache, AlarmCache, IntakeRejects, CalibrationFeed],
         },
-        { provide: Views, useFactory: (live: LiveCache) => new Views(cfg, live), inject: [LiveCache] },
+        {
+          provide: Views,
+          useFactory: (live: LiveCache, cal: CalibrationFeed) => new Views(cfg, live, Date.now(), cal),
+          inject: [LiveCache, CalibrationFeed],
+        },
         { provide: Registry, useFactory: (live: LiveCache) => buildMetrics(live), inject: [LiveCache] },
         { provide: AuditLog, useFactory: () => new AuditLog(cfg.app.auth.auditPath) },
         {

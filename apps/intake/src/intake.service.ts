@@ -1,6 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
-import { connectService, HealthReporter, HistorianSession, ReadingPublisher } from '@cicenns/bus';
+import {
+  CalibrationFeed,
+  connectService,
+  HealthReporter,
+  HistorianSession,
+  ReadingPublisher,
+} from '@cicenns/bus';
 import { Topics, type RejectionNotice, type ServiceHealth } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 import { processFaults, serviceLogger } from '@cicenns/common';
@@ -32,6 +38,8 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
   private markSubscribed!: () => void;
   /** resolves at the first SUBACK of the DAQ topics */
   readonly subscribed = new Promise<void>((r) => (this.markSubscribed = r));
+  /** approved calibration records: the gain bound follows the calibration in force */
+  readonly calibrations: CalibrationFeed;
   private notices = { second: 0, sent: 0, dropped: 0 };
   private readonly startedAt = Date.now();
 
@@ -58,6 +66,12 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
       warn: (line) => this.log.warn(line),
     });
     this.brokerDrops.watch(this.out);
+    this.calibrations = new CalibrationFeed(cfg.detector, { warn: (l) => this.log.warn(l) }).onRecord((r) =>
+      this.log.log(`calibration v${r.version} of ${r.pmt} (${r.method}): gain bound from ${r.validFrom}`),
+    );
+    this.calibrations
+      .attach(this.out)
+      .catch((e: Error) => this.log.error(`calibration records: ${e.message}`));
     if (app.intake.requireHistorian)
       this.historian = new HistorianSession(this.out, app.mqtt.clientIdPrefix).watch();
     if (app.intake.maxPayloadBytes > app.intake.brokerMaxPacketBytes) {
@@ -110,6 +124,7 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
         deadLettersNotKept: this.deadLetters.skipped,
         rejectNoticesDropped: this.notices.dropped,
         unhandledRejections: processFaults.unhandledRejections,
+        ...this.calibrations.healthCounters(),
         ...(drops.total !== undefined && {
           brokerDropped: drops.total,
           brokerDroppedSinceStart: drops.sinceStart,

@@ -14,6 +14,11 @@ describe('loadSimSettings', () => {
       dcrForm: 'both',
       coincWindowNs: 100,
       noise: 1,
+      tubeSpread: 1,
+      hvStart: 'on',
+      dcrSettleAmplitude: 0.5,
+      dcrSettleTauS: 20,
+      daqBusyWhenBeam: false,
     });
     expect(Number.isInteger(s.seed)).toBe(true);
   });
@@ -24,8 +29,20 @@ describe('loadSimSettings', () => {
       SIM_DCR_PERIOD_MS: '500',
       SIM_DCR_FORM: 'sweep',
       SIM_SEED: '42',
+      SIM_TUBE_SPREAD: '0',
+      SIM_HV_START: 'off',
+      SIM_DCR_SETTLE_AMPLITUDE: '2',
+      SIM_DCR_SETTLE_TAU_S: '0.5',
+      SIM_DAQ_BUSY_WHEN_BEAM: 'true',
     });
     expect(s).toMatchObject({ httpPort: 0, dcrPeriodMs: 500, dcrForm: 'sweep', seed: 42 });
+    expect(s).toMatchObject({
+      tubeSpread: 0,
+      hvStart: 'off',
+      dcrSettleAmplitude: 2,
+      dcrSettleTauS: 0.5,
+      daqBusyWhenBeam: true,
+    });
   });
 
   it.each([
@@ -34,6 +51,11 @@ describe('loadSimSettings', () => {
     ['SIM_DCR_PERIOD_MS', '-5'],
     ['SIM_TICK_MS', '1.5'],
     ['SIM_DCR_FORM', 'sometimes'],
+    ['SIM_TUBE_SPREAD', '-1'],
+    ['SIM_HV_START', 'maybe'],
+    ['SIM_DCR_SETTLE_AMPLITUDE', 'big'],
+    ['SIM_DCR_SETTLE_TAU_S', '0'],
+    ['SIM_DAQ_BUSY_WHEN_BEAM', 'yes'],
   ])('%s=%s stops start-up naming the variable', (name, value) => {
     expect(() => loadSimSettings({ [name]: value })).toThrow(SimSettingsError);
     expect(() => loadSimSettings({ [name]: value })).toThrow(

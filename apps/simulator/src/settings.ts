@@ -19,6 +19,15 @@ export interface SimSettings {
   /** scales every noise amplitude; 0 makes measurements equal the expected values */
   noise: number;
   seed: number;
+  /** scales every tube-to-tube spread of SPEC 3.1; 0 = every tube is its datasheet */
+  tubeSpread: number;
+  /** off: every channel starts powered off at 0 V (a detector before commissioning) */
+  hvStart: 'on' | 'off';
+  /** after a voltage change the DCR is rate * (1 + A exp(-t / tau)) */
+  dcrSettleAmplitude: number;
+  dcrSettleTauS: number;
+  /** the DAQ answers measurement requests `busy` while the beam is on */
+  daqBusyWhenBeam: boolean;
 }
 
 /** A bad SIM_* value: start-up stops with the variable's name and the reason (a configuration error). */
@@ -46,6 +55,19 @@ const VARS = {
   SIM_COINC_WINDOW_NS: { key: 'coincWindowNs', schema: z.coerce.number().positive().max(1e6), def: 100 },
   SIM_NOISE: { key: 'noise', schema: z.coerce.number().min(0).max(100), def: 1 },
   SIM_SEED: { key: 'seed', schema: intIn(0, 0xffffffff), def: undefined },
+  SIM_TUBE_SPREAD: { key: 'tubeSpread', schema: z.coerce.number().min(0).max(10), def: 1 },
+  SIM_HV_START: { key: 'hvStart', schema: z.enum(['on', 'off']), def: 'on' },
+  SIM_DCR_SETTLE_AMPLITUDE: {
+    key: 'dcrSettleAmplitude',
+    schema: z.coerce.number().min(0).max(100),
+    def: 0.5,
+  },
+  SIM_DCR_SETTLE_TAU_S: { key: 'dcrSettleTauS', schema: z.coerce.number().positive().max(86_400), def: 20 },
+  SIM_DAQ_BUSY_WHEN_BEAM: {
+    key: 'daqBusyWhenBeam',
+    schema: z.enum(['true', 'false']).transform((v) => v === 'true'),
+    def: false,
+  },
 } as const;
 
 /** Read and validate the SIM_* variables; unset or empty means the default. */

@@ -7,6 +7,7 @@ import { Topics } from '@cicenns/contracts';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { DaqPublisher } from './daq/daq-publisher';
+import { MeasurementDaq } from './daq/measurement-daq';
 import { applyFaultCommand } from './faults/fault-commands';
 import { FaultRegistry } from './faults/fault-registry';
 import { SimulatorModule } from './http/simulator-http.module';
@@ -34,6 +35,8 @@ export interface Simulator extends RunningService {
   sim: DetectorSim;
   faults: FaultRegistry;
   daq: DaqPublisher;
+  /** answers measurement requests (SPEC 2.4) */
+  measure: MeasurementDaq;
   /** e.g. http://127.0.0.1:8090, when the HTTP server runs */
   httpUrl?: string;
   /** where each link is served: link id -> port */
@@ -85,9 +88,12 @@ export async function startSimulator(config: SystemConfig, opts: SimulatorOption
     const client = connectService(config.app.mqtt, `simulator-${process.pid}`, 'simulator', { clean: true });
     closers.push(() => new Promise<void>((r) => client.end(false, {}, () => r())));
     const daq = new DaqPublisher(sim, settings, client);
-    watchMqtt(client, mqttUrl, faults, daq, log);
+    const measure = new MeasurementDaq(sim, faults, rng, settings, client, log);
+    sim.measurementState = () => ({ current: measure.current, counters: { ...measure.counters } });
+    watchMqtt(client, mqttUrl, faults, daq, measure, log);
     daq.start();
     closers.push(() => daq.stop());
+    closers.push(() => measure.stop());
 
     let httpUrl: string | undefined;
     if (opts.http !== false) {
@@ -106,7 +112,7 @@ export async function startSimulator(config: SystemConfig, opts: SimulatorOption
     const started = `${parts.join(', ')}, seed ${settings.seed}`;
     log.log(started);
     const startLine = `simulator: ${started}`;
-    return { config, settings, sim, faults, daq, httpUrl, ports, startLine, stop };
+    return { config, settings, sim, faults, daq, measure, httpUrl, ports, startLine, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -119,6 +125,7 @@ function watchMqtt(
   url: string,
   faults: FaultRegistry,
   daq: DaqPublisher,
+  measure: MeasurementDaq,
   log: ServiceLogger,
 ): void {
   let first = true;
@@ -133,11 +140,16 @@ function watchMqtt(
     () => log.log(`taking fault commands on ${Topics.simFault}`),
     (e: Error) => log.log(`no fault commands over MQTT: ${e.message}`),
   );
+  subscribeAcked(client, [Topics.measure.request], 1).then(
+    () => log.log(`taking measurement requests on ${Topics.measure.request}`),
+    (e: Error) => log.log(`no measurement requests: ${e.message}`),
+  );
   client.on('error', (err) => {
     if (err.message !== lastError) log.log(`mqtt ${url}: ${err.message} (retrying)`);
     lastError = err.message;
   });
   client.on('message', (topic, payload) => {
+    if (topic === Topics.measure.request) return measure.handle(payload);
     if (topic !== Topics.simFault) return;
     const r = applyFaultCommand(faults, payload.toString());
     if (!r.ok) log.log(`fault command rejected: ${r.reason}`);

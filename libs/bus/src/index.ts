@@ -7,3 +7,4 @@ export * from './historian-session';
 // BusRpc's value lives in '@cicenns/bus/rpc' (it loads Nest); here only its type and errors
 export type { BusRpc } from './bus-rpc';
 export * from './rpc-errors';
+export * from './calibration-feed';

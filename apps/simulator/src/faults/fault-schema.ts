@@ -30,6 +30,30 @@ export const faultSpecSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('beam-off') }).strict(),
+  // the divider's resistance drops to `factor` of its value: IMon far above the V / R line
+  z
+    .object({
+      type: z.literal('divider-short'),
+      pmt,
+      factor: z.number().finite().positive().max(1).optional(),
+    })
+    .strict(),
+  // a broken divider chain: IMon ~ 0 whatever the voltage
+  z.object({ type: z.literal('divider-open'), pmt }).strict(),
+  // the gain wanders by about amplitudePct: a sinusoid of periodS plus a random walk
+  z
+    .object({
+      type: z.literal('gain-wander'),
+      pmt,
+      amplitudePct: z.number().finite().nonnegative().max(100),
+      periodS: z.number().finite().positive(),
+    })
+    .strict(),
+  // the DAQ's side of measurement requests (SPEC 2.4): ignores them, answers for a PMT it was
+  // not asked for, or answers busy
+  z.object({ type: z.literal('daq-silent') }).strict(),
+  z.object({ type: z.literal('daq-wrong-pmt') }).strict(),
+  z.object({ type: z.literal('daq-busy') }).strict(),
 ]);
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
 export type FaultType = FaultSpec['type'];

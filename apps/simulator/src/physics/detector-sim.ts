@@ -1,18 +1,12 @@
-import {
-  accidentalRate,
-  dcrAtTemperature,
-  gainAtVoltage,
-  type CalibrationRecord,
-  type Pmt,
-  type SystemConfig,
-} from '@cicenns/model';
+import { accidentalRate, type CalibrationRecord, type Pmt, type SystemConfig } from '@cicenns/model';
 import type { Fault } from '../faults/fault-schema';
 import type { FaultRegistry } from '../faults/fault-registry';
 import { HvChannel } from './hv-channel';
 import type { Random } from '@cicenns/common';
+import { datasheetTube, drawTube, tubeDcr, tubeGain, type TrueTube } from './true-tubes';
 
-/** Divider resistance per PMT group: crystal 1400 V -> 100 uA, veto 900 V -> 90 uA. */
-const DIVIDER_MOHM = { crystal: 14, veto: 10 } as const;
+/** A divider-short fault without a factor: the divider keeps this fraction of its resistance. */
+const DEFAULT_SHORT_FACTOR = 0.3;
 /** Ambient temperature of the known sensor locations; crystal housings scatter around 22 degC. */
 const BASE_TEMP_C: Record<string, number> = {
   'T-hall': 23.5,
@@ -27,6 +21,21 @@ export interface DetectorSimOptions {
   /** scales every noise amplitude; 0 = measurements equal expectations */
   noise: number;
   coincWindowNs: number;
+  /** scales the tube-to-tube spreads (SPEC 3.1); default 0: every tube is its datasheet */
+  tubeSpread?: number;
+  /** seeds the tubes' own random streams (one per PMT id); default 0 */
+  seed?: number;
+  /** off: every channel starts powered off at 0 V; default on, settled at the calibration setpoint */
+  hvStart?: 'on' | 'off';
+  /** DCR after a voltage change: rate * (1 + A exp(-t / tau)); default A = 0 (no settling) */
+  dcrSettleAmplitude?: number;
+  dcrSettleTauS?: number;
+}
+
+/** When a tube's voltage last changed: the DCR settles from then on. */
+interface SettleState {
+  lastV: number;
+  changedAtMs: number;
 }
 
 export interface BeamStatus {
@@ -43,6 +52,11 @@ export interface BeamStatus {
 export class DetectorSim {
   private readonly hv = new Map<string, HvChannel>();
   private readonly hvByPmt = new Map<string, HvChannel>();
+  private readonly tubes = new Map<string, TrueTube>();
+  private readonly settle = new Map<string, SettleState>();
+  /** the random-walk part of each gain-wander fault, by fault id */
+  private readonly wander = new Map<string, number>();
+  private readonly tickListeners = new Set<(nowMs: number) => void>();
   private readonly tempBase = new Map<string, number>();
   private readonly tempTrue = new Map<string, number>();
   private readonly tempReading = new Map<string, number | null>();
@@ -53,6 +67,8 @@ export class DetectorSim {
     beam: undefined as BeamStatus | undefined,
   };
   private lastTickMs: number;
+  /** what the measurement DAQ is doing, shown in /truth (set by the simulator that runs one) */
+  measurementState?: () => unknown;
 
   constructor(
     readonly config: SystemConfig,
@@ -63,17 +79,34 @@ export class DetectorSim {
   ) {
     this.lastTickMs = nowMs;
     const d = config.detector;
+    // the tubes first, each from its own stream: the same seed gives the same tubes
+    for (const pmt of d.pmts) {
+      const history = d.calibrationHistory(pmt.id);
+      const sheet = history.find((r) => r.method === 'datasheet') ?? this.calibration(pmt.id);
+      this.tubes.set(
+        pmt.id,
+        drawTube(datasheetTube(pmt, sheet), opts.seed ?? 0, pmt.id, opts.tubeSpread ?? 0),
+      );
+    }
+    const hvOn = (opts.hvStart ?? 'on') === 'on';
     for (const dev of config.app.devices) {
       if (config.profiles.get(dev.profile)?.kind !== 'hv') continue;
       for (let ch = 0; ch < dev.channels; ch++) {
         const pmt = d.pmtByHv(dev.id, ch);
         const cal = pmt && this.calibration(pmt.id);
+        const tube = pmt && this.tubes.get(pmt.id);
         const channel =
-          pmt && cal
-            ? new HvChannel(cal.hvV, true, DIVIDER_MOHM[pmt.group], pmt.limits.vmax)
+          pmt && tube
+            ? cal && hvOn
+              ? new HvChannel(cal.hvV, true, tube.dividerMOhm, pmt.limits.vmax)
+              : new HvChannel(0, false, tube.dividerMOhm, pmt.limits.vmax)
             : new HvChannel(0, false, 10, 2000); // spare channel: off
         this.hv.set(`${dev.id}/${ch}`, channel);
-        if (pmt) this.hvByPmt.set(pmt.id, channel);
+        if (pmt) {
+          this.hvByPmt.set(pmt.id, channel);
+          // settled long ago: the detector has been running before the simulator started
+          this.settle.set(pmt.id, { lastV: channel.vTrue, changedAtMs: -Infinity });
+        }
       }
     }
     for (const s of d.sensors) {
@@ -90,6 +123,21 @@ export class DetectorSim {
 
   hvOfPmt(pmtId: string): HvChannel | undefined {
     return this.hvByPmt.get(pmtId);
+  }
+
+  /** The true tube behind a PMT (not its calibration record). */
+  tube(pmtId: string): TrueTube | undefined {
+    return this.tubes.get(pmtId);
+  }
+
+  /** Hear every physics step, after it (a measurement integrates the true rates over its window). */
+  onTick(fn: (nowMs: number) => void): () => void {
+    this.tickListeners.add(fn);
+    return () => this.tickListeners.delete(fn);
+  }
+
+  get nowMs(): number {
+    return this.lastTickMs;
   }
 
   /** The calibration in force now (or the first one, if all lie in the future). */
@@ -118,8 +166,38 @@ export class DetectorSim {
       const oc = pmt ? this.faults.on('over-current', pmt.id) : [];
       const forced = oc.length ? Math.max(...oc.map((f) => f.imonUa ?? ch.iset * 1.5)) : undefined;
       ch.interlocked = this.faults.on('interlock', key.slice(0, key.lastIndexOf('/'))).length > 0;
+      ch.dividerScale = pmt ? this.dividerScale(pmt.id) : 1;
       ch.step(dt, this.rng, noise, forced);
+      const st = pmt && this.settle.get(pmt.id);
+      if (st && ch.vTrue !== st.lastV) {
+        st.lastV = ch.vTrue;
+        st.changedAtMs = nowMs;
+      }
     }
+    for (const f of this.faults.ofType('gain-wander')) {
+      // Ornstein-Uhlenbeck walk with unit spread and the fault's period as its time scale
+      const a = Math.min(1, dt / f.periodS);
+      const w = this.wander.get(f.id) ?? 0;
+      this.wander.set(f.id, w * (1 - a) + Math.sqrt(2 * a) * noise * this.rng.gaussian());
+    }
+    for (const fn of this.tickListeners) fn(nowMs);
+  }
+
+  /** The divider's resistance as a multiple of the tube's (short: a fraction, open: infinite). */
+  private dividerScale(pmtId: string): number {
+    if (this.faults.on('divider-open', pmtId).length) return Infinity;
+    let scale = 1;
+    for (const f of this.faults.on('divider-short', pmtId)) scale *= f.factor ?? DEFAULT_SHORT_FACTOR;
+    return scale;
+  }
+
+  /** 1 + A exp(-t / tau), t since the tube's voltage last changed (A elevated while it ramps). */
+  dcrSettleFactor(pmtId: string): number {
+    const a = this.opts.dcrSettleAmplitude ?? 0;
+    const st = this.settle.get(pmtId);
+    if (!a || !st) return 1;
+    const t = (this.lastTickMs - st.changedAtMs) / 1000;
+    return 1 + a * Math.exp(-t / (this.opts.dcrSettleTauS ?? 20));
   }
 
   /** Physical temperature (also when the sensor reads open); the hall's 22 degC where none is configured. */
@@ -133,32 +211,35 @@ export class DetectorSim {
     return v === undefined ? null : v;
   }
 
-  /** Noiseless dark count rate: DCR(T) from the calibration, scaled by (V/V_cal)^(beta/2). */
+  /**
+   * Noiseless dark count rate of the true tube: DCR0 exponential in temperature, (V/V0)^(beta/2),
+   * elevated after a voltage change, times any dcr-jump.
+   */
   expectedDcr(pmtId: string): number {
     const pmt = this.config.detector.pmt(pmtId);
-    const cal = this.calibration(pmtId);
+    const tube = this.tubes.get(pmtId);
     const ch = this.hvByPmt.get(pmtId);
-    if (!pmt || !cal || !ch || ch.vTrue < 1) return 0;
-    let rate =
-      dcrAtTemperature(cal, this.temperature(pmt.sensorId)) * Math.pow(ch.vTrue / cal.hvV, cal.beta / 2);
+    if (!pmt || !tube || !ch || ch.vTrue < 1) return 0;
+    let rate = tubeDcr(tube, ch.vTrue, this.temperature(pmt.sensorId)) * this.dcrSettleFactor(pmtId);
     for (const f of this.faults.on('dcr-jump', pmtId)) rate *= f.factor;
     return rate;
   }
 
-  /** Noiseless gain: power law in the true voltage, temperature coefficient, injected drift. */
+  /** Noiseless gain of the true tube: power law in the true voltage, temperature, injected drift and wander. */
   expectedGain(pmtId: string, nowMs: number): number {
     const pmt = this.config.detector.pmt(pmtId);
-    const cal = this.calibration(pmtId);
+    const tube = this.tubes.get(pmtId);
     const ch = this.hvByPmt.get(pmtId);
-    if (!pmt || !cal || !ch) return 0;
-    const t = this.temperature(pmt.sensorId);
+    if (!pmt || !tube || !ch) return 0;
     let drift = 1;
     for (const f of this.faults.on('gain-drift', pmtId)) {
       drift += ((f.pctPerHour / 100) * (nowMs - f.injectedAtMs)) / 3_600_000;
     }
-    return (
-      gainAtVoltage(cal, ch.vTrue) * (1 + cal.gainTempCoeffPerC * (t - cal.dcrRefTempC)) * Math.max(0, drift)
-    );
+    for (const f of this.faults.on('gain-wander', pmtId)) {
+      const phase = (2 * Math.PI * (nowMs - f.injectedAtMs)) / 1000 / f.periodS;
+      drift *= 1 + (f.amplitudePct / 100) * 0.7 * (Math.sin(phase) + (this.wander.get(f.id) ?? 0));
+    }
+    return tubeGain(tube, ch.vTrue, this.temperature(pmt.sensorId)) * Math.max(0, drift);
   }
 
   expectedCoincidence(crystalId: string): number {
@@ -182,9 +263,9 @@ export class DetectorSim {
   measureGain(nowMs: number): Record<string, { gain: number; gain_err: number }> {
     const out: Record<string, { gain: number; gain_err: number }> = {};
     for (const p of this.config.detector.pmts) {
-      const cal = this.calibration(p.id);
+      const tube = this.tubes.get(p.id);
       const ch = this.hvByPmt.get(p.id);
-      if (!cal || !ch || ch.vTrue < 0.5 * cal.hvV) continue;
+      if (!tube || !ch || ch.vTrue < 0.5 * tube.v0) continue;
       const g = this.expectedGain(p.id, nowMs) * (1 + GAIN_REL_ERR * this.opts.noise * this.rng.gaussian());
       out[p.id] = { gain: g, gain_err: GAIN_REL_ERR * g };
       this.last.gain[p.id] = g;
@@ -216,7 +297,10 @@ export class DetectorSim {
     const hv: Record<string, unknown> = {};
     const dcrExpected: Record<string, number> = {};
     const gainExpected: Record<string, number> = {};
+    const tubes: Record<string, TrueTube> = {};
     for (const p of this.config.detector.pmts) {
+      const tube = this.tubes.get(p.id);
+      if (tube) tubes[p.id] = { ...tube };
       const ch = this.hvByPmt.get(p.id);
       if (ch) {
         hv[p.id] = {
@@ -243,6 +327,7 @@ export class DetectorSim {
     for (const c of this.config.detector.crystals) coincidenceExpected[c.id] = this.expectedCoincidence(c.id);
     return {
       ts: nowMs,
+      tubes,
       hv,
       temperatures,
       temperaturesTrue,
@@ -255,6 +340,7 @@ export class DetectorSim {
       coincidenceWindowNs: this.opts.coincWindowNs,
       beam: this.last.beam ?? this.beam(),
       faults: this.faults.list(),
+      ...(this.measurementState ? { measurement: this.measurementState() } : {}),
     };
   }
 

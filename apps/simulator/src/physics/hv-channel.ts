@@ -25,6 +25,8 @@ export class HvChannel {
   tripped = false;
   /** the crate's interlock is open: no output, whatever power says (a fault sets it) */
   interlocked = false;
+  /** the divider's resistance as a multiple of its own (a fault: short < 1, open = Infinity) */
+  dividerScale = 1;
   /** the voltage really on the tube */
   vTrue: number;
   /** what the monitors read (true value plus noise), refreshed every step */
@@ -81,7 +83,10 @@ export class HvChannel {
     } else {
       this.direction = 0;
     }
-    const iTrue = forcedImonUa !== undefined && this.vTrue > 1 ? forcedImonUa : this.vTrue / this.dividerMOhm;
+    const iTrue =
+      forcedImonUa !== undefined && this.vTrue > 1
+        ? forcedImonUa
+        : this.vTrue / (this.dividerMOhm * this.dividerScale);
     const overCurrent = iTrue > this.iset;
     if (overCurrent && this.isOn) {
       this.overCurrentS += dt;
