@@ -9,7 +9,8 @@
  * process, the cost of requiring just one heavy dependency, as ratios to the bare baseline.
  *
  * Usage: npm run bench:memory [-- SETTLE_S [SAMPLE_S]]   (defaults 45 and 10)
- *   SERVICE_NODE_OPTIONS='--max-semi-space-size=1' npm run bench:memory   options for the services
+ *   The services run with the NODE_OPTIONS of deploy/systemd/cicenns@.service, as deployed;
+ *   SERVICE_NODE_OPTIONS='...' replaces them (SERVICE_NODE_OPTIONS= for Node's defaults)
  *   MEMORY_PROBE_SNAPSHOT=1 also writes a heap snapshot of each (path printed)
  *   MEMORY_JSON=file writes every figure as JSON; MEMORY_DEPENDENCIES_ONLY=1 skips the services
  */
@@ -28,6 +29,13 @@ const TARGET_MB = 60;
 const MB = 1024 * 1024;
 const PROBE = join(ROOT, 'dist', 'bench', 'memory-probe.js');
 const probeDir = mkdtempSync(join(tmpdir(), 'cicenns-mem-'));
+const UNIT = join(ROOT, 'deploy', 'systemd', 'cicenns@.service');
+
+/** The services' node options: SERVICE_NODE_OPTIONS if set (even empty), else the unit's. */
+function serviceNodeOptions(): string {
+  if (process.env.SERVICE_NODE_OPTIONS !== undefined) return process.env.SERVICE_NODE_OPTIONS;
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(UNIT, 'utf8'))?.[1].trim() ?? '';
+}
 
 /** How each service says it is ready (the same lines the e2e tests wait for). */
 const READY: Partial<Record<string, RegExp>> = {
@@ -195,7 +203,7 @@ async function services(mqttUrl: string, influxUrl: string): Promise<Record<stri
     CICENNS_CONFIG: file,
     SIM_HTTP_PORT: String(simHttp),
     MEMORY_PROBE_DIR: probeDir,
-    NODE_OPTIONS: [process.env.NODE_OPTIONS, process.env.SERVICE_NODE_OPTIONS].filter(Boolean).join(' '),
+    NODE_OPTIONS: serviceNodeOptions(),
   };
   const names = Object.keys(READY).filter((n) =>
     existsSync(join(ROOT, 'dist', 'apps', n, 'src', 'main.js')),
@@ -214,7 +222,17 @@ async function services(mqttUrl: string, influxUrl: string): Promise<Record<stri
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
 
 function table(title: string, rows: Record<string, Figures>, baseline: number, withTarget: boolean): string {
-  const head = ['', 'RSS MB', 'own (anon) MB', 'files MB', 'peak MB', 'x bare', 'heap used/total MB', 'external MB', 'modules'];
+  const head = [
+    '',
+    'RSS MB',
+    'own (anon) MB',
+    'files MB',
+    'peak MB',
+    'x bare',
+    'heap used/total MB',
+    'external MB',
+    'modules',
+  ];
   if (withTarget) head.push(`≤ ${TARGET_MB} MB`, 'most modules from');
   const lines = [`${title}`, `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
   for (const [name, f] of Object.entries(rows)) {
@@ -243,9 +261,7 @@ async function main(): Promise<void> {
       ? {}
       : await services(servers.mqttUrl, servers.influxUrl);
     const baseline = deps['node -e (bare)'].rssMb;
-    const opts = process.env.SERVICE_NODE_OPTIONS
-      ? ` (services with ${process.env.SERVICE_NODE_OPTIONS})`
-      : '';
+    const opts = `, services with NODE_OPTIONS='${serviceNodeOptions()}'`;
     console.log(
       `\nMemory at rest, ${new Date().toISOString()}, node ${process.version}, settle ${SETTLE_S} s, RSS median of ${SAMPLE_S} s${opts}\n`,
     );
@@ -256,7 +272,11 @@ async function main(): Promise<void> {
     if (process.env.MEMORY_JSON)
       writeFileSync(
         process.env.MEMORY_JSON,
-        JSON.stringify({ settleS: SETTLE_S, services: svcs, dependencies: deps }, null, 2),
+        JSON.stringify(
+          { settleS: SETTLE_S, nodeOptions: serviceNodeOptions(), services: svcs, dependencies: deps },
+          null,
+          2,
+        ),
       );
   } finally {
     await stopAll(servers);
