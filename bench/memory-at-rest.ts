@@ -74,6 +74,8 @@ interface Figures {
   anonMb: number;
   /** mapped files, mostly the node binary's code: the same pages in every node process */
   fileMb: number;
+  /** proportional set size: shared pages divided among the processes sharing them */
+  pssMb: number;
   peakMb: number;
   heapUsedMb?: number;
   heapTotalMb?: number;
@@ -88,6 +90,12 @@ function status(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): 
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** PSS from smaps_rollup: what the process costs the box, shared pages counted once in all. */
+function pss(pid: number): number {
+  const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** RSS, anonymous and file-backed, `n` samples `everyMs` apart: the median of each. */
@@ -95,21 +103,22 @@ async function sampleRss(
   pids: Record<string, number>,
   n: number,
   everyMs: number,
-): Promise<Record<string, Pick<Figures, 'rssMb' | 'anonMb' | 'fileMb'>>> {
-  const seen: Record<string, { rss: number[]; anon: number[]; file: number[] }> = {};
-  for (const k of Object.keys(pids)) seen[k] = { rss: [], anon: [], file: [] };
+): Promise<Record<string, Pick<Figures, 'rssMb' | 'anonMb' | 'fileMb' | 'pssMb'>>> {
+  const seen: Record<string, { rss: number[]; anon: number[]; file: number[]; pss: number[] }> = {};
+  for (const k of Object.keys(pids)) seen[k] = { rss: [], anon: [], file: [], pss: [] };
   for (let i = 0; i < n; i++) {
     for (const [k, pid] of Object.entries(pids)) {
       seen[k].rss.push(status(pid, 'VmRSS'));
       seen[k].anon.push(status(pid, 'RssAnon'));
       seen[k].file.push(status(pid, 'RssFile'));
+      seen[k].pss.push(pss(pid));
     }
     await sleep(everyMs);
   }
   return Object.fromEntries(
     Object.entries(seen).map(([k, s]) => [
       k,
-      { rssMb: median(s.rss), anonMb: median(s.anon), fileMb: median(s.file) },
+      { rssMb: median(s.rss), anonMb: median(s.anon), fileMb: median(s.file), pssMb: median(s.pss) },
     ]),
   );
 }
@@ -227,6 +236,7 @@ function table(title: string, rows: Record<string, Figures>, baseline: number, w
     'RSS MB',
     'own (anon) MB',
     'files MB',
+    'PSS MB',
     'peak MB',
     'x bare',
     'heap used/total MB',
@@ -241,6 +251,7 @@ function table(title: string, rows: Record<string, Figures>, baseline: number, w
       f1(f.rssMb),
       f1(f.anonMb),
       f1(f.fileMb),
+      f1(f.pssMb),
       f1(f.peakMb),
       (f.rssMb / baseline).toFixed(2),
       `${f1(f.heapUsedMb)} / ${f1(f.heapTotalMb)}`,
