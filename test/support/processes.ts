@@ -21,7 +21,8 @@ export const ROOT = (() => {
  */
 export const SIM_TEST_DEFAULTS = { SIM_TUBE_SPREAD: '0', SIM_DCR_SETTLE_AMPLITUDE: '0' } as const;
 
-export type ServiceName = 'simulator' | 'poller' | 'intake' | 'historian' | 'api' | 'demo' | 'alarms';
+export type ServiceName =
+  'simulator' | 'poller' | 'intake' | 'historian' | 'api' | 'demo' | 'alarms' | 'commissioning';
 
 export class ServiceProcess {
   child?: ChildProcess;
@@ -41,7 +42,8 @@ export class ServiceProcess {
     this.output = '';
     this.child = spawn(process.execPath, [...this.nodeArgs, main], {
       cwd: this.cwd,
-      env: { ...SIM_TEST_DEFAULTS, ...process.env, ...this.env, NODE_ENV: 'test' },
+      // NODE_ENV test unless the test gives the unit's (production: no demo accounts)
+      env: { ...SIM_TEST_DEFAULTS, ...process.env, ...this.env, NODE_ENV: this.env.NODE_ENV ?? 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => {

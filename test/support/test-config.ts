@@ -51,7 +51,9 @@ export function writeTestConfig(o: TestConfigOptions): { file: string; dir: stri
     calibration: join(ROOT, 'config', 'calibration.yaml'),
     profilesDir: join(ROOT, 'config', 'profiles'),
     alarms: join(ROOT, 'config', 'alarms.yaml'),
+    procedures: join(ROOT, 'config', 'commissioning.yaml'),
   };
+  cfg.commissioning = { ...cfg.commissioning, storePath: join(dir, 'commissioning.db') };
   for (const l of cfg.links) {
     if (l.id === 'hv-gw') l.port = o.hvPort;
     if (l.id === 'temp-line') l.port = o.tempPort;

@@ -28,7 +28,7 @@ export function influxql(query: string): InfluxQlBuilder {
  * database's policies lets a later aggregate tier be picked without regenerating.
  */
 export function retentionPolicyVariable(input: DashboardInput): QueryVariableBuilder {
-  const raw = checkedName('retention policy', input.system.app.influx.retentionPolicy.name);
+  const raw = checkedName('retention policy', input.system.app.influx.tiers.raw.name);
   return new QueryVariableBuilder('rp')
     .label('Retention policy')
     .datasource(DATASOURCE)

@@ -26,6 +26,8 @@ import { AuditController } from './audit/audit.controller';
 import { AuditFilter } from './audit/audit-filter';
 import { AuditLog } from './audit/audit-log';
 import { AuthController } from './auth/auth.controller';
+import { CalibrationsController, CommissioningController } from './commissioning/commissioning.controller';
+import { CommissioningService } from './commissioning/commissioning.service';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import type { UserAccount } from './auth/users-file';
@@ -65,6 +67,8 @@ export const CONTROLLERS = [
   TrendsController,
   AuditController,
   IntakeRejectsController,
+  CommissioningController,
+  CalibrationsController,
 ];
 
 @Module({})
@@ -167,6 +171,11 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
           useFactory: (alarms: AlarmCache, rpc: BusRpc, audit: AuditLog) =>
             new AlarmsService(alarms, rpc, audit),
           inject: [AlarmCache, BusRpc, AuditLog],
+        },
+        {
+          provide: CommissioningService,
+          useFactory: (rpc: BusRpc, audit: AuditLog) => new CommissioningService(rpc, audit),
+          inject: [BusRpc, AuditLog],
         },
         {
           provide: TrendsService,

@@ -1,6 +1,12 @@
 import type { CalibrationFeed } from '@cicenns/bus';
 import type { Reading } from '@cicenns/contracts';
-import { extraRegisters, isCommissioned, type DeviceProfile, type SystemConfig } from '@cicenns/model';
+import {
+  deviceById,
+  extraRegisters,
+  isCommissioned,
+  type DeviceProfile,
+  type SystemConfig,
+} from '@cicenns/model';
 import { calibrationView, commissioningSummary } from './calibration-summary';
 import type { LiveCache } from './live-cache';
 
@@ -77,7 +83,7 @@ export class Views {
     const p = this.cfg.detector.pmt(id);
     if (!p) return undefined;
     const periods = this.cfg.app.quality.expectedPeriodMs;
-    const hvPeriod = this.cfg.app.devices.find((d) => d.id === p.hv.device)?.pollMs ?? periods.hv;
+    const hvPeriod = deviceById(this.cfg.app.devices, p.hv.device)?.pollMs ?? periods.hv;
     const hv = this.cache.get('hv', id);
     const t = p.sensorId === undefined ? undefined : this.cache.get('temperature', p.sensorId);
     const extra: Record<string, ValueView> = {};

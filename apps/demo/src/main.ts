@@ -7,6 +7,7 @@ import { startIntake } from '../../intake/src/start-intake';
 import { startHistorian } from '../../historian/src/historian.service';
 import { startApi, type Api } from '../../api/src/api.module';
 import { startAlarms } from '../../alarms/src/alarms.module';
+import { startCommissioning } from '../../commissioning/src/commissioning';
 import { startEmbeddedBroker } from './embedded-broker';
 
 /**
@@ -53,6 +54,15 @@ runMain('demo', async () => {
         const alarms = await startAlarms(cfg);
         say(`demo: alarm service with ${alarms.alarmCount} alarms, store ${cfg.app.alarms.storePath}`);
         return alarms;
+      },
+    },
+    {
+      // HV goes through the poller started below; the service waits for the readings itself
+      name: 'commissioning',
+      start: async () => {
+        const commissioning = await startCommissioning(cfg);
+        say(`demo: commissioning service, store ${cfg.app.commissioning.storePath}`);
+        return commissioning;
       },
     },
     {

@@ -111,6 +111,30 @@ describe('DaqClient', () => {
     expect(daq.counters()).toMatchObject({ requests: 1, results: 1, timeouts: 0 });
   });
 
+  it('gathers the calls that arrive while a request is in flight into ONE next request', async () => {
+    const { bus, daq } = setup({ resultMarginS: 1 });
+    const pending: MeasureRequest[] = [];
+    bus.daq = (req) => {
+      bus.status(req.request_id, 'accepted');
+      pending.push(req);
+    };
+    const first = daq.measure('dcr', 'CsI01-A', 0.01, 'run-1');
+    await ms(40);
+    // three PMTs, 30 ms apart (each beyond the batch window), while the first request runs
+    const later = [];
+    for (const pmt of ['CsI02-A', 'CsI03-A', 'CsI04-A']) {
+      later.push(daq.measure('dcr', pmt, 0.01, 'run-1'));
+      await ms(30);
+    }
+    expect(bus.requests).toHaveLength(1);
+    bus.result(pending[0], { 'CsI01-A': dcr(1) });
+    await first;
+    await ms(20);
+    expect(bus.requests.map((r) => r.pmts)).toEqual([['CsI01-A'], ['CsI02-A', 'CsI03-A', 'CsI04-A']]);
+    bus.result(pending[1], { 'CsI02-A': dcr(2), 'CsI03-A': dcr(3), 'CsI04-A': dcr(4) });
+    expect(await Promise.all(later)).toEqual([2, 3, 4].map((r) => ({ ok: true, dcr: dcr(r) })));
+  });
+
   it('sends one request at a time: another kind or duration waits for the first to finish', async () => {
     const { bus, daq } = setup({ resultMarginS: 1 });
     const pending: MeasureRequest[] = [];

@@ -48,6 +48,8 @@ interface Batch {
   /** aborted when every caller has given up: nobody waits for the answer any more */
   abandoned: AbortController;
   timer?: NodeJS.Timeout;
+  /** its window has passed while a request was in flight: it goes out after that one */
+  ready?: boolean;
 }
 
 /** What arrived for the request in flight. */
@@ -183,9 +185,25 @@ export class DaqClient {
   private close(b: Batch): void {
     clearTimeout(b.timer);
     if (this.open.get(b.key) !== b) return;
+    if (this.running && new Set(b.entries.map((e) => e.pmt)).size < MAX_PMTS_PER_REQUEST) {
+      // the DAQ is busy with another request: keep gathering callers of this kind until it is
+      // done, so PMTs that drifted apart in time meet again in one request instead of queueing
+      // one request each behind it
+      b.ready = true;
+      return;
+    }
     this.open.delete(b.key);
     this.queue.push(b);
     void this.drain();
+  }
+
+  /** the batches that gathered while a request was in flight join the queue */
+  private flushReady(): void {
+    for (const b of [...this.open.values()])
+      if (b.ready) {
+        this.open.delete(b.key);
+        this.queue.push(b);
+      }
   }
 
   /** one request at a time: the DAQ takes one */
@@ -193,7 +211,7 @@ export class DaqClient {
     if (this.running) return;
     this.running = true;
     try {
-      for (let b = this.queue.shift(); b; b = this.queue.shift()) {
+      for (let b = this.queue.shift(); b; this.flushReady(), b = this.queue.shift()) {
         if (b.abandoned.signal.aborted) continue;
         let outcome: Map<string, MeasureOutcome> | MeasureOutcome;
         try {
