@@ -45,7 +45,7 @@ const READY: Partial<Record<string, RegExp>> = {
   historian: /historian: .* -> /,
   alarms: /alarms: \d+ alarms/,
   api: /api: listening/,
-  commissioning: /commissioning: /,
+  commissioning: /commissioning: ready: /,
 };
 
 /** One dependency each, required alone (plus what it needs to be used at all). */

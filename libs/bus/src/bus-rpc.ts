@@ -3,7 +3,6 @@ import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { type BrokerSettings, nestMqttOptions } from './nest-mqtt-options';
 import { RpcError, RpcUnavailable } from './rpc-errors';
 
-
 /**
  * ClientMqtt that keeps a reply subscription once made. Stock ClientMqtt unsubscribes when the
  * last pending request ends and subscribes again for the next one; mqtt.js skips a SUBSCRIBE for
