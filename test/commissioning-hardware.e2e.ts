@@ -7,7 +7,7 @@
  * (noise 0: it answers with the expected rates), one request for several PMTs, busy then answered.
  */
 import { join } from 'node:path';
-import { BusRpc } from '@cicenns/bus';
+import { BusRpc } from '@cicenns/bus/rpc';
 import type { ServiceLogger } from '@cicenns/common';
 import { Topics, measureRequestSchema, type MeasureRequest } from '@cicenns/contracts';
 import { loadProcedures, loadSystemConfig, type Procedure, type SystemConfig } from '@cicenns/model';

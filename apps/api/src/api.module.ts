@@ -1,5 +1,5 @@
 import type { RunningService } from '@cicenns/common';
-import { BusRpc } from '@cicenns/bus';
+import { BusRpc } from '@cicenns/bus/rpc';
 import {
   BadRequestException,
   Inject,

@@ -1,5 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
+import type { SystemConfig } from '@cicenns/model';
 import {
   CalibrationFeed,
   connectService,
@@ -15,14 +14,13 @@ import { DaqHandler } from './daq-handler';
 import { DaqValidator } from './daq-validator';
 import { DeadLetterStore } from './dead-letters';
 import { IntakeStats } from './intake-stats';
-import type { DaqSink } from './daq-mqtt.server';
+import type { DaqSink } from './daq-connection';
 
 /** At most this many rejection notices per second on the bus; more are counted, not sent. */
 const NOTICES_PER_SECOND = 50;
 
 /** Validates each DAQ message, forwards the good readings, counts and logs the rejects. */
-@Injectable()
-export class IntakeService implements DaqSink, OnApplicationShutdown {
+export class IntakeService implements DaqSink {
   private readonly log = serviceLogger('intake');
   readonly stats = new IntakeStats();
   private readonly out: MqttClient;
@@ -43,7 +41,7 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
   private notices = { second: 0, sent: 0, dropped: 0 };
   private readonly startedAt = Date.now();
 
-  constructor(@Inject(SYSTEM_CONFIG) private readonly cfg: SystemConfig) {
+  constructor(private readonly cfg: SystemConfig) {
     const { app } = cfg;
     this.out = connectService(app.mqtt, 'intake-out', 'intake');
     this.out.on('error', (e) => this.log.warn(`mqtt (publisher): ${e.message}`));
@@ -158,7 +156,8 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
     this.out.publish(Topics.intakeRejects, JSON.stringify(n), { qos: 0 });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Flush, say offline, disconnect (after the DAQ connection has closed). */
+  async stop(): Promise<void> {
     this.publisher.flush();
     await this.health.stop();
     await this.out.endAsync();
