@@ -2,6 +2,7 @@
 // services run as real child processes from dist/). `npm test` runs both.
 const moduleNameMapper = {
   '^@cicenns/(model|bus|modbus|common|contracts)$': '<rootDir>/libs/$1/src',
+  '^@cicenns/bus/rpc$': '<rootDir>/libs/bus/src/bus-rpc',
 };
 const transform = { '^.+\\.ts$': 'ts-jest' };
 module.exports = {
@@ -12,6 +13,7 @@ module.exports = {
         '<rootDir>/libs/**/*.spec.ts',
         '<rootDir>/apps/**/*.spec.ts',
         '<rootDir>/test/**/*.spec.ts',
+        '<rootDir>/tools/**/*.spec.ts',
       ],
       moduleNameMapper,
       transform,

@@ -13,6 +13,7 @@
  */
 import { join } from 'node:path';
 import type { Reading } from '@cicenns/contracts';
+import { commissionEvery } from '../test/support/fixtures/commissioned';
 import { dcrAtTemperature, defaultConfigDir, loadSystemConfig, type CalibrationRecord } from '@cicenns/model';
 import type { Condition } from '../apps/alarms/src/contracts';
 import { DefaultRuleEngine, loadAlarmConfig, type AlarmConfig } from '../apps/alarms/src/rules';
@@ -82,6 +83,8 @@ interface MonthResult {
 
 function simulateMonth(month: number, alarmCfg: AlarmConfig): MonthResult {
   const cfg = loadSystemConfig(undefined, {});
+  // the thresholds judge only commissioned tubes: a detector whose tubes are the simulated truth
+  commissionEvery(cfg.detector);
   // one stream per purpose, so that e.g. the DCR step does not change the gain noise
   const stream = (n: number) => new Random(SEED * 1000 + month * 10 + n);
   const rng = stream(0);

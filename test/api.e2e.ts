@@ -38,9 +38,12 @@ describe('API: authentication, roles, audit, validation', () => {
 
   beforeAll(async () => {
     // two hours of hv points for the trends query
-    await fetch(`${servers.influxUrl}/query?q=${encodeURIComponent(`CREATE DATABASE "${db}"`)}`, {
-      method: 'POST',
-    });
+    // into the raw tier (the shipped influx.tiers.raw, the default policy) as the historian does
+    for (const stmt of [
+      `CREATE DATABASE "${db}"`,
+      `CREATE RETENTION POLICY "cicenns_raw" ON "${db}" DURATION 30d REPLICATION 1 DEFAULT`,
+    ])
+      await fetch(`${servers.influxUrl}/query?q=${encodeURIComponent(stmt)}`, { method: 'POST' });
     const now = Date.now();
     const lines = Array.from(
       { length: 120 },
@@ -262,6 +265,7 @@ describe('API: authentication, roles, audit, validation', () => {
     );
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ measurement: 'hv', field: 'vmon', subject: 'CsI01-A', unit: 'V' });
+    expect(r.body.tiers).toEqual([{ tier: 'raw', policy: 'cicenns_raw', from: now - 2 * 3600_000, to: now }]);
     expect(r.body.points.length).toBeLessThanOrEqual(60);
     const values = r.body.points.filter((p: [number, number | null]) => p[1] !== null);
     expect(values.length).toBeGreaterThan(50);

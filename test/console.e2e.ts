@@ -15,6 +15,7 @@ import { cspViolations, launchChromium, loggedInPage, type ConsoleBrowser } from
 import { ServiceProcess, ROOT, freePorts } from './support/processes';
 import { readServerState } from './support/servers';
 import { asNewDemo, writeTestConfig } from './support/test-config';
+import { writeCommissionedCalibration } from './support/fixtures/commissioned';
 
 jest.setTimeout(180_000);
 
@@ -25,6 +26,8 @@ const SHOTS = process.env.UPDATE_SCREENSHOTS
   : mkdtempSync(join(tmpdir(), 'cicenns-shots-'));
 const TRIPPED = 'CsI03-A';
 const NOISY = 'PSV07-B';
+/** left with their datasheet records; every other tube is commissioned */
+const DATASHEET_ONLY = ['CsI14-A', 'CsI14-B'];
 
 async function injectFault(simUrl: string, fault: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${simUrl}/api/sim/faults`, {
@@ -61,7 +64,10 @@ describe('shift console in Chromium on the demo', () => {
       database: `console_${process.pid}`,
       pollMs: 500,
       clientIdPrefix: `console${process.pid}`,
-      mutate: asNewDemo(dir), // no users file: the demo prints its generated accounts
+      mutate: (c) => {
+        asNewDemo(dir)(c); // no users file: the demo prints its generated accounts
+        c.files.calibration = writeCommissionedCalibration(dir, DATASHEET_ONLY);
+      },
     });
     demo = new ServiceProcess('demo', {
       CICENNS_CONFIG: file,
@@ -102,6 +108,33 @@ describe('shift console in Chromium on the demo', () => {
     );
     await expect(shifter.locator('#user').textContent()).resolves.toContain('shifter');
     await expect(shifter.locator('#live').textContent()).resolves.toContain('Live');
+  });
+
+  it('marks the tubes not commissioned on the map (shape, tooltip, legend) and in the PMT detail', async () => {
+    for (const id of DATASHEET_ONLY) {
+      const cell = shifter.locator(`[data-pmt="${id}"]`);
+      await expect(cell.getAttribute('data-commissioned')).resolves.toBe('false');
+      await expect(cell.locator('.pmt-cal').isVisible()).resolves.toBe(true);
+      await expect(cell.getAttribute('title')).resolves.toContain(
+        '◇ not commissioned: datasheet figures only',
+      );
+      await expect(cell.getAttribute('aria-label')).resolves.toContain('not commissioned');
+    }
+    const other = shifter.locator('[data-pmt="CsI13-B"]');
+    await expect(other.getAttribute('data-commissioned')).resolves.toBe('true');
+    await expect(other.locator('.pmt-cal').isVisible()).resolves.toBe(false);
+    // another test file's approval on the shared broker could commission one more: count loosely
+    await expect(shifter.locator('#legend-commissioning').textContent()).resolves.toMatch(
+      /^Calibration: ◇ not commissioned, datasheet figures only \([12] of 94\)$/,
+    );
+    await shifter.click('[data-pmt="CsI14-A"]');
+    await expect(shifter.locator('#detail-calibration').textContent()).resolves.toMatch(
+      /^◇ not commissioned: datasheet figures \(calibration alarms not compared\)v1: 1400 V/,
+    );
+    await shifter.click('[data-pmt="CsI13-B"]');
+    await expect(shifter.locator('#detail-calibration').textContent()).resolves.toMatch(
+      /^calibration v2 · run fixture · measured by test fixture 2026-01-01v2: 1400 V/,
+    );
   });
 
   it('an HV trip injected in the simulator appears live on the map and in the alarm list', async () => {

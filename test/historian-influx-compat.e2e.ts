@@ -1,7 +1,7 @@
 /**
  * The historian against InfluxDB servers that behave like 2.x/3.x through the v1 API (no
- * CREATE DATABASE) and that refuse some data for good: a stand-in HTTP server records what it
- * is sent. Real Mosquitto, real historian process.
+ * CREATE DATABASE: the historian says what the operator sets up) and that refuse some data for
+ * good: a stand-in HTTP server records what it is sent. Real Mosquitto, real historian process.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +27,10 @@ describe('historian and InfluxDB 2.x/3.x-like servers', () => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        if (req.url?.startsWith('/query')) {
+        if (req.url?.startsWith('/ping')) {
+          res.writeHead(204, { 'X-Influxdb-Version': 'v2.7.11' });
+          res.end();
+        } else if (req.url?.startsWith('/query')) {
           queries.push(new URLSearchParams(body).get('q') ?? '');
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(
@@ -79,11 +82,14 @@ describe('historian and InfluxDB 2.x/3.x-like servers', () => {
       ],
     });
 
-  it('writes although CREATE DATABASE is refused, and keeps refused data in the dead-letter table without stopping', async () => {
+  it('writes on a 2.x server after saying what to set up, and keeps refused data in the dead-letter table without stopping', async () => {
     await pub.publishAsync('cicenns/sc/readings/test', batch(1, 'CsI01-A', 100), { qos: 1 });
     await waitFor('first write', async () => writes.length > 0, 20_000);
-    expect(queries[0]).toMatch(/CREATE DATABASE/);
-    expect(historian.output).toMatch(/could not create database\/retention policy, writing anyway/);
+    // 2.x/3.x (by /ping's version): no CREATE through the v1 API, the operator's part said instead
+    expect(queries).toEqual([]);
+    expect(historian.output).toMatch(
+      /InfluxDB v2\.7\.11 takes no retention policies or continuous queries through the v1 API; set up .*bucket for raw readings \(retention 30d\).*"cicenns_raw" -> the raw bucket \(default\) and "cicenns_1m" -> the aggregate bucket.*every 1m/,
+    );
     expect(writes[0]).toBe(
       'dcr,pmt=CsI01-A,group=crystal,parent=CsI01 rate_hz=100,quality="good" 1700000000001',
     );

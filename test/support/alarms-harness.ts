@@ -12,6 +12,7 @@ import { parse, stringify } from 'yaml';
 import { TestAlertmanager } from './alertmanager';
 import { ROOT, ServiceProcess, freePort, type ServiceName } from './processes';
 import { writeTestConfig } from './test-config';
+import { writeCommissionedCalibration } from './fixtures/commissioned';
 
 export interface AlarmViewLite {
   alarmId: string;
@@ -47,11 +48,23 @@ export interface HarnessOptions {
   maxDelayMs?: number;
   pollMs?: number;
   tag: string;
+  /**
+   * PMTs left with their datasheet records; every other tube is commissioned with the same
+   * figures (the calibration alarms judge only commissioned tubes)
+   */
+  datasheetOnly?: readonly string[];
+  /** appended to the overrides of the alarm rules, e.g. a short warm-up for a few PMTs */
+  overrides?: Record<string, unknown>[];
 }
 
 /** A copy of config/alarms.yaml with every delay capped, so raising takes a fraction of a second. */
-export function writeFastAlarmRules(dir: string, maxDelayMs: number): string {
+export function writeFastAlarmRules(
+  dir: string,
+  maxDelayMs: number,
+  overrides: Record<string, unknown>[] = [],
+): string {
   const rules = parse(readFileSync(join(ROOT, 'config', 'alarms.yaml'), 'utf8'));
+  rules.overrides = [...(rules.overrides ?? []), ...overrides];
   for (const r of Object.values(rules.rules) as { delayMs: number }[])
     r.delayMs = Math.min(r.delayMs, maxDelayMs);
   for (const o of rules.overrides ?? [])
@@ -97,11 +110,12 @@ export class AlarmsHarness {
       },
     });
     this.cfgDir = dir;
-    alarmsFile = writeFastAlarmRules(dir, this.o.maxDelayMs ?? 300);
+    alarmsFile = writeFastAlarmRules(dir, this.o.maxDelayMs ?? 300, this.o.overrides);
     this.storePath = join(dir, 'alarms.db');
     const cfg = parse(readFileSync(file, 'utf8'));
     cfg.alarms.storePath = this.storePath;
     cfg.files.alarms = alarmsFile;
+    cfg.files.calibration = writeCommissionedCalibration(dir, this.o.datasheetOnly);
     writeFileSync(file, stringify(cfg));
     const env = {
       CICENNS_CONFIG: file,

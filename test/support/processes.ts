@@ -42,7 +42,8 @@ export class ServiceProcess {
     this.output = '';
     this.child = spawn(process.execPath, [...this.nodeArgs, main], {
       cwd: this.cwd,
-      env: { ...SIM_TEST_DEFAULTS, ...process.env, ...this.env, NODE_ENV: 'test' },
+      // NODE_ENV test unless the test gives the unit's (production: no demo accounts)
+      env: { ...SIM_TEST_DEFAULTS, ...process.env, ...this.env, NODE_ENV: this.env.NODE_ENV ?? 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => {

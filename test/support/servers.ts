@@ -47,7 +47,8 @@ export function mosquittoConf(dir: string, port: number): string {
   ].join('\n');
 }
 
-export function influxConf(dir: string, port: number, rpcPort: number): string {
+/** continuousQueries: run them, checking every second (the shared test server runs none) */
+export function influxConf(dir: string, port: number, rpcPort: number, continuousQueries = false): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -63,7 +64,9 @@ bind-address = "127.0.0.1:${rpcPort}"
 [monitor]
   store-enabled = false
 [continuous_queries]
-  enabled = false
+  enabled = ${continuousQueries}
+  run-interval = "1s"
+  log-enabled = false
 `;
 }
 
@@ -98,9 +101,9 @@ export function startMosquitto(dir: string, port: number): number {
   return startDetached('mosquitto', '/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], dir);
 }
 
-export async function startInflux(dir: string, port: number): Promise<number> {
+export async function startInflux(dir: string, port: number, continuousQueries = false): Promise<number> {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'influxdb.conf'), influxConf(dir, port, await freePort()));
+  writeFileSync(join(dir, 'influxdb.conf'), influxConf(dir, port, await freePort(), continuousQueries));
   return startDetached('influxd', '/usr/bin/influxd', ['run', '-config', join(dir, 'influxdb.conf')], dir);
 }
 

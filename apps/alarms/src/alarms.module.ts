@@ -61,6 +61,8 @@ export async function startAlarms(
   await app.listen();
   await server.subscribed;
   const service = app.get(AlarmsService);
+  // the retained approved records arrive right after this SUBACK, before most readings
+  await service.calibrationsSubscribed;
   service.reportHealth();
   return {
     get alarmCount() {

@@ -39,4 +39,9 @@ export interface RuleEngine {
   onTick(now: number): Condition[];
   /** Every alarm the configuration defines, so the runtime knows them before they ever fire. */
   knownAlarms(): Pick<Condition, 'alarmId' | 'rule' | 'subject' | 'subsystem' | 'guidance'>[];
+  /**
+   * A calibration record of this PMT was added to the detector (an approval on the bus): the
+   * engine uses the calibration in force from the next reading on, without a restart.
+   */
+  calibrationChanged?(pmtId: string): void;
 }

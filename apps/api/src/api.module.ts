@@ -1,5 +1,5 @@
 import type { RunningService } from '@cicenns/common';
-import { BusRpc } from '@cicenns/bus';
+import { BusRpc } from '@cicenns/bus/rpc';
 import {
   BadRequestException,
   Inject,
@@ -13,6 +13,7 @@ import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { SystemConfig } from '@cicenns/model';
 import { nestLogger, serviceLogger } from '@cicenns/common';
+import { CalibrationFeed } from '@cicenns/bus';
 import { Registry } from 'prom-client';
 import { AlarmCache } from './alarms/alarm-cache';
 import { AlarmsController } from './alarms/alarms.controller';
@@ -25,6 +26,8 @@ import { AuditController } from './audit/audit.controller';
 import { AuditFilter } from './audit/audit-filter';
 import { AuditLog } from './audit/audit-log';
 import { AuthController } from './auth/auth.controller';
+import { CalibrationsController, CommissioningController } from './commissioning/commissioning.controller';
+import { CommissioningService } from './commissioning/commissioning.service';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import type { UserAccount } from './auth/users-file';
@@ -64,6 +67,8 @@ export const CONTROLLERS = [
   TrendsController,
   AuditController,
   IntakeRejectsController,
+  CommissioningController,
+  CalibrationsController,
 ];
 
 @Module({})
@@ -84,19 +89,29 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
         { provide: LiveCache, useFactory: () => new LiveCache() },
         { provide: AlarmCache, useFactory: () => new AlarmCache() },
         { provide: IntakeRejects, useFactory: () => new IntakeRejects() },
+        // approved calibration records keep the API's detector (every PMT view) current
+        {
+          provide: CalibrationFeed,
+          useFactory: () => new CalibrationFeed(cfg.detector, { warn: (l) => serviceLogger('api').warn(l) }),
+        },
         {
           provide: ApiBus,
           // fed as soon as it exists, so no subscription can miss the first 'connect'
-          useFactory: (live: LiveCache, alarms: AlarmCache, rejects: IntakeRejects) => {
+          useFactory: (live: LiveCache, alarms: AlarmCache, rejects: IntakeRejects, cal: CalibrationFeed) => {
             const bus = new ApiBus(cfg.app.mqtt);
             bus.feed(rejects);
             bus.feed(live);
             bus.feed(alarms);
+            bus.feed(cal);
             return bus;
           },
-          inject: [LiveCache, AlarmCache, IntakeRejects],
+          inject: [LiveCache, AlarmCache, IntakeRejects, CalibrationFeed],
         },
-        { provide: Views, useFactory: (live: LiveCache) => new Views(cfg, live), inject: [LiveCache] },
+        {
+          provide: Views,
+          useFactory: (live: LiveCache, cal: CalibrationFeed) => new Views(cfg, live, Date.now(), cal),
+          inject: [LiveCache, CalibrationFeed],
+        },
         { provide: Registry, useFactory: (live: LiveCache) => buildMetrics(live), inject: [LiveCache] },
         { provide: AuditLog, useFactory: () => new AuditLog(cfg.app.auth.auditPath) },
         {
@@ -156,6 +171,11 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
           useFactory: (alarms: AlarmCache, rpc: BusRpc, audit: AuditLog) =>
             new AlarmsService(alarms, rpc, audit),
           inject: [AlarmCache, BusRpc, AuditLog],
+        },
+        {
+          provide: CommissioningService,
+          useFactory: (rpc: BusRpc, audit: AuditLog) => new CommissioningService(rpc, audit),
+          inject: [BusRpc, AuditLog],
         },
         {
           provide: TrendsService,

@@ -54,3 +54,74 @@ describe('Views.sensors', () => {
     expect(s.extra).toEqual({ board: { value: 31.5, unit: 'degC', ts: now - 100, quality: 'good' } });
   });
 });
+
+describe('Views: commissioned or not, and the calibration in force', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadSystemConfig } = require('@cicenns/model') as typeof import('@cicenns/model');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CalibrationFeed } = require('@cicenns/bus') as typeof import('@cicenns/bus');
+  const now = Date.parse('2026-06-01T00:00:00Z');
+
+  it('a fresh detector: 94 of 94 not commissioned, as two runs; a PMT view says datasheet', () => {
+    const cfg = loadSystemConfig(undefined, {});
+    const views = new Views(cfg, { get: () => undefined, services: new Map() } as unknown as LiveCache, now);
+    expect(views.health(true, now).commissioning).toMatchObject({
+      pmts: 94,
+      commissioned: 0,
+      notCommissioned: 94,
+      notCommissionedRanges: 'CsI01-A..CsI15-B, PSV01-A..PSV32-B',
+    });
+    expect(views.pmt('CsI01-A', now)).toMatchObject({
+      commissioned: false,
+      calibration: { version: 1, method: 'datasheet', by: 'seed', run: null, approvedBy: null },
+    });
+    expect(views.detector(now).crystals[0].pmts[0]).toMatchObject({ id: 'CsI01-A', commissioned: false });
+  });
+
+  it('an approved record from the bus: that PMT is commissioned at once, with version, run, who and when', () => {
+    const cfg = loadSystemConfig(undefined, {});
+    const feed = new CalibrationFeed(cfg.detector);
+    const views = new Views(
+      cfg,
+      { get: () => undefined, services: new Map() } as unknown as LiveCache,
+      now,
+      feed,
+    );
+    const record = {
+      ...cfg.detector.currentCalibration('CsI02-B', now)!,
+      version: 2,
+      validFrom: '2026-05-20T10:00:00Z',
+      measuredAt: '2026-05-19T16:00:00Z',
+      method: 'commissioning',
+      by: 'hw-alice',
+      run: 'run-0009',
+      approvedBy: 'expert-bob',
+      approvedAt: '2026-05-20T10:00:00Z',
+      gain: 4.2e6,
+      errors: { gain: 5e4, beta: 0.1 },
+    };
+    feed.handle('cicenns/sc/calibration/CsI02-B', JSON.stringify({ record }));
+    expect(views.pmt('CsI02-B', now)).toMatchObject({
+      commissioned: true,
+      calibration: {
+        version: 2,
+        method: 'commissioning',
+        validFrom: '2026-05-20T10:00:00Z',
+        measuredAt: '2026-05-19T16:00:00Z',
+        by: 'hw-alice',
+        run: 'run-0009',
+        approvedBy: 'expert-bob',
+        gain: 4.2e6,
+        errors: { gain: 5e4, beta: 0.1 },
+      },
+    });
+    const health = views.health(true, now);
+    expect(health.commissioning).toMatchObject({
+      commissioned: 1,
+      notCommissioned: 93,
+      notCommissionedRanges: 'CsI01-A..CsI02-A, CsI03-A..CsI15-B, PSV01-A..PSV32-B',
+    });
+    expect(health.api.calibrations).toMatchObject({ received: 1, applied: 1, rejected: 0 });
+    expect(views.detector(now).commissioning.notCommissioned).toBe(93);
+  });
+});

@@ -1,5 +1,13 @@
+import type { CalibrationFeed } from '@cicenns/bus';
 import type { Reading } from '@cicenns/contracts';
-import { extraRegisters, type DeviceProfile, type SystemConfig } from '@cicenns/model';
+import {
+  deviceById,
+  extraRegisters,
+  isCommissioned,
+  type DeviceProfile,
+  type SystemConfig,
+} from '@cicenns/model';
+import { calibrationView, commissioningSummary } from './calibration-summary';
 import type { LiveCache } from './live-cache';
 
 export type QualityFlag = 'good' | 'stale' | 'bad' | 'none';
@@ -40,6 +48,8 @@ export class Views {
     private readonly cache: LiveCache,
     /** since when values could have arrived: before a period has passed, none is not stale */
     private readonly since = Date.now(),
+    /** the approved calibration records from the bus (counted in health) */
+    private readonly calibrations?: Pick<CalibrationFeed, 'counters'>,
   ) {
     for (const d of cfg.app.devices) {
       const profile = cfg.profiles.get(d.profile);
@@ -73,7 +83,7 @@ export class Views {
     const p = this.cfg.detector.pmt(id);
     if (!p) return undefined;
     const periods = this.cfg.app.quality.expectedPeriodMs;
-    const hvPeriod = this.cfg.app.devices.find((d) => d.id === p.hv.device)?.pollMs ?? periods.hv;
+    const hvPeriod = deviceById(this.cfg.app.devices, p.hv.device)?.pollMs ?? periods.hv;
     const hv = this.cache.get('hv', id);
     const t = p.sensorId === undefined ? undefined : this.cache.get('temperature', p.sensorId);
     const extra: Record<string, ValueView> = {};
@@ -106,7 +116,10 @@ export class Views {
         p.sensorId === undefined ? null : this.value(t, 'value_c', 'degC', periods.temperature, now),
       dcr: this.value(this.cache.get('dcr', id), 'rate_hz', 'Hz', periods.dcr, now),
       gain: this.value(this.cache.get('gain', id), 'gain', '', periods.gain, now),
-      calibration: cal ? { version: cal.version, hvV: cal.hvV, gain: cal.gain, dcrHz: cal.dcrHz } : null,
+      /** false while the calibration in force is the datasheet figure (SPEC 3.1) */
+      commissioned: isCommissioned(cal),
+      /** the calibration in force: which version, how, when, by whom, from which run */
+      calibration: calibrationView(cal),
       /** the HV profile's extra registers (e.g. a board temperature), by register name */
       extra,
     };
@@ -150,13 +163,20 @@ export class Views {
   }
 
   /** The detector's layout for drawing the map: crystals and panels with their PMTs, sensors. */
-  detector() {
+  detector(now = Date.now()) {
     const d = this.cfg.detector;
     const pmt = (id: string) => {
       const p = d.pmt(id)!;
-      return { id, end: p.end, hv: p.hv, limits: p.limits };
+      return {
+        id,
+        end: p.end,
+        hv: p.hv,
+        limits: p.limits,
+        commissioned: isCommissioned(d.currentCalibration(id, now)),
+      };
     };
     return {
+      commissioning: commissioningSummary(d, now),
       crystals: d.crystals.map((c) => ({ id: c.id, sensor: c.sensor, pmts: c.pmts.map(pmt) })),
       panels: d.panels.map((c) => ({ id: c.id, sensor: c.sensor, pmts: c.pmts.map(pmt) })),
       sensors: d.sensors.map((s) => ({
@@ -192,8 +212,11 @@ export class Views {
         connections: { mqtt: { state: apiMqttUp ? 'up' : 'down' } },
         badBatches: this.cache.badBatches,
         badHealth: this.cache.badHealth,
+        ...(this.calibrations && { calibrations: { ...this.calibrations.counters } }),
       },
       services,
+      /** the detector at a glance: how many tubes still have only their datasheet figures */
+      commissioning: commissioningSummary(this.cfg.detector, now),
     };
   }
 }

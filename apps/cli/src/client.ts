@@ -26,7 +26,12 @@ export class ApiClient {
     return this.call<T>('POST', path, body);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** A document (a report): the text as sent, never parsed. */
+  text(path: string): Promise<string> {
+    return this.call<string>('GET', path, undefined, true);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, asText = false): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.s.token) headers.authorization = `Bearer ${this.s.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -42,6 +47,7 @@ export class ApiClient {
       throw new ApiError(0, `cannot reach ${this.s.url}: ${(err as Error).cause ?? (err as Error).message}`);
     }
     const text = await res.text();
+    if (asText && res.ok) return text as T;
     let data: unknown = text;
     try {
       data = text ? JSON.parse(text) : null;

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiError } from './client';
 import { ack, listAlarms, shelve } from './commands/alarms';
+import { COMMISSION_USAGE, commission } from './commands/commission';
 import { hvSet } from './commands/hv';
 import { login } from './commands/login';
 import { status } from './commands/status';
@@ -17,7 +18,7 @@ const USAGE = `cicenns: the CICENNS slow control from a terminal (calls the REST
   cicenns hv set <target> [--vset V] [--iset uA] [--ramp-up V/s] [--ramp-down V/s] [--on|--off]
                  [--yes] [--partial] [--no-wait]  (expert) preview, confirm, apply, follow the ramp
         target: CsI01-A (or a comma list), CsI01 (a crystal), PSV01 (a panel), veto, crystal, all
-  cicenns login [user]                        log in; the session is saved for later commands
+${COMMISSION_USAGE}  cicenns login [user]                        log in; the session is saved for later commands
   cicenns logout
   cicenns users hash-password                 a password hash for the users file
   cicenns users new-token                     an API token and its sha256 for the users file
@@ -45,6 +46,13 @@ async function main(argv: string[]): Promise<number> {
       yes: { type: 'boolean', short: 'y' },
       partial: { type: 'boolean' },
       'no-wait': { type: 'boolean' },
+      procedure: { type: 'string' },
+      confirm: { type: 'string' },
+      comment: { type: 'string' },
+      pmt: { type: 'string', multiple: true },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -77,6 +85,17 @@ async function main(argv: string[]): Promise<number> {
         yes: o.yes,
         partial: o.partial,
         wait: !o['no-wait'],
+        json,
+      });
+    case 'commission':
+      return commission(api, positionals.slice(1), {
+        procedure: o.procedure,
+        confirm: o.confirm,
+        comment: o.comment,
+        pmt: o.pmt,
+        format: o.format,
+        out: o.out,
+        watch: o.watch,
         json,
       });
     case 'login':

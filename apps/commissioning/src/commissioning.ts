@@ -1,4 +1,5 @@
-import { BusRpc, connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
+import { connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
+import { BusRpc } from '@cicenns/bus/rpc';
 import { describeError, serviceLogger, type RunningService, type ServiceLogger } from '@cicenns/common';
 import {
   calibrationQuery,

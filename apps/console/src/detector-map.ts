@@ -1,10 +1,20 @@
 /**
  * The detector map: 15 crystals and 32 veto panels, each a pair of PMT cells (A | B). A cell
  * shows the PMT id, its HV state as glyph + word, and its worst live alarm as a word; color and
- * border repeat what the words say. Only cells whose PMT or alarms changed are touched.
+ * border repeat what the words say. A tube that is not commissioned (datasheet figures only)
+ * has a hollow diamond after its id: a shape, not a colour. Only cells whose PMT or alarms
+ * changed are touched.
  */
 import { h, fill, setAttr, setText } from './dom.js';
-import { HV_GLYPH, hvState, isLive, needsAck, valueText, worstSeverity } from './format.js';
+import {
+  HV_GLYPH,
+  hvState,
+  isLive,
+  needsAck,
+  NOT_COMMISSIONED_MARK,
+  valueText,
+  worstSeverity,
+} from './format.js';
 import type { Store } from './store.js';
 import type { AlarmView } from '@cicenns/contracts';
 import type { PmtView } from './types.js';
@@ -13,12 +23,18 @@ interface Cell {
   el: HTMLButtonElement;
   hv: HTMLElement;
   sev: HTMLElement;
+  cal: HTMLElement;
 }
+
+/** what the marker of a tube without a calibration of its own means */
+const NOT_COMMISSIONED_TEXT =
+  'not commissioned: datasheet figures only, not judged by the calibration alarms';
 
 export class DetectorMap {
   private readonly cells = new Map<string, Cell>();
   private readonly pairLabels = new Map<string, HTMLElement>();
   private alarmsBySubject = new Map<string, AlarmView[]>();
+  private readonly calLegend = h('span', { id: 'legend-commissioning', title: NOT_COMMISSIONED_TEXT });
 
   constructor(
     private readonly root: HTMLElement,
@@ -30,10 +46,12 @@ export class DetectorMap {
       h('span', {}, 'HV state:'),
       ...(['ON', 'RAMP', 'OFF', 'TRIP', 'NO DATA'] as const).map((s) => h('span', {}, `${HV_GLYPH[s]} ${s}`)),
       h('span', {}, 'Alarms: ▲ ALARM, ! WARN (blinking border: not acknowledged)'),
+      this.calLegend,
     );
     store.on('pmts', (list) => {
       if (list.some((p) => !this.cells.has(p.id))) this.build();
       else for (const p of list) this.update(p);
+      this.updateCalLegend();
     });
     store.on('alarms', () => this.updateAlarms());
     store.on('selected', (id) => {
@@ -79,6 +97,7 @@ export class DetectorMap {
   private cell(p: PmtView): HTMLElement {
     const hv = h('span', { class: 'pmt-hv' });
     const sev = h('span', { class: 'pmt-sev' });
+    const cal = h('span', { class: 'pmt-cal', 'aria-hidden': 'true' }, ` ${NOT_COMMISSIONED_MARK}`);
     const el = h(
       'button',
       {
@@ -88,11 +107,11 @@ export class DetectorMap {
         'aria-pressed': String(this.store.selected === p.id),
         onclick: () => this.store.select(p.id),
       },
-      h('span', { class: 'pmt-id' }, p.id),
+      h('span', { class: 'pmt-id' }, p.id, cal),
       hv,
       sev,
     );
-    this.cells.set(p.id, { el, hv, sev });
+    this.cells.set(p.id, { el, hv, sev, cal });
     return el;
   }
 
@@ -104,6 +123,8 @@ export class DetectorMap {
     setAttr(c.el, 'data-hv', state);
     setAttr(c.el, 'data-quality', p.vmon.quality);
     setAttr(c.el, 'data-ts', String(p.vmon.ts ?? ''));
+    setAttr(c.el, 'data-commissioned', String(p.commissioned !== false));
+    c.cal.hidden = p.commissioned !== false;
     this.setTitle(p.id);
   }
 
@@ -132,6 +153,18 @@ export class DetectorMap {
     }
   }
 
+  /** The legend names the marker and how many tubes carry it. */
+  private updateCalLegend(): void {
+    const all = [...this.store.pmts.values()];
+    const not = all.filter((p) => p.commissioned === false).length;
+    setText(
+      this.calLegend,
+      not === 0
+        ? 'Calibration: all tubes commissioned'
+        : `Calibration: ${NOT_COMMISSIONED_MARK} not commissioned, datasheet figures only (${not} of ${all.length})`,
+    );
+  }
+
   private setTitle(id: string): void {
     const p = this.store.pmts.get(id);
     const c = this.cells.get(id);
@@ -143,12 +176,14 @@ export class DetectorMap {
       c.el,
       'title',
       `${id}: HV ${hvState(p)}, VMon ${valueText(p.vmon)}, IMon ${valueText(p.imon, 2)}, ` +
-        `DCR ${valueText(p.dcr, 0)}, T ${p.temperature ? valueText(p.temperature) : 'no sensor'}${alarms.join('')}`,
+        `DCR ${valueText(p.dcr, 0)}, T ${p.temperature ? valueText(p.temperature) : 'no sensor'}` +
+        `${p.commissioned === false ? `\n${NOT_COMMISSIONED_MARK} ${NOT_COMMISSIONED_TEXT}` : ''}${alarms.join('')}`,
     );
     setAttr(
       c.el,
       'aria-label',
-      `${id}, HV ${hvState(p)}${alarms.length ? `, ${alarms.length} alarm(s)` : ''}`,
+      `${id}, HV ${hvState(p)}${p.commissioned === false ? ', not commissioned' : ''}` +
+        `${alarms.length ? `, ${alarms.length} alarm(s)` : ''}`,
     );
   }
 }

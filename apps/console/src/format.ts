@@ -124,3 +124,6 @@ export function ageText(ts: number | null | undefined, now = Date.now()): string
 }
 
 export const ROLE_RANK = { viewer: 0, shifter: 1, expert: 2, admin: 3 } as const;
+
+/** The marker of a tube that is not commissioned (datasheet figures only): a shape, not a colour. */
+export const NOT_COMMISSIONED_MARK = '◇';

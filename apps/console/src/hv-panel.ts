@@ -156,6 +156,21 @@ export class HvPanel {
     }
   }
 
+  /**
+   * A change proposed elsewhere (an approved commissioning voltage): the PMT selected, its voltage
+   * filled in, and the server's preview asked for; the expert still confirms it here.
+   */
+  propose(pmt: string, vset: number): void {
+    this.store.select(pmt);
+    this.target.value = 'pmt';
+    for (const el of [this.iset, this.rampUp, this.rampDown]) el.value = '';
+    this.power.value = '';
+    this.vset.value = String(vset);
+    this.vset.scrollIntoView({ block: 'center' });
+    this.vset.focus();
+    void this.doPreview();
+  }
+
   private renderPreview(p: HvPreview): void {
     const ok = p.changes.filter((c) => c.allowed).length;
     const refused = p.changes.length - ok;

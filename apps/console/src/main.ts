@@ -1,6 +1,7 @@
 /** The shift console: wires the store, the live feed and the panels together. */
 import { api, ApiError, setUnauthorizedHandler } from './api.js';
 import { AlarmList } from './alarm-list.js';
+import { CommissioningPage } from './commissioning-page.js';
 import { DetectorMap } from './detector-map.js';
 import { byId } from './dom.js';
 import { Header } from './header.js';
@@ -93,7 +94,26 @@ function start(): void {
   new DetectorMap(byId('map'), byId('map-legend'), store);
   new PmtDetail(byId('detail'), store);
   new AlarmList(byId('alarms'), store, new ShelveDialog(), new JournalView());
-  new HvPanel(byId('hv'), store);
+  const hv = new HvPanel(byId('hv'), store);
+  const commissioning = new CommissioningPage(byId('commissioning'), store, (pmt, volts) => {
+    showView('shift');
+    hv.propose(pmt, volts);
+  });
+  /** Shift (map, alarms, HV, detail) or Commissioning; the commissioning page polls only while shown. */
+  const showView = (view: 'shift' | 'commissioning') => {
+    document.body.dataset.view = view;
+    for (const b of document.querySelectorAll<HTMLButtonElement>('#views button'))
+      b.setAttribute('aria-pressed', String(b.dataset.view === view));
+    commissioning.setActive(view === 'commissioning' && store.user !== null);
+  };
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#views button'))
+    b.addEventListener('click', () =>
+      showView(b.dataset.view === 'commissioning' ? 'commissioning' : 'shift'),
+    );
+  store.on('user', (u) =>
+    commissioning.setActive(u !== null && document.body.dataset.view === 'commissioning'),
+  );
+  showView('shift');
   store.on('connection', (c) => {
     banner.hidden = c !== 'lost';
     banner.textContent = '✖ Connection to the server lost: values on this page are frozen. Reconnecting…';

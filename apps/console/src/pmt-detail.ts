@@ -1,9 +1,35 @@
 /** One PMT: live values with their quality, calibration, its alarms, and trend plots. */
 import { h, fill } from './dom.js';
-import { ageText, compareAlarms, HV_GLYPH, hvState, num, STATE_TEXT, valueText } from './format.js';
+import {
+  ageText,
+  compareAlarms,
+  HV_GLYPH,
+  hvState,
+  NOT_COMMISSIONED_MARK,
+  num,
+  STATE_TEXT,
+  valueText,
+} from './format.js';
 import type { Store } from './store.js';
 import { RANGES, Trends } from './trends.js';
 import type { PmtView, ValueView } from './types.js';
+
+/**
+ * Whose figures the alarms compare this tube with: "not commissioned: datasheet figures" (the
+ * calibration alarms do not judge it), or the approved calibration's version, run and people.
+ */
+export function calibrationText(p: Pick<PmtView, 'commissioned' | 'calibration'>): string {
+  const cal = p.calibration;
+  if (!cal) return 'none on record';
+  if (p.commissioned === false)
+    return `${NOT_COMMISSIONED_MARK} not commissioned: datasheet figures (calibration alarms not compared)`;
+  const parts = [`calibration v${cal.version}`];
+  if (cal.run) parts.push(`run ${cal.run}`);
+  if (cal.by) parts.push(`measured by ${cal.by}${cal.measuredAt ? ` ${cal.measuredAt.slice(0, 10)}` : ''}`);
+  if (cal.approvedBy)
+    parts.push(`approved by ${cal.approvedBy}${cal.approvedAt ? ` ${cal.approvedAt.slice(0, 10)}` : ''}`);
+  return parts.join(' · ');
+}
 
 export class PmtDetail {
   private readonly live = h('div', { id: 'detail-live' });
@@ -108,10 +134,15 @@ export class PmtDetail {
         h('dt', {}, 'Calibration'),
         h(
           'dd',
-          { id: 'detail-calibration' },
+          { id: 'detail-calibration', 'data-commissioned': String(p.commissioned !== false) },
+          calibrationText(p),
           cal
-            ? `v${cal.version}: ${num(cal.hvV, 0)} V, gain ${num(cal.gain)}, DCR ${num(cal.dcrHz, 0)} Hz`
-            : 'none on record',
+            ? h(
+                'div',
+                { class: 'muted' },
+                `v${cal.version}: ${num(cal.hvV, 0)} V, gain ${num(cal.gain)}, DCR ${num(cal.dcrHz, 0)} Hz`,
+              )
+            : null,
         ),
       ),
     );

@@ -30,9 +30,27 @@ export interface PmtView {
   temperature: ValueView | null;
   dcr: ValueView;
   gain: ValueView;
-  calibration: { version: string | number; hvV: number; gain: number; dcrHz: number } | null;
+  /** false while the calibration in force is only the datasheet figure (SPEC 3.1) */
+  commissioned?: boolean;
+  /** the calibration in force */
+  calibration: CalibrationView | null;
   /** the HV profile's extra registers (e.g. a board temperature) */
   extra?: Record<string, ValueView>;
+}
+
+export interface CalibrationView {
+  version: string | number;
+  method?: string;
+  validFrom?: string;
+  measuredAt?: string;
+  by?: string;
+  run?: string | null;
+  approvedBy?: string | null;
+  approvedAt?: string | null;
+  hvV: number;
+  gain: number;
+  beta?: number;
+  dcrHz: number;
 }
 
 export interface User {

@@ -3,7 +3,7 @@ import { loadSystemConfig } from '@cicenns/model';
 import { runMain, type RunningService } from '@cicenns/common';
 import { startSimulator, type Simulator } from '../../simulator/src';
 import { startPoller } from '../../poller/src/poller.service';
-import { startIntake } from '../../intake/src/intake.module';
+import { startIntake } from '../../intake/src/start-intake';
 import { startHistorian } from '../../historian/src/historian.service';
 import { startApi, type Api } from '../../api/src/api.module';
 import { startAlarms } from '../../alarms/src/alarms.module';

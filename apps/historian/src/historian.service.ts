@@ -22,6 +22,9 @@ export class Historian {
   private influxState: 'up' | 'down' | 'connecting' = 'connecting';
   private influxDetail = '';
   private dbReady = false;
+  private setupMessageSaid = false;
+  /** who set up the retention tiers: pending, the historian (1.x), or the operator (2.x/3.x) */
+  private retentionSetUp: 'pending' | 'historian' | 'operator' = 'pending';
   private stopped = false;
   private draining = false;
   private wake?: () => void;
@@ -67,6 +70,11 @@ export class Historian {
         backlogOldestMs: this.spool.oldestAgeMs(),
         database: app.influx.database,
         url: app.influx.url,
+        tiers: {
+          raw: app.influx.tiers.raw.name,
+          aggregate: app.influx.tiers.aggregate.name,
+          setUp: this.retentionSetUp,
+        },
       },
     }));
     // Health is first published once subscribed: a retained historian health message means its
@@ -123,7 +131,13 @@ export class Historian {
       if (!chunk) continue;
       if (!this.dbReady) {
         try {
-          await this.influx.ensureDatabase();
+          const setup = await this.influx.ensureDatabase((m) => this.log.warn(m));
+          this.retentionSetUp = setup.ok ? 'historian' : 'operator';
+          // 2.x/3.x: the tiers are the operator's to set up; said once per start, not per reconnect
+          if (!setup.ok && !this.setupMessageSaid) {
+            this.log.warn(setup.operatorMustSetUp);
+            this.setupMessageSaid = true;
+          }
           this.dbReady = true;
         } catch (e) {
           if (e instanceof InfluxQueryError) {

@@ -1,4 +1,5 @@
 import type { AppConfigFile } from '@cicenns/model';
+import { operatorSetup, setUpRetention } from './retention-setup';
 
 /** InfluxDB answered, but with an error (as opposed to not answering at all). */
 export class InfluxQueryError extends Error {
@@ -30,19 +31,27 @@ export class InfluxWriter {
         : {};
   }
 
-  /** CREATE DATABASE and the retention policy are idempotent in InfluxQL; run on every (re)connect. */
-  async ensureDatabase(): Promise<void> {
-    const { database, retentionPolicy: rp } = this.cfg;
-    await this.query(`CREATE DATABASE "${database}"`);
-    await this.query(
-      `CREATE RETENTION POLICY "${rp.name}" ON "${database}" DURATION ${rp.duration} REPLICATION 1 DEFAULT`,
-    ).catch(async (e: Error) => {
-      // exists with other settings: bring it to the configured duration
-      if (!/already exists/.test(e.message)) throw e;
-      await this.query(
-        `ALTER RETENTION POLICY "${rp.name}" ON "${database}" DURATION ${rp.duration} DEFAULT`,
-      );
-    });
+  /**
+   * The database, both retention policies and the continuous query (retention-setup.ts); every
+   * statement is idempotent or brought to the configured settings, so this runs on every
+   * (re)connect. On InfluxDB 2.x/3.x the v1 API cannot do it: returns what the operator must set
+   * up instead (the historian says it and writes anyway).
+   */
+  async ensureDatabase(
+    warn: (message: string) => void,
+  ): Promise<{ ok: true } | { ok: false; operatorMustSetUp: string }> {
+    const version = await this.version();
+    // 1.x says "1.6.7~rc0", 2.x "v2.7.11"; a server that says nothing is tried as 1.x
+    if (version && !/^v?1\./.test(version))
+      return { ok: false, operatorMustSetUp: operatorSetup(this.cfg, version) };
+    await setUpRetention(this.cfg, (q) => this.query(q), warn);
+    return { ok: true };
+  }
+
+  /** The server's version (X-Influxdb-Version of /ping), or undefined if it does not say. */
+  async version(): Promise<string | undefined> {
+    const res = await fetch(`${this.base}/ping`, { headers: this.auth, signal: AbortSignal.timeout(10_000) });
+    return res.headers.get('x-influxdb-version') ?? undefined;
   }
 
   async query(q: string): Promise<unknown> {
@@ -65,7 +74,7 @@ export class InfluxWriter {
   async write(body: string): Promise<WriteOutcome> {
     const params = new URLSearchParams({
       db: this.cfg.database,
-      rp: this.cfg.retentionPolicy.name,
+      rp: this.cfg.tiers.raw.name,
       precision: 'ms',
     });
     let res: Response;

@@ -1,3 +1,5 @@
+import { CalibrationFeed } from '@cicenns/bus';
+import { Topics } from '@cicenns/contracts';
 import { loadSystemConfig } from '@cicenns/model';
 import { DaqValidator, type ValidationResult } from './daq-validator';
 
@@ -140,5 +142,29 @@ describe('DAQ message validation (SPEC 2.3)', () => {
       m: 'coincidence',
       id: 'CsI15',
     });
+  });
+});
+
+describe('the gain bound follows an approved calibration from the bus (CalibrationFeed)', () => {
+  it('a gain fine against the datasheet record is out of range against a newly approved one, at once', () => {
+    const { detector } = loadSystemConfig(undefined, {});
+    const own = new DaqValidator(detector, { ...cfg.app.intake, maxAgeMs: 7 * 86400_000 });
+    const feed = new CalibrationFeed(detector);
+    const topic = 'cicenns/daq/pmt/CsI08-B/gain';
+    const payload = JSON.stringify({ ts: now, gain: 5e4, gain_err: 500, n_spe: 3000 });
+    // 3.6e6 / 5e4 = 72: within the factor 100 of the datasheet figure
+    expect(flat(own.validate(topic, payload, now)).rejections).toEqual([]);
+    const record = {
+      ...detector.currentCalibration('CsI08-B', now)!,
+      version: 2,
+      validFrom: '2026-11-01T00:00:00Z',
+      gain: 8e6,
+      method: 'commissioning',
+      run: 'run-0003',
+    };
+    expect(feed.handle(Topics.calibration.record('CsI08-B'), JSON.stringify({ record }))).toBeDefined();
+    const [rejection] = flat(own.validate(topic, payload, now)).rejections;
+    expect(rejection).toMatchObject({ reason: 'out_of_range' });
+    expect(rejection.detail).toMatch(/more than 100 x off the calibrated 8000000 \(calibration v2,/);
   });
 });

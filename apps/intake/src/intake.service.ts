@@ -1,6 +1,11 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
-import { connectService, HealthReporter, HistorianSession, ReadingPublisher } from '@cicenns/bus';
+import type { SystemConfig } from '@cicenns/model';
+import {
+  CalibrationFeed,
+  connectService,
+  HealthReporter,
+  HistorianSession,
+  ReadingPublisher,
+} from '@cicenns/bus';
 import { Topics, type RejectionNotice, type ServiceHealth } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 import { processFaults, serviceLogger } from '@cicenns/common';
@@ -9,14 +14,13 @@ import { DaqHandler } from './daq-handler';
 import { DaqValidator } from './daq-validator';
 import { DeadLetterStore } from './dead-letters';
 import { IntakeStats } from './intake-stats';
-import type { DaqSink } from './daq-mqtt.server';
+import type { DaqSink } from './daq-connection';
 
 /** At most this many rejection notices per second on the bus; more are counted, not sent. */
 const NOTICES_PER_SECOND = 50;
 
 /** Validates each DAQ message, forwards the good readings, counts and logs the rejects. */
-@Injectable()
-export class IntakeService implements DaqSink, OnApplicationShutdown {
+export class IntakeService implements DaqSink {
   private readonly log = serviceLogger('intake');
   readonly stats = new IntakeStats();
   private readonly out: MqttClient;
@@ -32,10 +36,12 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
   private markSubscribed!: () => void;
   /** resolves at the first SUBACK of the DAQ topics */
   readonly subscribed = new Promise<void>((r) => (this.markSubscribed = r));
+  /** approved calibration records: the gain bound follows the calibration in force */
+  readonly calibrations: CalibrationFeed;
   private notices = { second: 0, sent: 0, dropped: 0 };
   private readonly startedAt = Date.now();
 
-  constructor(@Inject(SYSTEM_CONFIG) private readonly cfg: SystemConfig) {
+  constructor(private readonly cfg: SystemConfig) {
     const { app } = cfg;
     this.out = connectService(app.mqtt, 'intake-out', 'intake');
     this.out.on('error', (e) => this.log.warn(`mqtt (publisher): ${e.message}`));
@@ -58,6 +64,12 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
       warn: (line) => this.log.warn(line),
     });
     this.brokerDrops.watch(this.out);
+    this.calibrations = new CalibrationFeed(cfg.detector, { warn: (l) => this.log.warn(l) }).onRecord((r) =>
+      this.log.log(`calibration v${r.version} of ${r.pmt} (${r.method}): gain bound from ${r.validFrom}`),
+    );
+    this.calibrations
+      .attach(this.out)
+      .catch((e: Error) => this.log.error(`calibration records: ${e.message}`));
     if (app.intake.requireHistorian)
       this.historian = new HistorianSession(this.out, app.mqtt.clientIdPrefix).watch();
     if (app.intake.maxPayloadBytes > app.intake.brokerMaxPacketBytes) {
@@ -110,6 +122,7 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
         deadLettersNotKept: this.deadLetters.skipped,
         rejectNoticesDropped: this.notices.dropped,
         unhandledRejections: processFaults.unhandledRejections,
+        ...this.calibrations.healthCounters(),
         ...(drops.total !== undefined && {
           brokerDropped: drops.total,
           brokerDroppedSinceStart: drops.sinceStart,
@@ -143,7 +156,8 @@ export class IntakeService implements DaqSink, OnApplicationShutdown {
     this.out.publish(Topics.intakeRejects, JSON.stringify(n), { qos: 0 });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Flush, say offline, disconnect (after the DAQ connection has closed). */
+  async stop(): Promise<void> {
     this.publisher.flush();
     await this.health.stop();
     await this.out.endAsync();

@@ -1,7 +1,6 @@
-import 'reflect-metadata';
 import { loadSystemConfig } from '@cicenns/model';
 import { runMain, serviceLogger } from '@cicenns/common';
-import { startIntake } from './intake.module';
+import { startIntake } from './start-intake';
 
 runMain('intake', async () => {
   const cfg = loadSystemConfig();

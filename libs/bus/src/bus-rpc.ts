@@ -1,11 +1,7 @@
 import { ClientMqtt } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { type BrokerSettings, nestMqttOptions } from './nest-mqtt-options';
-
-/** The other service did not answer in time, or the broker is unreachable. */
-export class RpcUnavailable extends Error {}
-/** The other service answered with an error (its reason in the message). */
-export class RpcError extends Error {}
+import { RpcError, RpcUnavailable } from './rpc-errors';
 
 /**
  * ClientMqtt that keeps a reply subscription once made. Stock ClientMqtt unsubscribes when the
@@ -20,6 +16,11 @@ class KeepRepliesClientMqtt extends ClientMqtt {
 }
 
 /**
+ * Not in the `@cicenns/bus` barrel (import it from `@cicenns/bus/rpc`): it loads Nest's
+ * microservices and rxjs, about 700 modules and 25 MB of RSS, which the services that only
+ * publish and subscribe (poller, historian) must not pay for (docs/PERFORMANCE.md "Memory at
+ * rest"). The barrel has its type and its errors.
+ *
  * Request/response with our MQTT services through Nest's ClientMqtt (request on the pattern,
  * reply on `<pattern>/reply`): the alarm service's commands and queries, the poller's HV writes.
  * Each user has its own client id (`<prefix>-<clientIdSuffix>`: the API 'api-rpc', the

@@ -4,4 +4,7 @@ export * from './health-reporter';
 export * from './nest-mqtt-options';
 export * from './subscribe';
 export * from './historian-session';
-export * from './bus-rpc';
+// BusRpc's value lives in '@cicenns/bus/rpc' (it loads Nest); here only its type and errors
+export type { BusRpc } from './bus-rpc';
+export * from './rpc-errors';
+export * from './calibration-feed';

@@ -1,5 +1,5 @@
 import type { MqttClientOptions } from '@nestjs/microservices/external/mqtt-options.interface';
-import { mqttLog } from './mqtt-connection';
+import { mqttClientDefaults } from './mqtt-connection';
 
 export interface BrokerSettings {
   url: string;
@@ -26,7 +26,7 @@ export function nestMqttOptions(
     reconnectPeriod: 1000,
     username: mqtt.username,
     password: mqtt.password,
-    ...mqttLog(),
+    ...mqttClientDefaults(),
     ...(role === 'server' && { subscribeOptions: { qos: 1 as const } }),
   };
 }

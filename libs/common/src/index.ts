@@ -7,3 +7,4 @@ export * from './rate-limited-log';
 export * from './passwords';
 export * from './seeded-random';
 export * from './describe-error';
+export * from './probe-endpoint';

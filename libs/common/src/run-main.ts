@@ -2,6 +2,7 @@ import { ConfigError } from '@cicenns/model';
 import { serviceLogger } from './logger';
 import { describeError } from './describe-error';
 import { RateLimitedLog } from './rate-limited-log';
+import { HEALTH_LISTEN_ENV, parseHealthListen, ServicePhase, startProbeEndpoint } from './probe-endpoint';
 
 /** Faults caught at the process level, for the services' health. */
 export const processFaults = { unhandledRejections: 0 };
@@ -40,16 +41,42 @@ export function installFaultHandlers(
 /**
  * Start a service: a configuration error stops it with the file, path and reason (exit 2);
  * SIGTERM/SIGINT run its stop function once, then exit. Process-level faults: installFaultHandlers.
+ * With CICENNS_HEALTH_LISTEN=host:port, /livez and /readyz answer there from before the start
+ * (probe-endpoint.ts); a bad value is a configuration error.
  */
 export function runMain(name: string, start: () => Promise<() => Promise<void> | void>): void {
   installFaultHandlers(name);
   const log = serviceLogger(name);
-  start().then(
-    (stop) => {
+  const phase = new ServicePhase();
+  const failed = (err: unknown) => {
+    if (err instanceof ConfigError) {
+      log.error(`configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    log.error(`failed to start: ${describeError(err)}`);
+    process.exit(1);
+  };
+  const probes = async () => {
+    const addr = parseHealthListen(process.env[HEALTH_LISTEN_ENV]);
+    if (!addr) return;
+    try {
+      await startProbeEndpoint(name, addr, phase);
+    } catch (e) {
+      // e.g. the port is taken (a previous instance still exiting): exit 1, systemd retries
+      throw new Error(`${HEALTH_LISTEN_ENV}=${addr.host}:${addr.port}: cannot listen: ${describeError(e)}`);
+    }
+    const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
+    log.log(`liveness and readiness on http://${host}:${addr.port}/livez and /readyz`);
+  };
+  probes()
+    .then(start)
+    .then((stop) => {
+      phase.ready();
       let stopping = false;
       const shutdown = (sig: string) => {
         if (stopping) return;
         stopping = true;
+        phase.stopping(sig);
         log.log(`${sig}, stopping`);
         Promise.resolve(stop())
           .catch((e) => log.error(`error while stopping: ${e}`))
@@ -57,14 +84,5 @@ export function runMain(name: string, start: () => Promise<() => Promise<void> |
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
-    },
-    (err) => {
-      if (err instanceof ConfigError) {
-        log.error(`configuration error: ${err.message}`);
-        process.exit(2);
-      }
-      log.error(`failed to start: ${describeError(err)}`);
-      process.exit(1);
-    },
-  );
+    }, failed);
 }

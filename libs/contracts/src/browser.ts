@@ -4,3 +4,17 @@
 export type { AlarmStateName, LatchState } from './alarm-states';
 export type { AlarmSubject, AlarmView, Severity, Subsystem } from './alarm-view';
 export type { BeamSnapshot, JournalAction, JournalEvent } from './alarm-journal';
+export type {
+  GainFit,
+  PmtRunView,
+  ProposalState,
+  ProposalView,
+  ReportEntry,
+  RunState,
+  RunSummary,
+  RunView,
+  ScanPoint,
+  StepCheck,
+  StepProgress,
+  StepState,
+} from './commissioning-view';

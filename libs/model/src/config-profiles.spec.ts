@@ -165,7 +165,8 @@ describe('relative paths are relative to the file that holds them', () => {
     const shape = appConfigSchema.shape as Record<string, any>;
     const pathLike: string[] = [];
     for (const [section, s] of Object.entries(shape)) {
-      const inner = s.def?.innerType ?? s;
+      let inner = s.def?.innerType ?? s;
+      if (inner.def?.type === 'pipe') inner = inner.def.in; // a section with a transform (influx)
       const keys = Object.keys(inner.shape ?? {});
       for (const k of keys)
         if (section === 'files' || /(Path|Dir|File)$/.test(k)) pathLike.push(`${section}.${k}`);

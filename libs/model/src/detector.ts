@@ -39,13 +39,22 @@ export class Detector {
   private readonly byId = new Map<string, Pmt>();
   private readonly byHv = new Map<string, Pmt>();
   private readonly sensorsByChannel = new Map<string, Sensor>();
+  // look-ups by id are maps, not finds: every PMT asks for its sensor at start-up, and a
+  // find over 8,000 sensors for each of 45,000 PMTs is 360 million comparisons
+  private readonly sensorsById = new Map<string, Sensor>();
+  private readonly groupsById = new Map<string, PmtGroupEntry>();
   private readonly calibrations = new Map<string, CalibrationRecord[]>();
 
   constructor(file: DetectorFile, calibrations: CalibrationRecord[]) {
     for (const c of file.crystals) this.addGroup('crystal', c, file.hvLimits.crystal, this.crystals);
     for (const p of file.panels) this.addGroup('veto', p, file.hvLimits.veto, this.panels);
     this.sensors = file.sensors.map((s) => ({ ...s, rangeC: s.rangeC as [number, number] }));
-    for (const s of this.sensors) this.sensorsByChannel.set(`${s.device}/${s.channel}`, s);
+    for (const s of this.sensors) {
+      this.sensorsByChannel.set(`${s.device}/${s.channel}`, s);
+      if (!this.sensorsById.has(s.id)) this.sensorsById.set(s.id, s);
+    }
+    for (const g of [...this.crystals, ...this.panels])
+      if (!this.groupsById.has(g.id)) this.groupsById.set(g.id, g);
     for (const r of calibrations) {
       const list = this.calibrations.get(r.pmt) ?? [];
       list.push(r);
@@ -90,11 +99,22 @@ export class Detector {
   }
 
   sensor(id: string | undefined): Sensor | undefined {
-    return id === undefined ? undefined : this.sensors.find((s) => s.id === id);
+    return id === undefined ? undefined : this.sensorsById.get(id);
   }
 
   isCrystal(id: string): boolean {
-    return this.crystals.some((c) => c.id === id);
+    return this.crystal(id) !== undefined;
+  }
+
+  crystal(id: string): PmtGroupEntry | undefined {
+    const g = this.groupsById.get(id);
+    return g && this.byId.get(g.pmts[0])?.group === 'crystal' ? g : undefined;
+  }
+
+  /** A veto panel by id. */
+  panel(id: string): PmtGroupEntry | undefined {
+    const g = this.groupsById.get(id);
+    return g && this.byId.get(g.pmts[0])?.group === 'veto' ? g : undefined;
   }
 
   /**

@@ -45,10 +45,12 @@ describe('configuration', () => {
   it('environment overrides single settings', () => {
     const cfg = loadSystemConfig(undefined, {
       MQTT_URL: 'mqtt://h:1',
+      MQTT_USERNAME: 'historian',
+      MQTT_PASSWORD: 'pw',
       INFLUX_URL: 'http://i:2',
       PORT: '9999',
     });
-    expect(cfg.app.mqtt.url).toBe('mqtt://h:1');
+    expect(cfg.app.mqtt).toMatchObject({ url: 'mqtt://h:1', username: 'historian', password: 'pw' });
     expect(cfg.app.influx.url).toBe('http://i:2');
     expect(cfg.app.api.port).toBe(9999);
     expect(() => loadSystemConfig(undefined, { PORT: 'eighty' })).toThrow(/PORT: must be a TCP port number/);

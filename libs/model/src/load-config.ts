@@ -12,6 +12,7 @@ import {
   type DeviceProfile,
 } from './schemas';
 import { loadYamlFile } from './yaml-file';
+import { formatDuration } from './retention';
 
 export interface SystemConfig {
   /** the main configuration file that was read */
@@ -37,7 +38,8 @@ export function defaultConfigDir(): string {
 /**
  * Load and cross-check the whole configuration. The file comes from `file`, else
  * $CICENNS_CONFIG, else the embedded default. Environment variables override single settings
- * (documented in README): MQTT_URL, INFLUX_URL, INFLUX_DB, API_HOST, PORT, ALERTMANAGER_URL.
+ * (documented in README): MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, INFLUX_URL, INFLUX_DB, API_HOST,
+ * PORT, ALERTMANAGER_URL.
  */
 export function loadSystemConfig(file?: string, env: NodeJS.ProcessEnv = process.env): SystemConfig {
   const mainFile = resolve(file ?? env.CICENNS_CONFIG ?? join(defaultConfigDir(), 'cicenns.yaml'));
@@ -58,6 +60,10 @@ export function loadSystemConfig(file?: string, env: NodeJS.ProcessEnv = process
 
 function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
   if (env.MQTT_URL) app.mqtt.url = env.MQTT_URL;
+  // one broker user per service (deploy/mosquitto/acl) while all share one file: from the
+  // service's own environment file (deploy/systemd: /etc/cicenns/<service>.env)
+  if (env.MQTT_USERNAME) app.mqtt.username = env.MQTT_USERNAME;
+  if (env.MQTT_PASSWORD) app.mqtt.password = env.MQTT_PASSWORD;
   if (env.INFLUX_URL !== undefined) app.influx.url = env.INFLUX_URL;
   if (env.INFLUX_DB) app.influx.database = env.INFLUX_DB;
   if (env.API_HOST) app.api.host = env.API_HOST;
@@ -99,6 +105,14 @@ function crossCheck(
   profiles: Map<string, DeviceProfile>,
   detector: Detector,
 ): void {
+  const raw = app.influx.tiers.raw;
+  if (raw.durationMs !== 0 && raw.durationMs <= app.intake.maxAgeMs)
+    // InfluxDB drops points older than the policy: what the intake accepts would be refused
+    throw new ConfigError(
+      mainFile,
+      'influx.tiers.raw.duration',
+      `raw readings kept ${formatDuration(raw.durationMs)}, not longer than intake.maxAgeMs (${formatDuration(app.intake.maxAgeMs)}): readings the intake accepts would be refused by InfluxDB`,
+    );
   const links = new Set<string>();
   app.links.forEach((l, i) => {
     if (links.has(l.id)) throw new ConfigError(mainFile, `links[${i}].id`, `duplicate link id "${l.id}"`);

@@ -1,5 +1,6 @@
 import type { DeviceProfile } from './schemas';
 import type { SystemConfig } from './load-config';
+import { deviceById } from './device-index';
 
 /** Registers of an HV profile the system acts on (preview, alarms, the PMT view's own fields). */
 export const HV_CORE_REGISTERS = ['vset', 'iset', 'vmon', 'imon', 'status', 'power', 'ramp_up', 'ramp_down'];
@@ -21,6 +22,6 @@ export function extraRegisters(profile: DeviceProfile | undefined): Record<strin
 /** The profile of the HV device that feeds a PMT. */
 export function hvProfileOf(cfg: Pick<SystemConfig, 'app' | 'profiles' | 'detector'>, pmtId: string) {
   const p = cfg.detector.pmt(pmtId);
-  const device = p && cfg.app.devices.find((d) => d.id === p.hv.device);
+  const device = p && deviceById(cfg.app.devices, p.hv.device);
   return device && cfg.profiles.get(device.profile);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { legacyRetentionPolicySchema, resolveTiers, tiersSchema } from './retention';
 
 /**
  * Names of detector parts (PMTs, crystals, veto panels, sensors), devices and links. Their shape
@@ -293,10 +294,10 @@ export const appConfigSchema = z
         /** empty: no historian (the demo's default) */
         url: z.string().default(''),
         database: z.string().min(1).default('cicenns'),
-        retentionPolicy: z
-          .object({ name: z.string().min(1), duration: z.string().min(1) })
-          .strict()
-          .default({ name: 'cicenns_raw', duration: '0s' }),
+        /** raw readings and their aggregates (retention.ts, docs/DATA.md "Retention tiers") */
+        tiers: tiersSchema.optional(),
+        /** the older setting, before tiers: read as tiers.raw */
+        retentionPolicy: legacyRetentionPolicySchema.optional(),
         username: z.string().optional(),
         password: z.string().optional(),
         batchSize: positiveInt.default(5000),
@@ -304,6 +305,10 @@ export const appConfigSchema = z
         spoolPath: z.string().min(1).default('var/historian-spool.db'),
       })
       .strict()
+      .transform(({ tiers, retentionPolicy, ...rest }, ctx) => ({
+        ...rest,
+        tiers: resolveTiers(tiers, retentionPolicy, ctx),
+      }))
       .prefault({}),
     api: z
       // port 0: any free port (tests)

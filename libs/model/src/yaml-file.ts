@@ -18,6 +18,21 @@ export function loadYamlFile<T>(file: string, schema: ZodType<T>): T {
 }
 
 export function parseYamlText<T>(file: string, text: string, schema: ZodType<T>): T {
+  // JSON is YAML (1.2), and JSON.parse reads a 10 MB inventory (45,000 PMTs, written so by
+  // gen:detector) some 100 times faster than the YAML parser, with a fraction of its memory.
+  // Anything it does not take, and every schema error (for its line number), goes the YAML way.
+  if (text.charCodeAt(0) === 0x7b /* { */) {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (body !== undefined) {
+      const fast = schema.safeParse(body);
+      if (fast.success) return fast.data;
+    }
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {

@@ -9,6 +9,7 @@ import { hvDeviation, statusMasks } from './hv-rules';
 import { DefaultRuleEngine } from './rule-engine';
 import { unknownStatusBits } from './status-bit-check';
 import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+import { commissionEvery } from '../../../../test/support/fixtures/commissioned';
 
 const { alarmConfig, rules, systemConfig } = defaultRuleConfig();
 
@@ -74,6 +75,7 @@ describe('status flags no rule knows: a warning at start-up', () => {
 describe('a crystal without a temperature sensor', () => {
   const { file } = configCopy(['CsI03']);
   const cfg = loadSystemConfig(file, {});
+  commissionEvery(cfg.detector);
   const cal = cfg.detector.currentCalibration('CsI03-A', T0)!;
   const reading = (m: 'dcr' | 'gain', fields: Record<string, number>, ts: number): Reading => ({
     m,

@@ -14,12 +14,17 @@ export function expectedGain(cal: CalibrationRecord, tempC: number | undefined):
   return cal.gain * (1 + cal.gainTempCoeffPerC * (tempC - cal.dcrRefTempC));
 }
 
-/** gain-drift: measured SPE gain against the (temperature-corrected) calibrated gain, in percent. */
+/**
+ * gain-drift: measured SPE gain against the (temperature-corrected) calibrated gain, in percent.
+ * With `cal` the message names the record it judges against (which version, its gain), so that
+ * after an approval the shift sees which calibration an alarm is about.
+ */
 export function gainDrift(
   measured: number,
   expected: number,
   p: RuleParams<'gain-drift'>,
   prev: Severity | undefined,
+  cal?: Pick<CalibrationRecord, 'version' | 'gain' | 'dcrRefTempC'>,
 ): Verdict {
   const pct = (measured / expected - 1) * 100;
   const levels = { warn: p.warnPct, alarm: p.alarmPct, deadband: p.deadbandPct };
@@ -31,7 +36,9 @@ export function gainDrift(
     prev,
     (limit) =>
       `SPE gain ${fmt(measured)} is ${fmt(Math.abs(pct), 2)} % ${pct >= 0 ? 'above' : 'below'} ` +
-      `calibration ${fmt(expected)} (limit ${limit} %)`,
+      (cal
+        ? `the expected ${fmt(expected)} (calibration v${cal.version}: ${fmt(cal.gain)} at ${cal.dcrRefTempC} degC; limit ${limit} %)`
+        : `calibration ${fmt(expected)} (limit ${limit} %)`),
   );
 }
 

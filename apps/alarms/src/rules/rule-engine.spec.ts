@@ -1,17 +1,21 @@
 import { type JournalEvent, type Reading, type ServiceHealth } from '@cicenns/contracts';
-import { accidentalRate } from '@cicenns/model';
+import { accidentalRate, type CalibrationRecord } from '@cicenns/model';
 import { Random } from '@cicenns/common';
 import type { Condition } from '../contracts';
 import type { AlarmConfig } from './alarm-config';
-import { DefaultRuleEngine } from './rule-engine';
+import { DefaultRuleEngine, NOT_COMMISSIONED } from './rule-engine';
 import { AlarmRuntime } from '../runtime/alarm-runtime';
 import { AlarmStore } from '../runtime/alarm-store';
 import { defaultRuleConfig } from '../../../../test/support/fixtures/default-rule-config';
+import { commissionEvery } from '../../../../test/support/fixtures/commissioned';
 
 const { alarmConfig, calibrationOf, systemConfig } = defaultRuleConfig();
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 const detector = systemConfig.detector;
+/** left with their datasheet records; every other tube is commissioned with the same figures */
+const DATASHEET_ONLY = ['CsI14-A', 'CsI14-B', 'PSV30-A'];
+commissionEvery(detector, DATASHEET_ONLY);
 
 function engine(over: Partial<AlarmConfig> = {}): DefaultRuleEngine {
   return new DefaultRuleEngine(systemConfig, { ...alarmConfig, ...over });
@@ -546,5 +550,181 @@ describe('DefaultRuleEngine with the runtime: the whole DAQ goes silent', () => 
       rt.list({ states: ['suppressed'] }).filter((v) => v.alarmId.startsWith('stale-dcr:')),
     ).toHaveLength(0);
     store.close();
+  });
+});
+
+describe('DefaultRuleEngine: tubes not commissioned, and approved calibrations', () => {
+  const commissioning = (
+    pmt: string,
+    version: number,
+    over: Partial<CalibrationRecord>,
+  ): CalibrationRecord => ({
+    ...calibrationOf(pmt),
+    version,
+    validFrom: '2026-05-01T00:00:00Z',
+    method: 'commissioning',
+    by: 'hw-alice',
+    run: 'run-0042',
+    ...over,
+  });
+  const sensorOf = (pmt: string) => detector.pmt(pmt)!.sensorId!;
+
+  it('a datasheet-only tube is not judged against the datasheet: gain-drift, gain-hv, dcr-high, dcr-low say so, once', () => {
+    const e = engine();
+    const id = 'CsI14-A';
+    const ds = calibrationOf(id);
+    expect(ds.method).toBe('datasheet');
+    e.onReadings([temp(sensorOf(id), T0, 22)], T0);
+    // a real tube: gain 40 % above its datasheet, DCR 6x, run 2 % above the datasheet voltage
+    const first = latest(
+      e.onReadings(
+        [
+          hv(id, T0, { vmon: ds.hvV * 1.02, vset: ds.hvV * 1.02 }),
+          gain(id, T0, ds.gain * 1.4),
+          dcr(id, T0, ds.dcrHz * 6),
+        ],
+        T0,
+      ),
+    );
+    for (const rule of ['gain-drift', 'gain-hv', 'dcr-high', 'dcr-low'])
+      expect(first.get(`${rule}:${id}`)).toMatchObject({ active: false, message: NOT_COMMISSIONED });
+    // said once: the next readings are no news
+    const next = e.onReadings(
+      [
+        hv(id, T0 + 1000, { vmon: ds.hvV * 1.02, vset: ds.hvV * 1.02 }),
+        gain(id, T0 + 1000, ds.gain * 0.5),
+        dcr(id, T0 + 1000, ds.dcrHz * 0.1),
+      ],
+      T0 + 1000,
+    );
+    expect(next.filter((c) => c.subject.id === id)).toEqual([]);
+  });
+
+  it('dcr-low keeps its dead-channel alarm on a datasheet-only tube: no counts with the HV on needs no calibration', () => {
+    const e = engine();
+    const id = 'PSV30-A';
+    e.onReadings([hv(id, T0), temp(sensorOf(id), T0, 22), dcr(id, T0, 800)], T0);
+    const dead = latest(e.onReadings([dcr(id, T0 + 10_000, 0)], T0 + 10_000)).get(`dcr-low:${id}`)!;
+    expect(dead).toMatchObject({ active: true, severity: 'alarm', value: 0, limit: 0, unit: 'Hz' });
+    expect(dead.message).toBe(
+      'DCR 0 Hz: the channel counts nothing (tube not commissioned: no expected rate)',
+    );
+    // counting again: back to "not compared", the alarm's condition over
+    const back = latest(e.onReadings([dcr(id, T0 + 20_000, 800)], T0 + 20_000)).get(`dcr-low:${id}`)!;
+    expect(back).toMatchObject({ active: false, message: NOT_COMMISSIONED });
+    // with the HV off, zero counts are the HV rules' business, as on a commissioned tube
+    e.onReadings([hv(id, T0 + 30_000, { power: 0, status: 0, vmon: 0 })], T0 + 30_000);
+    expect(
+      latest(e.onReadings([dcr(id, T0 + 31_000, 0)], T0 + 31_000)).get(`dcr-low:${id}`)?.active,
+    ).not.toBe(true);
+  });
+
+  it('gain-creep works on a datasheet-only tube from its own warm-up, even with baseline: calibration configured', () => {
+    const id = 'CsI14-A';
+    const cusum = {
+      ...alarmConfig.rules['gain-creep'].cusum,
+      warmupSamples: 20,
+      baseline: 'calibration' as const,
+    };
+    const e = engine({ overrides: [{ match: 'CsI14-*', rule: 'gain-creep', cusum }] });
+    const ds = calibrationOf(id);
+    const rng = new Random(11);
+    e.onReadings([hv(id, T0), temp(sensorOf(id), T0, 22)], T0);
+    let t = T0;
+    const creep = (g: number) =>
+      e.onReadings([gain(id, t, g)], t).find((c) => c.alarmId === `gain-creep:${id}` && c.active);
+    // the tube's gain is 1.4x its datasheet figure and steady: no creep (against the datasheet
+    // the "offset" would be 40 %, 40 sigma)
+    for (let i = 0; i < 100; i++, t += 600_000)
+      expect(creep(ds.gain * 1.4 * (1 + 0.01 * rng.gaussian()))).toBeUndefined();
+    // then it drops by 4 % (4 sigma): seen within a few samples
+    let raised: Condition | undefined;
+    let n = 0;
+    for (; n < 50 && !raised; n++, t += 600_000)
+      raised = creep(ds.gain * 1.4 * 0.96 * (1 + 0.01 * rng.gaussian()));
+    expect(raised).toMatchObject({ severity: 'warning', unit: 'sigma' });
+    expect(raised!.message).toMatch(/^gain creeping down: ~/);
+    expect(n).toBeLessThan(15);
+  });
+
+  it('dcr-creep sees a DCR step on a datasheet-only tube (the jump dcr-high cannot judge)', () => {
+    const id = 'PSV30-A';
+    const over = [
+      {
+        match: id,
+        rule: 'dcr-creep' as const,
+        aggregateMs: 60_000,
+        cusum: { ...alarmConfig.rules['dcr-creep'].cusum, warmupSamples: 6 },
+      },
+    ];
+    const e = engine({ overrides: over });
+    const rng = new Random(5);
+    let t = T0;
+    const step = (hz: number) => {
+      const out = e.onReadings(
+        [hv(id, t), temp(sensorOf(id), t, 22), dcr(id, t, hz * (1 + 0.02 * rng.gaussian()))],
+        t,
+      );
+      t += 10_000;
+      return out;
+    };
+    // 0.6x its datasheet DCR, steady for 20 min
+    for (let i = 0; i < 120; i++)
+      expect(step(calibrationOf(id).dcrHz * 0.6).filter((c) => c.active)).toEqual([]);
+    let found: Condition | undefined;
+    let high: Condition | undefined;
+    for (let i = 0; i < 60 && !found; i++) {
+      const out = latest(step(calibrationOf(id).dcrHz * 0.6 * 3)); // a light leak: 3x
+      found = out.get(`dcr-creep:${id}`)?.active ? out.get(`dcr-creep:${id}`) : undefined;
+      high ??= out.get(`dcr-high:${id}`);
+    }
+    expect(found).toMatchObject({ severity: 'warning' });
+    expect(found!.message).toMatch(/^DCR creeping up/);
+    expect(high).toBeUndefined(); // not compared, and said so long before
+  });
+
+  it('an approved record takes effect on the next reading (calibrationChanged), not a minute later; the message names it', () => {
+    const id = 'CsI11-A';
+    const before = calibrationOf(id);
+    const [withFeed, without] = [engine(), engine()];
+    for (const e of [withFeed, without]) e.onReadings([hv(id, T0), gain(id, T0, before.gain)], T0);
+    // the commissioning measured 15 % more gain than the record in force: approved, v3
+    const approved = commissioning(id, before.version + 1, { gain: before.gain * 1.15 });
+    detector.addCalibration(approved);
+    withFeed.calibrationChanged(id);
+    const t = T0 + 1000;
+    const c = latest(withFeed.onReadings([gain(id, t, before.gain)], t)).get(`gain-drift:${id}`)!;
+    expect(c).toMatchObject({ active: true, severity: 'alarm' });
+    expect(c.message).toBe(
+      `SPE gain 3.60e+6 is 13 % below the expected 4.14e+6 (calibration v${approved.version}: 4.14e+6 at 22 degC; limit 10 %)`,
+    );
+    // without the notice the old record stays in use until the periodic look-up
+    expect(latest(without.onReadings([gain(id, t, before.gain)], t)).get(`gain-drift:${id}`)).toBeUndefined();
+    expect(
+      latest(without.onReadings([gain(id, T0 + 61_000, before.gain)], T0 + 61_000)).get(`gain-drift:${id}`),
+    ).toMatchObject({
+      active: true,
+    });
+  });
+
+  it('a datasheet-only tube commissioned at run time: judged from the next reading on, and says so once', () => {
+    const id = 'CsI14-B';
+    const e = engine();
+    const ds = calibrationOf(id);
+    const measured = ds.gain * 1.3; // the tube as it is
+    e.onReadings([hv(id, T0)], T0);
+    expect(latest(e.onReadings([gain(id, T0, measured)], T0)).get(`gain-drift:${id}`)!.message).toBe(
+      NOT_COMMISSIONED,
+    );
+    detector.addCalibration(commissioning(id, ds.version + 1, { gain: measured * 1.005 }));
+    e.calibrationChanged(id);
+    const judged = latest(e.onReadings([gain(id, T0 + 1000, measured)], T0 + 1000)).get(`gain-drift:${id}`)!;
+    expect(judged.active).toBe(false);
+    expect(judged.message).toMatch(/^SPE gain .* below the expected .*calibration v2/);
+    expect(e.onReadings([gain(id, T0 + 2000, measured)], T0 + 2000)).toEqual([]);
+    const drift = latest(e.onReadings([gain(id, T0 + 3000, measured * 0.88)], T0 + 3000)).get(
+      `gain-drift:${id}`,
+    )!;
+    expect(drift).toMatchObject({ active: true, severity: 'alarm' });
   });
 });

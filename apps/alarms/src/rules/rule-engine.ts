@@ -1,18 +1,19 @@
 import type { Reading, ServiceHealth } from '@cicenns/contracts';
 import {
   accidentalRate,
+  isCommissioned,
   type CalibrationRecord,
   type Pmt,
   type Sensor,
   type SystemConfig,
 } from '@cicenns/model';
 import type { Condition, RuleEngine } from '../contracts';
-import { Cusum } from '../detectors';
+import { Cusum, type CusumParams } from '../detectors';
 import { matchesAny, type AlarmConfig, type RuleName, type StaleKind } from './alarm-config';
 import { coincidenceExcess, RatioWindow } from './coincidence-rules';
 import { creepVerdict } from './creep';
 import { brokerDrops, daqDown, deviceDown, historianBacklog, staleness } from './data-quality-rules';
-import { dcrHigh, DcrBinner, dcrLow, expectedDcr } from './dcr-rules';
+import { dcrDead, dcrHigh, DcrBinner, dcrLow, expectedDcr } from './dcr-rules';
 import { expectedGain, gainDrift, gainFromHv } from './gain-rules';
 import { hvDeviation, hvOff, hvStatusBit, isOn, isRamping, statusMasks, type HvView } from './hv-rules';
 import { RuleSlots, type KnownAlarm, type RuleSlot } from './rule-slots';
@@ -36,8 +37,19 @@ export interface BeamState {
 }
 
 const HV_STATUS_RULES = ['hv-over-current', 'hv-trip', 'hv-interlock', 'hv-temperature-error'] as const;
-/** a calibration is looked up again after this much reading time (a new version may take effect) */
+/**
+ * a calibration is looked up again after this much reading time (a version whose validFrom
+ * comes later takes effect); one received from the bus takes effect on the next reading
+ * (calibrationChanged)
+ */
 const CALIBRATION_RECHECK_MS = 60_000;
+
+/**
+ * The verdict of a rule that compares a tube with its calibration while the tube has only its
+ * datasheet record (SPEC 3.1): real tubes differ from the datasheet by far more than the
+ * thresholds, so there is nothing to judge against. The relative detectors still run.
+ */
+export const NOT_COMMISSIONED = 'not commissioned (datasheet figures only): not compared';
 
 /** When each measurement of a subject last arrived (arrival time, not the source's clock). */
 type LastSeen = Partial<Record<StaleKind, number>>;
@@ -49,7 +61,10 @@ interface PmtState {
   masks: Map<string, number>;
   dcrHz?: number;
   cal?: CalibrationRecord;
+  /** reading time of the last look-up; NaN: look up again at the next reading */
   calCheckedAt: number;
+  /** the calibration in force is of this tube (not its datasheet figure) */
+  commissioned: boolean;
   gainCusum?: Cusum;
   dcrCusum?: Cusum;
   dcrBins?: DcrBinner;
@@ -246,6 +261,16 @@ export class DefaultRuleEngine implements RuleEngine {
     }));
   }
 
+  /**
+   * A calibration record of `pmtId` arrived (an approval): the next reading of that PMT looks
+   * its calibration up again, so the new record is used at once; a new version restarts the
+   * PMT's change detectors.
+   */
+  calibrationChanged(pmtId: string): void {
+    const st = this.pmts.get(pmtId);
+    if (st) st.calCheckedAt = NaN;
+  }
+
   // ---------- beyond RuleEngine ----------
 
   /** The latest beam status, or undefined before the first one. */
@@ -298,10 +323,13 @@ export class DefaultRuleEngine implements RuleEngine {
     if (s.hvOff) this.emit(out, s.hvOff, hvOff(hv, cal?.hvV ?? 0, st.expectedOff, s.hvOff.params), r.ts);
     if (s.gainHv && cal) {
       const settled = hv.vmon !== undefined && isOn(hv) && !isRamping(hv);
-      const v = settled
-        ? gainFromHv(hv.vmon!, cal, s.gainHv.params, s.gainHv.severity)
-        : { message: 'HV off or ramping: gain not predicted' };
-      this.emit(out, s.gainHv, v, r.ts);
+      if (!st.commissioned) this.notCompared(out, s.gainHv, r.ts);
+      else {
+        const v = settled
+          ? gainFromHv(hv.vmon!, cal, s.gainHv.params, s.gainHv.severity)
+          : { message: 'HV off or ramping: gain not predicted' };
+        this.emit(out, s.gainHv, v, r.ts);
+      }
     }
   }
 
@@ -351,10 +379,18 @@ export class DefaultRuleEngine implements RuleEngine {
     const expected = expectedDcr(cal, temp.tempC, st.hv?.vmon, this.alarmCfg.model.dcrBetaFraction);
     if (!(expected > 0)) return;
     const note = this.noSensorNote(st, cal);
-    if (s.dcrHigh)
-      this.emit(out, s.dcrHigh, note(dcrHigh(rate, expected, s.dcrHigh.params, s.dcrHigh.severity)), r.ts);
-    if (s.dcrLow)
-      this.emit(out, s.dcrLow, note(dcrLow(rate, expected, s.dcrLow.params, s.dcrLow.severity)), r.ts);
+    if (!st.commissioned) {
+      if (s.dcrHigh) this.notCompared(out, s.dcrHigh, r.ts);
+      // a dead channel needs no calibration: with its voltage on, any tube counts something
+      const dead = s.dcrLow && dcrDead(rate, s.dcrLow.params, 'tube not commissioned: no expected rate');
+      if (s.dcrLow && dead) this.emit(out, s.dcrLow, dead, r.ts);
+      else if (s.dcrLow) this.notCompared(out, s.dcrLow, r.ts);
+    } else {
+      if (s.dcrHigh)
+        this.emit(out, s.dcrHigh, note(dcrHigh(rate, expected, s.dcrHigh.params, s.dcrHigh.severity)), r.ts);
+      if (s.dcrLow)
+        this.emit(out, s.dcrLow, note(dcrLow(rate, expected, s.dcrLow.params, s.dcrLow.severity)), r.ts);
+    }
     // The change detector needs the temperature of now: an old one would read as a creep.
     if (s.dcrCreep && st.dcrCusum && st.dcrBins && temp.fresh) {
       const windowS = num(r.fields.window_s) ?? this.periodMs('dcr') / 1000;
@@ -385,11 +421,12 @@ export class DefaultRuleEngine implements RuleEngine {
     const sensor = st.pmt.sensorId === undefined ? undefined : this.sensors.get(st.pmt.sensorId);
     const expected = expectedGain(cal, sensor?.tempC);
     const note = this.noSensorNote(st, cal);
-    if (s.gainDrift)
+    if (s.gainDrift && !st.commissioned) this.notCompared(out, s.gainDrift, r.ts);
+    else if (s.gainDrift)
       this.emit(
         out,
         s.gainDrift,
-        note(gainDrift(gain, expected, s.gainDrift.params, s.gainDrift.severity)),
+        note(gainDrift(gain, expected, s.gainDrift.params, s.gainDrift.severity, cal)),
         r.ts,
       );
     if (s.gainCreep && st.gainCusum) {
@@ -437,14 +474,39 @@ export class DefaultRuleEngine implements RuleEngine {
   private calibration(st: PmtState, ts: number): CalibrationRecord | undefined {
     if (st.cal && Math.abs(ts - st.calCheckedAt) < CALIBRATION_RECHECK_MS) return st.cal;
     const cal = this.cfg.detector.currentCalibration(st.pmt.id, ts);
-    if (st.cal && cal && cal.version !== st.cal.version) {
-      st.gainCusum?.reset(true);
-      st.dcrCusum?.reset(true);
-      st.dcrBins?.reset();
+    if (cal && cal.version !== st.cal?.version) {
+      st.commissioned = isCommissioned(cal);
+      this.makeCreepDetectors(st);
     }
     st.cal = cal;
     st.calCheckedAt = ts;
     return cal;
+  }
+
+  /**
+   * Fresh change detectors (a new warm-up) for the PMT's calibration. Without a calibration of
+   * the tube itself their reference is always the warm-up's: a detector configured to measure
+   * the offset from the calibration (baseline: calibration) would measure the datasheet's.
+   */
+  private makeCreepDetectors(st: PmtState): void {
+    const params = (p: CusumParams): CusumParams => (st.commissioned ? p : { ...p, baseline: 'warmup' });
+    if (st.slots.gainCreep) st.gainCusum = new Cusum(params(st.slots.gainCreep.params.cusum));
+    if (st.slots.dcrCreep) {
+      st.dcrCusum = new Cusum(params(st.slots.dcrCreep.params.cusum));
+      st.dcrBins = new DcrBinner(st.slots.dcrCreep.params.aggregateMs);
+    }
+  }
+
+  /**
+   * A rule that compares with the calibration, on a tube that is not commissioned: normal, and
+   * said once (a standing alarm clears), so that the console shows why it is not judged.
+   */
+  private notCompared(out: Condition[], slot: RuleSlot, ts: number): void {
+    if (slot.notCompared && !slot.severity) return;
+    const prev = slot.severity;
+    slot.severity = undefined;
+    slot.notCompared = true;
+    out.push(this.condition(slot, { message: NOT_COMMISSIONED }, ts, prev));
   }
 
   /** The tube has its voltage: switched on and VMon near the setpoint (or no HV reading yet). */
@@ -487,14 +549,25 @@ export class DefaultRuleEngine implements RuleEngine {
   private emit(out: Condition[], slot: RuleSlot, v: Verdict, ts: number): void {
     const prev = slot.severity;
     slot.severity = v.severity;
+    if (v.message !== NOT_COMMISSIONED && slot.notCompared) {
+      // judged again (an approved record arrived): say so once, even when all is well
+      slot.notCompared = false;
+      out.push(this.condition(slot, v, ts, prev));
+      return;
+    }
     if (!v.severity && !prev) return;
-    out.push({
+    out.push(this.condition(slot, v, ts, prev));
+  }
+
+  private condition(slot: RuleSlot, v: Verdict, ts: number, prev: Verdict['severity']): Condition {
+    return {
       alarmId: slot.alarmId,
       rule: slot.rule,
       subject: slot.subject,
       subsystem: slot.subsystem,
       active: v.severity !== undefined,
-      severity: v.severity ?? prev!,
+      // an inactive condition keeps the severity it had; one never raised needs some value
+      severity: v.severity ?? prev ?? 'warning',
       value: v.value,
       limit: v.limit,
       unit: v.unit,
@@ -502,7 +575,7 @@ export class DefaultRuleEngine implements RuleEngine {
       guidance: slot.guidance,
       delayMs: slot.params.delayMs,
       ts,
-    });
+    };
   }
 
   // ---------- construction ----------
@@ -525,6 +598,7 @@ export class DefaultRuleEngine implements RuleEngine {
       seen: {},
       masks,
       calCheckedAt: 0,
+      commissioned: false,
       expectedOff: matchesAny(this.alarmCfg.rules['hv-off'].expectedOff, p.id),
       slots: {
         gainDrift: make('gain-drift', 'pmt'),
@@ -538,11 +612,7 @@ export class DefaultRuleEngine implements RuleEngine {
         hvOff: make('hv-off', 'hv'),
       },
     };
-    if (st.slots.gainCreep) st.gainCusum = new Cusum(st.slots.gainCreep.params.cusum);
-    if (st.slots.dcrCreep) {
-      st.dcrCusum = new Cusum(st.slots.dcrCreep.params.cusum);
-      st.dcrBins = new DcrBinner(st.slots.dcrCreep.params.aggregateMs);
-    }
+    this.makeCreepDetectors(st);
     this.pmts.set(p.id, st);
     this.addStaleCheck(subject, 'hv', st.seen);
     const daqSubject = pmtSubject(p, DAQ_SOURCE);

@@ -22,6 +22,8 @@ export interface RuleSlot<R extends RuleName = RuleName> {
   guidance: string;
   /** engine state: the severity last reported, undefined while the condition does not hold */
   severity?: Severity;
+  /** engine state: the condition last said "not commissioned: not compared" */
+  notCompared?: boolean;
 }
 
 /**

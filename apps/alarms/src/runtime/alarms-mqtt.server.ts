@@ -39,7 +39,7 @@ export class AlarmsDeserializer implements ConsumerDeserializer {
   }
 }
 
-/** Nest's MQTT server, taking payloads as text (see the intake's DaqMqttServer for why). */
+/** Nest's MQTT server, taking payloads as text (Nest's deserializer takes a JSON payload with a top-level `data` or `pattern` key for its own envelope). */
 export class AlarmsMqttServer extends ServerMqtt {
   readonly requestDeserializer: AlarmsDeserializer;
   /** resolves once the broker has acknowledged every subscription (set by listen()) */

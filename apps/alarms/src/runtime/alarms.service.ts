@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { describeError, processFaults, RateLimitedLog, serviceLogger } from '@cicenns/common';
-import { connectService, HealthReporter, ReadingPublisher } from '@cicenns/bus';
+import { CalibrationFeed, connectService, HealthReporter, ReadingPublisher } from '@cicenns/bus';
 import { parseHealth, readingBatchSchema, Topics, type ServiceHealth } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
@@ -32,6 +32,10 @@ export class AlarmsService implements OnApplicationShutdown {
   /** messages whose handling threw (a bug); see guarded() */
   failedMessages = 0;
   private readonly failureLog = new RateLimitedLog((line) => this.log.error(line));
+  /** approved calibration records from the bus: in force for the rules at once */
+  readonly calibrations: CalibrationFeed;
+  /** resolves once the broker acknowledged the calibration subscription */
+  readonly calibrationsSubscribed: Promise<void>;
 
   constructor(@Inject(SYSTEM_CONFIG) cfg: SystemConfig, @Inject(RULE_ENGINE) engine: RuleEngine) {
     const { app } = cfg;
@@ -60,6 +64,14 @@ export class AlarmsService implements OnApplicationShutdown {
       evaluationIntervalMs: app.alarms.evaluationIntervalMs,
     }).start();
     this.notifier?.start();
+    this.calibrations = new CalibrationFeed(cfg.detector, { warn: (l) => this.log.warn(l) }).onRecord((r) => {
+      engine.calibrationChanged?.(r.pmt);
+      this.log.log(
+        `calibration v${r.version} of ${r.pmt} (${r.method}${r.run ? `, run ${r.run}` : ''}, by ${r.by}` +
+          `${r.approvedBy ? `, approved by ${r.approvedBy}` : ''}) in force from ${r.validFrom}`,
+      );
+    });
+    this.calibrationsSubscribed = this.calibrations.attach(this.out);
     this.health = new HealthReporter(this.out, SERVICE, () => this.healthSnapshot());
   }
 
@@ -120,6 +132,7 @@ export class AlarmsService implements OnApplicationShutdown {
         ...Object.fromEntries(Object.entries(counts).map(([s, n]) => [`state_${s}`, n])),
         ...this.runtime.counters,
         badMessages: this.badMessages,
+        ...this.calibrations.healthCounters(),
         failedMessages: this.failedMessages,
         unhandledRejections: processFaults.unhandledRejections,
         alertmanagerPosts: am?.posts ?? 0,

@@ -33,7 +33,7 @@ export function setupOpenApi(app: INestApplication, routes: RouteInfo[]): void {
     .setDescription(
       'Everything the console does is a call here, for scripts too. Log in with POST /api/auth/login and ' +
         'send `Authorization: Bearer <token>` (or the cicenns_session cookie). Roles: viewer (read), ' +
-        'shifter (acknowledge, shelve), expert (HV control, disable alarms, audit log), admin (users). ' +
+        'shifter (acknowledge, shelve), expert (HV control, disable alarms, commissioning runs and approvals, audit log), admin (users). ' +
         'State-changing calls (POST) need `Content-Type: application/json` (415 otherwise); with the cookie ' +
         "and no Bearer token, an Origin other than the API's own or api.allowedOrigins is refused (403). " +
         'Errors are JSON {statusCode, error, message}.',

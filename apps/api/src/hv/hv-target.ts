@@ -9,11 +9,11 @@ export function resolveTarget(detector: Detector, t: HvTarget): Pmt[] | string {
     return [...new Set(t.pmts)].map((id) => detector.pmt(id)!);
   }
   if (t.crystal) {
-    const c = detector.crystals.find((x) => x.id === t.crystal);
+    const c = detector.crystal(t.crystal);
     return c ? c.pmts.map((id) => detector.pmt(id)!) : `unknown crystal ${t.crystal}`;
   }
   if (t.panel) {
-    const p = detector.panels.find((x) => x.id === t.panel);
+    const p = detector.panel(t.panel);
     return p ? p.pmts.map((id) => detector.pmt(id)!) : `unknown veto panel ${t.panel}`;
   }
   if (t.group === 'all') return [...detector.pmts];

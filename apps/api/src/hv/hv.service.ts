@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type HvWriteCommand, type HvWriteResult, hvWriteResultSchema, Topics } from '@cicenns/contracts';
-import type { Pmt, SystemConfig } from '@cicenns/model';
+import { deviceById, type Pmt, type SystemConfig } from '@cicenns/model';
 import {
   ConflictException,
   ForbiddenException,
@@ -224,7 +224,7 @@ export class HvService {
     const f = this.cache.get('hv', p.id)?.fields ?? {};
     const num = (k: string) => (typeof f[k] === 'number' ? (f[k] as number) : null);
     const power = num('power');
-    const device = this.cfg.app.devices.find((d) => d.id === p.hv.device);
+    const device = deviceById(this.cfg.app.devices, p.hv.device);
     const profileName = device?.profile ?? '';
     const refusals = [
       ...profileRefusals(

@@ -106,8 +106,10 @@ describe('TrendsService without InfluxDB', () => {
       'from',
       'to',
       'intervalMs',
+      'tiers',
       'points',
     ]);
+    expect(r.tiers).toEqual([{ tier: 'memory', policy: 'api.recentHistory', from, to: now }]);
     expect(r).toMatchObject({
       measurement: 'hv',
       field: 'vmon',

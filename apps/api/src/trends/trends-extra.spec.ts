@@ -10,9 +10,7 @@ describe("trends of a profile's extra registers", () => {
   it("an extra register of the PMT's crate profile is a field of hv, with its unit", () => {
     const p = plan({ measurement: 'hv', field: 'trip_time', subject: 'CsI01-A' });
     expect(p).toMatchObject({ field: 'trip_time', unit: 's' });
-    expect(typeof p !== 'string' && p.influxql).toMatch(
-      /^SELECT mean\("trip_time"\) FROM "hv" WHERE "pmt" = 'CsI01-A'/,
-    );
+    expect(typeof p !== 'string' && p.subjectWhere).toBe(`"pmt" = 'CsI01-A'`);
   });
 
   it('a register the profile does not have is refused with the list', () => {

@@ -54,7 +54,8 @@ export interface TrendPlan {
   from: number;
   to: number;
   intervalMs: number;
-  influxql: string;
+  /** the InfluxQL condition on the subject's tag (its value from the detector's inventory) */
+  subjectWhere: string;
 }
 
 /** The fields a subject of a measurement can be plotted by (name -> unit); {} for one that is none. */
@@ -80,7 +81,8 @@ export function trendSubject(measurement: string, subject: string, detector: Det
 }
 
 /**
- * Check a trend request against the whitelist and the detector, and build its InfluxQL. The
+ * Check a trend request against the whitelist and the detector, and plan it (trend-tiers.ts
+ * turns the plan into InfluxQL per retention tier). The
  * identifiers come from TREND_FIELDS and the subject from the detector's own inventory, never
  * from the request's text. Returns the plan, or the reason it is a bad request.
  */
@@ -104,10 +106,17 @@ export function planTrend(
   if (to - from > MAX_SPAN_MS) return 'from: the span may be at most 400 days';
   // GROUP BY time() buckets are aligned to the epoch, so n - 1 intervals can touch n buckets
   const intervalMs = Math.max(1000, Math.ceil((to - from) / (q.points - 1)));
-  const influxql =
-    `SELECT mean("${field}") FROM "${q.measurement}" WHERE "${tag}" = '${subject.replace(/['\\]/g, '')}'` +
-    ` AND time >= ${Math.floor(from)}ms AND time < ${Math.ceil(to)}ms GROUP BY time(${intervalMs}ms) fill(null)`;
-  return { measurement: q.measurement, field, subject, unit: fields[field], from, to, intervalMs, influxql };
+  const subjectWhere = `"${tag}" = '${subject.replace(/['\\]/g, '')}'`;
+  return {
+    measurement: q.measurement,
+    field,
+    subject,
+    unit: fields[field],
+    from,
+    to,
+    intervalMs,
+    subjectWhere,
+  };
 }
 
 /** [[tsMs, value|null], ...] from an InfluxDB v1 /query answer (epoch=ms). */

@@ -243,7 +243,7 @@ export class DetectorSim {
   }
 
   expectedCoincidence(crystalId: string): number {
-    const c = this.config.detector.crystals.find((x) => x.id === crystalId);
+    const c = this.config.detector.crystal(crystalId);
     if (!c) return 0;
     return accidentalRate(this.expectedDcr(c.pmts[0]), this.expectedDcr(c.pmts[1]), this.opts.coincWindowNs);
   }

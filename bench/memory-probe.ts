@@ -1,0 +1,47 @@
+/**
+ * Preloaded (`node -r dist/bench/memory-probe.js`) into each process that bench/memory-at-rest.ts
+ * measures: on SIGUSR2 it writes the process's own view of its memory (V8 heap, external and
+ * array buffers, the modules it has loaded, by package) to MEMORY_PROBE_DIR/<pid>.json, and a
+ * heap snapshot beside it when MEMORY_PROBE_SNAPSHOT is set. It loads nothing but Node built-ins
+ * and does nothing until asked, so it adds no cost of its own to what is measured.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+
+export interface ProbeReport {
+  pid: number;
+  memory: NodeJS.MemoryUsage;
+  heapSizeLimit: number;
+  modules: number;
+  /** loaded modules per package (node_modules/<pkg>), our own code as "(ours)" */
+  modulesByPackage: Record<string, number>;
+  snapshot?: string;
+}
+
+/** The package a loaded file belongs to: the last node_modules/<pkg> (or @scope/pkg) in its path. */
+export function packageOf(file: string): string {
+  const at = file.lastIndexOf('/node_modules/');
+  if (at < 0) return '(ours)';
+  const [first, second] = file.slice(at + '/node_modules/'.length).split('/');
+  return first.startsWith('@') ? `${first}/${second}` : first;
+}
+
+function report(dir: string): void {
+  const files = Object.keys(require.cache);
+  const modulesByPackage: Record<string, number> = {};
+  for (const f of files) modulesByPackage[packageOf(f)] = (modulesByPackage[packageOf(f)] ?? 0) + 1;
+  const r: ProbeReport = {
+    pid: process.pid,
+    memory: process.memoryUsage(),
+    heapSizeLimit: getHeapStatistics().heap_size_limit,
+    modules: files.length,
+    modulesByPackage,
+  };
+  if (process.env.MEMORY_PROBE_SNAPSHOT)
+    r.snapshot = writeHeapSnapshot(join(dir, `${process.pid}.heapsnapshot`));
+  writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(r));
+}
+
+const dir = process.env.MEMORY_PROBE_DIR;
+if (dir) process.on('SIGUSR2', () => report(dir));
