@@ -88,7 +88,7 @@ describe('commissioning: faults fail at the right step, nothing applied beyond i
 
     expect(short).toMatchObject({ state: 'failed', step: 'low-voltage' });
     expect(stepOf(short, 'low-voltage').verdict).toMatch(
-      /^IMon [0-9.]+ uA is [0-9.]+ % above the divider line \(shorted divider\?\) at 300 V: expected [0-9.]+ uA ± 15 %/,
+      /^IMon [0-9.]+ uA is [0-9.]+ % above the divider line \(shorted divider\?\) at 300 V \(VMon [0-9.]+ V\): expected [0-9.]+ uA ± 15 %/,
     );
     expect(open).toMatchObject({ state: 'failed', step: 'low-voltage' });
     expect(stepOf(open, 'low-voltage').verdict).toMatch(

@@ -236,7 +236,7 @@ describe('RunExecution: a run PMT by PMT through the procedure', () => {
     const pmt = view.pmts[0];
     expect(pmt).toMatchObject({ state: 'failed', step: 'lv' });
     expect(pmt.steps[1].verdict).toMatch(
-      /IMon 75 uA is .* % above the divider line \(shorted divider\?\) at 300 V: expected 21\.43 uA ± 15 % \(limit 18\.21\.\.24\.64 uA\)/,
+      /IMon 75 uA is .* % above the divider line \(shorted divider\?\) at 300 V \(VMon 300 V\): expected 21\.43 uA ± 15 % \(limit 18\.21\.\.24\.64 uA\)/,
     );
     expect(pmt.steps.slice(2).map((s) => s.state)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
     expect(b.hv.maxVolts('CsI02-A')).toBe(300);

@@ -41,12 +41,12 @@ export async function lowVoltage(env: StepEnv<StepParams<'low-voltage'>>): Promi
           ? `IMon ${fmt(imon, 4)} uA is ${fmt(devPct!, 3)} % above the divider line (shorted divider?)`
           : `IMon ${fmt(imon, 4)} uA is ${fmt(-devPct!, 3)} % below the divider line (open divider?)`;
     throw new StepFailed(
-      `${what} at ${fmt(v, 4)} V: expected ${fmt(expected, 4)} uA ± ${p.imonTolerancePct} % (limit ${fmt(expected - tol, 4)}..${fmt(expected + tol, 4)} uA)`,
+      `${what} at ${p.voltage} V (VMon ${fmt(v, 4)} V): expected ${fmt(expected, 4)} uA ± ${p.imonTolerancePct} % (limit ${fmt(expected - tol, 4)}..${fmt(expected + tol, 4)} uA)`,
       [check],
     );
   }
   return {
-    verdict: `IMon ${fmt(imon!, 4)} uA at ${fmt(v, 4)} V, ${fmt(devPct!, 2)} % from the divider line (limit ± ${p.imonTolerancePct} %)`,
+    verdict: `IMon ${fmt(imon!, 4)} uA at ${p.voltage} V (VMon ${fmt(v, 4)} V), ${fmt(devPct!, 2)} % from the divider line (limit ± ${p.imonTolerancePct} %)`,
     checks: [check],
   };
 }

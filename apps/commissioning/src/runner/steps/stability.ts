@@ -1,5 +1,6 @@
 import type { ScanPoint, StepCheck } from '@cicenns/contracts';
 import type { StepParams } from '@cicenns/model';
+import { windowsAgree } from '../../analysis/dcr-curve';
 import { stabilityVerdict } from '../../analysis/stability';
 import { fmt, StepFailed, type StepEnv, type StepOutcome } from '../step-env';
 import { setpointOf } from './gain-curve';
@@ -16,6 +17,8 @@ export async function stability(env: StepEnv<StepParams<'stability'>>): Promise<
   const v = setpointOf(fit.vOp);
   const rounds: ScanPoint[] = (env.progress.points ??= []);
   await env.setVoltage(v);
+  // after the voltage change the DCR is raised for a while: the hold begins once it has settled
+  if (rounds.length === 0) await settle(env, v, p.dcrWindowS);
   const started = env.progress.startedAt ?? env.now();
   const done = () => rounds.length >= p.minRounds && env.now() - started >= p.holdS * 1000;
   while (!done()) {
@@ -77,4 +80,26 @@ export async function stability(env: StepEnv<StepParams<'stability'>>): Promise<
       `(limit ${p.maxGainChangePct} %), DCR ${fmt(dcr.mean)} Hz within ${fmt(dcr.maxDevPct)} % (limit ${p.maxDcrChangePct} %)`,
     checks,
   };
+}
+
+/**
+ * DCR windows at v until two successive ones agree, with the dcr-scan step's settling criteria
+ * (none in the procedure: no wait).
+ */
+async function settle(env: StepEnv<StepParams<'stability'>>, v: number, windowS: number): Promise<void> {
+  const scan = env.run.procedure.steps.find((s) => s.kind === 'dcr-scan');
+  const c = scan?.byType[env.tubeType] as StepParams<'dcr-scan'> | undefined;
+  if (!c) return;
+  let prev: { rateHz: number; rateErrHz: number } | undefined;
+  for (let i = 1; i <= c.maxWindows; i++) {
+    const r = await env.measureDcr(windowS);
+    const cur = { rateHz: r.rate_hz, rateErrHz: r.rate_err_hz };
+    env.live(`DCR settling at ${v} V (window ${i})`, cur.rateHz, 'Hz');
+    if (prev && windowsAgree(prev, cur, c.settleSigma, c.settleTolerancePct)) return;
+    prev = cur;
+  }
+  throw new StepFailed(
+    `DCR did not settle at the operating point ${v} V: ${c.maxWindows} windows of ${windowS} s ` +
+      `(the last ${fmt(prev?.rateHz ?? NaN)} Hz)`,
+  );
 }
