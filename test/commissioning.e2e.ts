@@ -101,11 +101,15 @@ describe('commissioning against the simulator', () => {
         '\n',
     );
     expect(pulls.length).toBeGreaterThanOrEqual(90);
-    // honest errors put 95.4 % within 2 sigma on average; over 94 tubes the share scatters by
-    // ~2 %, so the test asks 90 % (a real bias or underestimated errors falls far below) and
-    // no tube beyond 4 sigma
+    // honest errors put 95.4 % within 2 sigma on average (the runs of docs/PERFORMANCE.md:
+    // 89-99 %); over ~90 tubes the share scatters by ~2 %, so the test asks 85 % (errors
+    // underestimated by a third would give ~82 %) and no tube beyond 4 sigma
+    const outliers = pulls.filter((x) => [x.beta, x.g0, x.vOp ?? 0].some((v) => Math.abs(v) > 2));
+    process.stdout.write(
+      `beyond 2 sigma: ${outliers.map((x) => `${x.pmt} (beta ${x.beta.toFixed(1)}, G0 ${x.g0.toFixed(1)}, vOp ${x.vOp?.toFixed(1)})`).join(', ')}\n`,
+    );
     for (const k of ['beta', 'g0', 'vOp'] as const) {
-      expect({ k, share: share(k, 2) >= 0.9 }).toEqual({ k, share: true });
+      expect({ k, share: share(k, 2) >= 0.85 }).toEqual({ k, share: true });
       expect({ k, share: share(k, 4) }).toEqual({ k, share: 1 });
     }
     // crystal pairs: matched, or the reason why not on both tubes
