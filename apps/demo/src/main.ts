@@ -115,6 +115,11 @@ runMain('demo', async () => {
   say(`  API (OpenAPI)    ${api.url}/api/docs`);
   if (sim.httpUrl)
     say(`  simulator faults ${sim.httpUrl}/api/sim/faults  (truth: ${sim.httpUrl}/api/sim/truth)`);
+  // commissioning needs the tubes off (its preconditions): the demo's shift view has them on
+  say(
+    `commissioning: the console's Commissioning tab, or (expert) cicenns commission run CsI01 --procedure quick; ` +
+      `tubes must be off first (hv set CsI01 --off, or start the demo with SIM_HV_START=off)`,
+  );
   if (api.demoPasswords) {
     const accounts = Object.entries(api.demoPasswords).map(([u, p]) => `${u}/${p}`);
     say(`demo accounts: ${accounts.join(', ')}`);
