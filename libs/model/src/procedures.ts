@@ -266,7 +266,13 @@ export function resolveProcedures(file: string, doc: ProceduresFile, detector: D
           if (v > limit)
             throw new ConfigError(
               file,
-              at('steps', si, step.byType[type] ? 'byType' : 'params', ...(step.byType[type] ? [type] : []), path),
+              at(
+                'steps',
+                si,
+                step.byType[type] ? 'byType' : 'params',
+                ...(step.byType[type] ? [type] : []),
+                path,
+              ),
               `${v} V is above the vmax ${limit} V of ${worst.id} (detector.yaml hvLimits; step "${step.id}", tube type ${type})`,
             );
         byType[type] = params;
@@ -285,7 +291,11 @@ export function resolveProcedures(file: string, doc: ProceduresFile, detector: D
     if (result >= 0 && !kinds.includes('gain-curve'))
       throw new ConfigError(file, at('steps'), 'a result step needs a gain-curve step before it');
     if (kinds.includes('stability') && kinds.indexOf('stability') < kinds.indexOf('gain-curve'))
-      throw new ConfigError(file, at('steps'), 'the stability step holds the operating voltage: it must come after the gain curve');
+      throw new ConfigError(
+        file,
+        at('steps'),
+        'the stability step holds the operating voltage: it must come after the gain curve',
+      );
     return {
       id: proc.id,
       title: proc.title,
