@@ -9,8 +9,8 @@ import {
   type UnshelveCommand,
 } from '@cicenns/contracts';
 import { ConflictException, ServiceUnavailableException } from '@nestjs/common';
+import { auditedAction, type Actor } from '../audit/audited-action';
 import type { AuditLog } from '../audit/audit-log';
-import type { Principal } from '../auth/roles';
 import { RpcUnavailable, type BusRpc } from '@cicenns/bus';
 import type { AlarmCache } from './alarm-cache';
 
@@ -18,14 +18,7 @@ import type { AlarmCache } from './alarm-cache';
 type Command<T> = Omit<T, 'user' | 'origin'>;
 
 /** Who asks for an alarm action, from where, and what the audit log records of the request. */
-export interface AlarmActor {
-  user: Principal;
-  origin: string;
-  /** the audited action (the route's `@Audited`) */
-  action: string;
-  /** the request's parameters as the audit log keeps them */
-  params: unknown;
-}
+export type AlarmActor = Actor;
 
 /** The alarm service's answer time before the API says it is unavailable. */
 const ALARM_TIMEOUT_MS = 5000;
@@ -85,19 +78,9 @@ export class AlarmsService {
   }
 
   /** Forward an action with who and from where; audit its outcome (refusals: AuditFilter). */
-  private async act(by: AlarmActor, pattern: string, target: string, payload: Record<string, unknown>) {
-    const response = await this.call(pattern, { ...payload, user: by.user.name, origin: by.origin });
-    this.audit.record({
-      user: by.user.name,
-      role: by.user.role,
-      origin: by.origin,
-      action: by.action,
-      target,
-      params: by.params,
-      outcome: 'ok',
-      detail: JSON.stringify(response ?? null).slice(0, 1000),
-    });
-    return response;
+  private act(by: AlarmActor, pattern: string, target: string, payload: Record<string, unknown>) {
+    const data = { ...payload, user: by.user.name, origin: by.origin };
+    return auditedAction(this.audit, by, target, () => this.call(pattern, data));
   }
 
   private async call(pattern: string, data: unknown): Promise<unknown> {

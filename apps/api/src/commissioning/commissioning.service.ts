@@ -15,8 +15,8 @@ import {
   ServiceUnavailableException,
   BadGatewayException,
 } from '@nestjs/common';
+import { auditedAction, type Actor } from '../audit/audited-action';
 import type { AuditLog } from '../audit/audit-log';
-import type { Principal } from '../auth/roles';
 import { RpcUnavailable, type BusRpc } from '@cicenns/bus';
 import type { ReportFormat } from './commissioning-dto';
 
@@ -24,14 +24,8 @@ import type { ReportFormat } from './commissioning-dto';
 type Command<T> = Omit<T, 'user' | 'origin'>;
 
 /** Who asks for a commissioning action, from where, and what the audit log records of the request. */
-export interface CommissioningActor {
-  user: Principal;
-  origin: string;
-  /** the audited action (the route's `@Audited`) */
-  action: string;
-  /** the request's parameters as the audit log keeps them */
-  params: unknown;
-}
+/** Who asks for a commissioning action, from where, and what the audit log records of the request. */
+export type CommissioningActor = Actor;
 
 /** A stored report as the service answers it: the document and what it is. */
 export interface ReportDocument {
@@ -117,19 +111,9 @@ export class CommissioningService {
   }
 
   /** Forward an action with who and from where; audit its outcome (refusals: AuditFilter). */
-  private async act<T>(by: CommissioningActor, pattern: string, target: string, payload: object): Promise<T> {
-    const response = await this.call<T>(pattern, { ...payload, user: by.user.name, origin: by.origin });
-    this.audit.record({
-      user: by.user.name,
-      role: by.user.role,
-      origin: by.origin,
-      action: by.action,
-      target,
-      params: by.params,
-      outcome: 'ok',
-      detail: summary(response),
-    });
-    return response;
+  private act<T>(by: CommissioningActor, pattern: string, target: string, payload: object): Promise<T> {
+    const data = { ...payload, user: by.user.name, origin: by.origin };
+    return auditedAction(this.audit, by, target, () => this.call<T>(pattern, data), summary);
   }
 
   private async call<T>(pattern: string, data: unknown): Promise<T> {

@@ -3,19 +3,15 @@
  * HvActuator and DaqClient (../hardware) have these methods, and the runner's unit specs pass
  * small fakes of them (test/support/fakes/commissioning-hardware.ts).
  */
-import type { DcrResult, GainResult, MeasurementKind } from '@cicenns/contracts';
+import type { MeasurementKind } from '@cicenns/contracts';
+import type { MeasureOutcome } from '../hardware/daq-client';
+import type { HvState } from '../hardware/detector-state';
+import type { HvWho } from '../hardware/hv-actuator';
 
-export interface HvReading {
-  vmon?: number;
-  imon?: number;
-  vset?: number;
-  power?: number;
-  status?: number;
-  ts: number;
-  receivedAt: number;
-  quality: 'good' | 'bad';
-  error?: string;
-}
+/** the hardware's own data types (types only: the runner does not load the hardware modules) */
+export type { MeasureOutcome };
+export type HvReading = HvState;
+export type Who = HvWho;
 
 export interface DetectorStatePort {
   hv(pmt: string): HvReading | undefined;
@@ -29,19 +25,12 @@ export interface DetectorStatePort {
   ): Promise<HvReading>;
 }
 
-export interface Who {
-  user: string;
-  runId: string;
-}
-
 export interface HvPort {
   /** ramps at the channel's limit; resolves once reached; throws (HvRefused above vmax, or a failed write/ramp) */
   setVoltage(pmt: string, volts: number, who: Who, signal?: AbortSignal): Promise<HvReading>;
   /** vset 0 and power off; never throws for a channel already off */
   off(pmt: string, who: Who): Promise<void>;
 }
-
-export type MeasureOutcome = { ok: true; dcr?: DcrResult; gain?: GainResult } | { ok: false; reason: string };
 
 export interface DaqPort {
   measure(
