@@ -64,6 +64,8 @@ describe('commissioning against the simulator', () => {
     const truth = (await h.truth()) as { tubes: Record<string, Tube> };
     // pulls (fit - truth) / error: with honest errors N(0, 1)
     const pulls: { pmt: string; beta: number; g0: number; vOp?: number }[] = [];
+    // relative deviations from the truth (fit / truth - 1): the bias and spread of the fits
+    const dev: Record<'beta' | 'g0' | 'vOp', number[]> = { beta: [], g0: [], vOp: [] };
     for (const p of view.pmts) {
       const fit = p.steps.find((s) => s.kind === 'gain-curve')?.fit;
       if (!fit) continue;
@@ -81,7 +83,19 @@ describe('commissioning against the simulator', () => {
       // the operating voltage: the true voltage of the target gain against vOp ± its error
       const vTrue = fit.v0 * (fit.targetGain / g0True) ** (1 / t.beta);
       pulls.push(fit.vOp === null ? pull : { ...pull, vOp: (fit.vOp - vTrue) / fit.vOpErr! });
+      dev.beta.push(fit.beta / t.beta - 1);
+      dev.g0.push(fit.g0 / g0True - 1);
+      if (fit.vOp !== null) dev.vOp.push(fit.vOp / vTrue - 1);
     }
+    const meanSd = (xs: number[]) => {
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return { m, sd: Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1)) };
+    };
+    const biasSpread = (k: 'beta' | 'g0' | 'vOp') => {
+      const d = meanSd(dev[k]);
+      const p = meanSd(pulls.filter((x) => x[k] !== undefined).map((x) => x[k]!));
+      return `${k} bias ${(d.m * 100).toFixed(2)} % spread ${(d.sd * 100).toFixed(2)} % (pull ${p.m.toFixed(2)} ± ${p.sd.toFixed(2)})`;
+    };
     const share = (k: 'beta' | 'g0' | 'vOp', n: number) => {
       const list = pulls.filter((x) => x[k] !== undefined);
       return list.filter((x) => Math.abs(x[k]!) <= n).length / list.length;
@@ -93,7 +107,7 @@ describe('commissioning against the simulator', () => {
         `${chain.seconds.toFixed(1)} s (${chain.pmt}); passed ${view.counts.passed}, failed ${view.counts.failed}; ` +
         `fitted ${pulls.length}; within 2 sigma: beta ${pct(share('beta', 2))}, G0 ${pct(share('g0', 2))}, ` +
         `vOp ${pct(share('vOp', 2))}; within 3 sigma: beta ${pct(share('beta', 3))}, G0 ${pct(share('g0', 3))}, ` +
-        `vOp ${pct(share('vOp', 3))}; mean step times ${stepTimes(view)} (sum ${soloChainS.toFixed(1)} s)\n` +
+        `vOp ${pct(share('vOp', 3))}; ${biasSpread('beta')}, ${biasSpread('g0')}, ${biasSpread('vOp')}; mean step times ${stepTimes(view)} (sum ${soloChainS.toFixed(1)} s)\n` +
         view.pmts
           .filter((p) => p.state !== 'passed')
           .map(describeFailure)
