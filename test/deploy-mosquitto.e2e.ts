@@ -6,7 +6,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectAs } from './support/mqtt';
 import { portOpen, waitFor } from './support/servers';
 import { freePort, ROOT } from './support/processes';
 
@@ -41,18 +42,8 @@ describe('deploy/mosquitto: authentication and ACL', () => {
   });
 
   const as = async (user: string | undefined, password?: string): Promise<MqttClient> => {
-    const c = connect(`mqtt://127.0.0.1:${port}`, {
-      clientId: `acl-${user ?? 'anon'}-${Math.random().toString(16).slice(2)}`,
-      username: user,
-      password,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const c = await connectAs(`mqtt://127.0.0.1:${port}`, user, password);
     clients.push(c);
-    await new Promise<void>((resolve, reject) => {
-      c.once('connect', () => resolve());
-      c.once('error', reject);
-    });
     return c;
   };
 

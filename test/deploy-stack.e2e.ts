@@ -17,7 +17,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectAs } from './support/mqtt';
 import { parse } from 'yaml';
 import { ALERTMANAGER_BIN, type AmAlertStatus } from './support/alertmanager';
 import { freePort, ROOT, ServiceProcess, type ServiceName } from './support/processes';
@@ -86,18 +87,8 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
   };
 
   const as = async (user: string | undefined, password?: string): Promise<MqttClient> => {
-    const c = connect(`mqtt://127.0.0.1:${mqttPort}`, {
-      clientId: `stack-${user ?? 'anon'}-${Math.random().toString(16).slice(2)}`,
-      username: user,
-      password,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const c = await connectAs(`mqtt://127.0.0.1:${mqttPort}`, user, password);
     clients.push(c);
-    await new Promise<void>((resolve, reject) => {
-      c.once('connect', () => resolve());
-      c.once('error', reject);
-    });
     return c;
   };
 

@@ -48,3 +48,27 @@ export async function subscribeAndSettle(c: MqttClient, filter: string): Promise
   await seen;
   await c.unsubscribeAsync(marker);
 }
+
+/**
+ * A client logged in as `user` (none: anonymous), MQTT 3.1.1, no reconnect: resolves on CONNACK,
+ * rejects when the broker refuses it (the ACL and password tests).
+ */
+export async function connectAs(url: string, user?: string, password?: string): Promise<MqttClient> {
+  const c = connect(url, {
+    clientId: `as-${user ?? 'anon'}-${Math.random().toString(16).slice(2)}`,
+    username: user,
+    password,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      c.once('connect', () => resolve());
+      c.once('error', reject);
+    });
+  } catch (err) {
+    c.end(true);
+    throw err;
+  }
+  return c;
+}
