@@ -228,7 +228,7 @@ describe('commissioning through the API, the CLI and the console', () => {
       await page.waitForSelector('[data-plot="dcr"] canvas');
       await waitFor(
         'gain points on the plot',
-        async () => Number(await page.getAttribute('[data-plot="gain"]', 'data-points')) >= 4, // the harness's 4 voltages
+        async () => Number(await page.getAttribute('[data-plot="gain"]', 'data-points')) >= 5,
         90_000,
       );
       await page.waitForSelector('#comm-run-state[data-state="finished"]', { timeout: 120_000 });
