@@ -109,7 +109,7 @@ describe('commissioning: faults fail at the right step, nothing applied beyond i
     expect(stepOf(dcr, 'dcr-scan').points!.at(-1)!.v).toBe(failedAt);
     expect(vsetWrites(poller, 'PSV02-A')).toEqual([
       200,
-      ...[800, 880, 960, 1040].filter((v) => v <= failedAt),
+      ...[800, 860, 920, 980, 1040].filter((v) => v <= failedAt),
       0,
     ]);
 
@@ -118,7 +118,7 @@ describe('commissioning: faults fail at the right step, nothing applied beyond i
       /^gain wandered [0-9.]+ % from its mean .* \(limit 5 %\)/,
     );
     const vOp = stepOf(wander, 'gain-curve').fit!.vOp!;
-    const scan = [1250, 1330, 1410, 1490];
+    const scan = [1250, 1310, 1370, 1430, 1490];
     expect(vsetWrites(poller, 'CsI06-A')).toEqual([300, ...scan, ...scan, Math.round(vOp * 10) / 10, 0]);
 
     const truth = await h.truth();
@@ -146,10 +146,10 @@ describe('commissioning: faults fail at the right step, nothing applied beyond i
   });
 
   it.each([
-    ['daq-silent', /dcr measurement of 0.5 s failed: the DAQ did not answer request .* within/],
+    ['daq-silent', /dcr measurement of 1 s failed: the DAQ did not answer request .* within/],
     [
       'daq-wrong-pmt',
-      /dcr measurement of 0.5 s failed: the DAQ's result for request .* has nothing for PSV0[67]-A/,
+      /dcr measurement of 1 s failed: the DAQ's result for request .* has nothing for PSV0[67]-A/,
     ],
   ])(
     'a DAQ fault %s fails the scan at its first voltage with the reason; the channel goes off',

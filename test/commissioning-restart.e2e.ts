@@ -79,7 +79,7 @@ describe('commissioning: crash, abort, approval', () => {
       expect(vsetWrites(poller, p.pmt).filter((v) => v === low)).toHaveLength(1);
       const kept = stepOf(old, 'dcr-scan').points!;
       expect(stepOf(p, 'dcr-scan').points!.slice(0, kept.length)).toEqual(kept);
-      expect(stepOf(p, 'dcr-scan').points).toHaveLength(4); // the harness scans 4 voltages
+      expect(stepOf(p, 'dcr-scan').points).toHaveLength(5);
       expect(p.proposal).toMatchObject({ state: 'proposed', version: 2 });
     }
     finished = view;

@@ -60,16 +60,17 @@ export function shortProcedures(): Record<string, any> {
           {
             id: 'dcr-scan',
             kind: 'dcr-scan',
-            params: { windowS: 0.5, settleSigma: 3, settleTolerancePct: 5, maxWindows: 8, settleS: 0 },
+            params: { windowS: 1, settleSigma: 3, settleTolerancePct: 5, maxWindows: 8, settleS: 0 },
             byType: {
-              'R877-100': { voltages: [1250, 1330, 1410, 1490], maxRateHz: 15000, minRateHz: 50 },
-              N2041: { voltages: [800, 880, 960, 1040], maxRateHz: 1500, minRateHz: 5 },
+              'R877-100': { voltages: [1250, 1310, 1370, 1430, 1490], maxRateHz: 15000, minRateHz: 50 },
+              N2041: { voltages: [800, 860, 920, 980, 1040], maxRateHz: 1500, minRateHz: 5 },
             },
           },
           {
             id: 'gain-curve',
             kind: 'gain-curve',
             params: {
+              durationS: 2,
               betaRange: [4, 12],
               maxChi2PerDof: 5,
               maxVopErrV: 15,
@@ -77,9 +78,8 @@ export function shortProcedures(): Record<string, any> {
               settleS: 0,
             },
             byType: {
-              // a veto tube has a tenth of the dark pulses: 2 s for the >= 100 SPE of a gain fit
-              'R877-100': { voltages: [1250, 1330, 1410, 1490], v0: 1400, targetGain: 3.6e6, durationS: 1 },
-              N2041: { voltages: [800, 880, 960, 1040], v0: 900, targetGain: 1.4e7, durationS: 2 },
+              'R877-100': { voltages: [1250, 1310, 1370, 1430, 1490], v0: 1400, targetGain: 3.6e6 },
+              N2041: { voltages: [800, 860, 920, 980, 1040], v0: 900, targetGain: 1.4e7 },
             },
           },
           {
@@ -87,7 +87,7 @@ export function shortProcedures(): Record<string, any> {
             kind: 'stability',
             params: {
               holdS: 1,
-              dcrWindowS: 0.5,
+              dcrWindowS: 1,
               gainDurationS: 2,
               maxGainChangePct: 5,
               maxDcrChangePct: 15,
