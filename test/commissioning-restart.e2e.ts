@@ -4,7 +4,7 @@
  * channel of the run off; approving publishes the records retained (the previous version kept),
  * rejecting publishes nothing, and both are in the run's report.
  */
-import type { PmtRunView, ProposalView, RunView } from '@cicenns/contracts';
+import { Topics, type PmtRunView, type ProposalView, type RunView } from '@cicenns/contracts';
 import { startCommissioningHarness, type CommissioningHarness } from './support/commissioning-harness';
 import { testClient } from './support/mqtt';
 import type { ServiceProcess } from './support/processes';
@@ -108,10 +108,14 @@ describe('commissioning: crash, abort, approval', () => {
 
     const c = await testClient(servers.mqttUrl);
     const seen = new Map<string, { record: Record<string, unknown> }>();
+    // this run's PMTs only: other test files on the shared broker leave their own approvals retained
+    const ours = new Set(
+      ['CsI07-A', 'CsI07-B', 'PSV09-A', 'PSV09-B'].map((p) => Topics.calibration.record(p)),
+    );
     c.on('message', (topic, payload, packet) => {
-      if (packet.retain && payload.length) seen.set(topic, JSON.parse(payload.toString()));
+      if (packet.retain && payload.length && ours.has(topic)) seen.set(topic, JSON.parse(payload.toString()));
     });
-    await c.subscribeAsync('cicenns/sc/calibration/+', { qos: 1 });
+    await c.subscribeAsync(Topics.calibration.all, { qos: 1 });
     await waitFor('the two approved records, retained', async () => seen.size >= 2, 10_000);
     await new Promise((r) => setTimeout(r, 500));
     await c.endAsync();

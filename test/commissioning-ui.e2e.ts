@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { parse, stringify } from 'yaml';
-import type { RunView } from '@cicenns/contracts';
+import { Topics, type RunView } from '@cicenns/contracts';
+import { clearRetained } from './support/mqtt';
 import { hashPassword } from '@cicenns/common';
 import { PASSWORD, ROLES, call, loginAll, type TestRole } from './support/api-harness';
 import { cspViolations, launchChromium, loggedInPage, type ConsoleBrowser } from './support/browser';
@@ -72,6 +73,8 @@ describe('commissioning through the API, the CLI and the console', () => {
   });
 
   afterAll(async () => {
+    // the records this file approved stay retained on the shared broker: clear them for the next file
+    await clearRetained(servers.mqttUrl, Topics.calibration.all).catch(() => undefined);
     await browser?.close();
     await apiProc?.stop();
     await h?.stop();
