@@ -10,7 +10,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { PmtRunView, RunView } from '@cicenns/contracts';
-import { startCommissioningHarness, type CommissioningHarness } from './support/commissioning-harness';
+import {
+  CONFIRMED,
+  startCommissioningHarness,
+  vsetWrites,
+  type CommissioningHarness,
+} from './support/commissioning-harness';
 import { ServiceProcess } from './support/processes';
 import { readServerState } from './support/servers';
 
@@ -18,16 +23,6 @@ jest.setTimeout(300_000);
 
 const servers = readServerState();
 const START = 'cicenns/sc/commissioning/cmd/start';
-const CONFIRMED = [
-  { item: 'cables-checked', by: 'Ada Lovelace' },
-  { item: 'light-tight', by: 'Ada Lovelace' },
-];
-
-/** the vset values the poller wrote to a PMT's channel, in order (its log of every HV write) */
-function vsetWrites(poller: ServiceProcess, pmt: string): number[] {
-  const re = new RegExp(`hv ${pmt} vset=([0-9.]+) by .*: ok`, 'g');
-  return [...poller.output.matchAll(re)].map((m) => Number(m[1]));
-}
 
 const stepOf = (p: PmtRunView, id: string) => p.steps.find((s) => s.id === id)!;
 /** a PMT's state, failed step and verdict, for a readable failure */

@@ -5,24 +5,20 @@
  * rejecting publishes nothing, and both are in the run's report.
  */
 import { Topics, type PmtRunView, type ProposalView, type RunView } from '@cicenns/contracts';
-import { startCommissioningHarness, type CommissioningHarness } from './support/commissioning-harness';
+import {
+  CONFIRMED,
+  startCommissioningHarness,
+  vsetWrites,
+  type CommissioningHarness,
+} from './support/commissioning-harness';
 import { testClient } from './support/mqtt';
-import type { ServiceProcess } from './support/processes';
 import { readServerState, waitFor } from './support/servers';
 
 jest.setTimeout(400_000);
 
 const servers = readServerState();
 const C = 'cicenns/sc/commissioning';
-const CONFIRMED = [
-  { item: 'cables-checked', by: 'Ada Lovelace' },
-  { item: 'light-tight', by: 'Ada Lovelace' },
-];
 
-function vsetWrites(poller: ServiceProcess, pmt: string): number[] {
-  const re = new RegExp(`hv ${pmt} vset=([0-9.]+) by .*: ok`, 'g');
-  return [...poller.output.matchAll(re)].map((m) => Number(m[1]));
-}
 const stepOf = (p: PmtRunView, kind: string) => p.steps.find((s) => s.kind === kind)!;
 
 describe('commissioning: crash, abort, approval', () => {

@@ -5,17 +5,17 @@
  * the 94-PMT run and its longest step chain are printed for docs/PERFORMANCE.md.
  */
 import type { PmtRunView, RunView } from '@cicenns/contracts';
-import { startCommissioningHarness, type CommissioningHarness } from './support/commissioning-harness';
+import {
+  CONFIRMED,
+  startCommissioningHarness,
+  type CommissioningHarness,
+} from './support/commissioning-harness';
 import { readServerState } from './support/servers';
 
 jest.setTimeout(600_000);
 
 const servers = readServerState();
 const START = 'cicenns/sc/commissioning/cmd/start';
-const CONFIRMED = [
-  { item: 'cables-checked', by: 'Ada Lovelace' },
-  { item: 'light-tight', by: 'Ada Lovelace' },
-];
 type Tube = { g0: number; v0: number; beta: number; gainTempCoeffPerC: number; dcrRefTempC: number };
 
 describe('commissioning against the simulator', () => {

@@ -15,6 +15,18 @@ import { testClient } from './mqtt';
 import { waitFor } from './servers';
 import { writeTestConfig } from './test-config';
 
+/** The shipped procedure's manual items, confirmed up front by a named person. */
+export const CONFIRMED = [
+  { item: 'cables-checked', by: 'Ada Lovelace' },
+  { item: 'light-tight', by: 'Ada Lovelace' },
+];
+
+/** the vset values the poller wrote to a PMT's channel, in order (its log of every HV write) */
+export function vsetWrites(poller: ServiceProcess, pmt: string): number[] {
+  const re = new RegExp(`hv ${pmt} vset=([0-9.]+) by .*: ok`, 'g');
+  return [...poller.output.matchAll(re)].map((m) => Number(m[1]));
+}
+
 /** V/s: a 1400 V ramp in about 1.4 s */
 export const TEST_RAMP_VPS = 1000;
 
