@@ -1,4 +1,4 @@
-import { connectService, type BrokerSettings } from '@cicenns/bus';
+import { closeBusClient, connectService, type BrokerSettings } from '@cicenns/bus';
 import type { MqttClient } from 'mqtt';
 
 /** What reads from the API's bus connection: LiveCache, AlarmCache, IntakeRejects. */
@@ -38,6 +38,6 @@ export class ApiBus {
   }
 
   async close(): Promise<void> {
-    await this.client.endAsync();
+    await closeBusClient(this.client);
   }
 }

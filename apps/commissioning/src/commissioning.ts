@@ -1,4 +1,4 @@
-import { connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
+import { closeBusClient, connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
 import { BusRpc } from '@cicenns/bus/rpc';
 import { describeError, serviceLogger, type RunningService, type ServiceLogger } from '@cicenns/common';
 import {
@@ -199,7 +199,7 @@ export async function startCommissioning(
       await runs.stop();
       await health.stop();
       await rpc.close().catch(() => undefined);
-      await client.endAsync().catch(() => undefined);
+      await closeBusClient(client);
       store.close();
     },
   };

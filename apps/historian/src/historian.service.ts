@@ -1,4 +1,4 @@
-import { connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
+import { closeBusClient, connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
 import { readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
 import type { SystemConfig } from '@cicenns/model';
@@ -207,7 +207,7 @@ export class Historian {
    */
   async stop(drainMs = 2000): Promise<void> {
     await this.health.stop();
-    await this.mqtt.endAsync();
+    await closeBusClient(this.mqtt);
     this.draining = true;
     this.wakeIdle?.();
     const until = Date.now() + drainMs;

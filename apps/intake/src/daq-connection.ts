@@ -1,5 +1,5 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { mqttClientDefaults, type BrokerSettings } from '@cicenns/bus';
+import { closeBusClient, mqttClientDefaults, type BrokerSettings } from '@cicenns/bus';
 import { describeError, RateLimitedLog, serviceLogger } from '@cicenns/common';
 import { AckGate, type AckGateOptions } from './ack-gate';
 
@@ -91,6 +91,6 @@ export class DaqConnection {
   /** Acknowledge what has been forwarded before disconnecting (else the broker sends it again). */
   async close(): Promise<void> {
     await this.gate?.drain(2000);
-    await this.client?.endAsync();
+    if (this.client) await closeBusClient(this.client);
   }
 }

@@ -1,6 +1,7 @@
 import type { SystemConfig } from '@cicenns/model';
 import {
   CalibrationFeed,
+  closeBusClient,
   connectService,
   HealthReporter,
   HistorianSession,
@@ -160,7 +161,7 @@ export class IntakeService implements DaqSink {
   async stop(): Promise<void> {
     this.publisher.flush();
     await this.health.stop();
-    await this.out.endAsync();
+    await closeBusClient(this.out);
     this.deadLetters.close();
   }
 }

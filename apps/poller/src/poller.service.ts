@@ -1,4 +1,4 @@
-import { connectService, HealthReporter, HistorianSession } from '@cicenns/bus';
+import { closeBusClient, connectService, HealthReporter, HistorianSession } from '@cicenns/bus';
 import { Topics, type ReadingBatch, type ServiceHealth } from '@cicenns/contracts';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
@@ -155,7 +155,7 @@ export class PollerService implements Poller {
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([this.reporter?.stop(), new Promise<void>((r) => (timeout = setTimeout(r, 1000)))]);
       clearTimeout(timeout);
-      await client.endAsync(!client.connected).catch(() => undefined);
+      await closeBusClient(client);
     }
     this.log.log('stopped');
   }

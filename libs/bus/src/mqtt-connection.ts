@@ -79,3 +79,12 @@ export function connectService(
     clean: opts.clean,
   });
 }
+
+/**
+ * End a connection at shutdown. While connected, a graceful end flushes what is in flight; while
+ * the broker is away mqtt.js's graceful end waits for a connection that may never come (a service
+ * that would not exit on SIGTERM), so then it ends at once: an in-memory queue is gone either way.
+ */
+export async function closeBusClient(client: MqttClient): Promise<void> {
+  await client.endAsync(!client.connected).catch(() => undefined);
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { describeError, processFaults, RateLimitedLog, serviceLogger } from '@cicenns/common';
-import { CalibrationFeed, connectService, HealthReporter, ReadingPublisher } from '@cicenns/bus';
+import { CalibrationFeed, closeBusClient, connectService, HealthReporter, ReadingPublisher } from '@cicenns/bus';
 import { parseHealth, readingBatchSchema, Topics, type ServiceHealth } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
@@ -62,7 +62,10 @@ export class AlarmsService implements OnApplicationShutdown {
       sink: new MqttAlarmOutputs(this.out, this.publisher),
       notifier: this.notifier,
       evaluationIntervalMs: app.alarms.evaluationIntervalMs,
-    }).start();
+    });
+    // Started only once assigned: the first tick can already notify (a shelf or delay that
+    // fell due while the service was down), and the notifier reads this.runtime.
+    this.runtime.start();
     this.notifier?.start();
     this.calibrations = new CalibrationFeed(cfg.detector, { warn: (l) => this.log.warn(l) }).onRecord((r) => {
       engine.calibrationChanged?.(r.pmt);
@@ -148,7 +151,7 @@ export class AlarmsService implements OnApplicationShutdown {
     await this.notifier?.stop();
     this.publisher.flush();
     await this.health.stop();
-    await this.out.endAsync();
+    await closeBusClient(this.out);
     this.store.close();
   }
 }
