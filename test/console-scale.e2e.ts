@@ -37,7 +37,7 @@ describe('API and console on a generated 5,000-PMT detector', () => {
   let browser: ConsoleBrowser;
   let page: Page;
   const tripped = new Set([TRIPPED]);
-  const sweep = () => feeder.sweep(pmts, Date.now(), (p) => (tripped.has(p.id) ? HV_ON | HV_TRIPPED : HV_ON));
+  const sweep = () => feeder.sweep(pmts, (p) => (tripped.has(p.id) ? HV_ON | HV_TRIPPED : HV_ON));
   const get = (path: string) => call(gen.url, 'GET', path, { token });
   const crateOf = (id: string) => pmts.find((p) => p.id === id)!.hv.device;
 

@@ -64,34 +64,38 @@ export class HvFeeder {
     return new Promise((r) => (this.client.connected ? r() : this.client.once('connect', () => r())));
   }
 
-  /** One sweep of `pmts` at time `ts`; `status` per PMT (default on); resolves once all are sent. */
-  async sweep(pmts: readonly Pmt[], ts = Date.now(), status: (p: Pmt) => number = () => HV_ON) {
-    const byCrate = new Map<string, Reading[]>();
+  /**
+   * One sweep of `pmts`; `status` per PMT (default on); resolves once all are sent. Each crate's
+   * batch is stamped as it is built, as the poller stamps a crate's answer.
+   */
+  async sweep(pmts: readonly Pmt[], status: (p: Pmt) => number = () => HV_ON): Promise<void> {
+    const byCrate = new Map<string, Pmt[]>();
     for (const p of pmts) {
       const list = byCrate.get(p.hv.device) ?? [];
-      list.push({
+      list.push(p);
+      byCrate.set(p.hv.device, list);
+    }
+    const sent: Promise<void>[] = [];
+    for (const crate of byCrate.values()) {
+      const ts = Date.now();
+      const readings: Reading[] = crate.map((p) => ({
         m: 'hv',
         id: p.id,
         ts,
         quality: 'good',
         fields: { vset: 1200, vmon: 1200 + (ts % 1000) / 1000, imon: 2.5, status: status(p) },
         source: p.hv.device,
-      });
-      byCrate.set(p.hv.device, list);
-    }
-    await Promise.all(
-      [...byCrate.values()].map(
-        (readings) =>
-          new Promise<void>((resolve, reject) =>
-            this.client.publish(
-              Topics.readings(this.service),
-              JSON.stringify({ service: this.service, seq: this.seq++, readings }),
-              { qos: 0 },
-              (err) => (err ? reject(err) : resolve()),
-            ),
+      }));
+      const payload = JSON.stringify({ service: this.service, seq: this.seq++, readings });
+      sent.push(
+        new Promise<void>((resolve, reject) =>
+          this.client.publish(Topics.readings(this.service), payload, { qos: 0 }, (err) =>
+            err ? reject(err) : resolve(),
           ),
-      ),
-    );
+        ),
+      );
+    }
+    await Promise.all(sent);
   }
 
   close(): Promise<void> {
