@@ -175,10 +175,12 @@ async function measure(n: number, mqttUrl: string): Promise<string> {
     const cpu0 = procStat(gen.api.child!.pid!);
     const t0 = Date.now();
     await page.evaluate(PROBE);
-    await page.waitForFunction(`window.__bench.dom.length >= ${SAMPLES}`, null, {
-      timeout: 300_000,
-      polling: 500,
-    });
+    // a function, not a string: the console's CSP forbids eval, which a string predicate needs
+    await page.waitForFunction(
+      (k: number) => (globalThis as unknown as { __bench: { dom: number[] } }).__bench.dom.length >= k,
+      SAMPLES,
+      { timeout: 300_000, polling: 500 },
+    );
     await page.waitForTimeout(100);
     const r = (await page.evaluate('window.__bench')) as Record<'dom' | 'frame', number[]>;
     const cpu1 = procStat(gen.api.child!.pid!);

@@ -22,7 +22,14 @@ export interface GeneratedApi {
 }
 
 /** Writes the configuration of `pmts` tubes into `dir`, users viewer/shifter/expert, starts the API. */
-export async function startGeneratedApi(o: { pmts: number; dir: string; mqttUrl: string; tag: string }) {
+export async function startGeneratedApi(o: {
+  pmts: number;
+  dir: string;
+  mqttUrl: string;
+  tag: string;
+  /** e.g. --cpu-prof */
+  nodeArgs?: string[];
+}) {
   writeGeneratedConfig({ pmts: o.pmts }, o.dir);
   const file = join(o.dir, 'cicenns.yaml');
   const yaml = readFileSync(file, 'utf8')
@@ -34,12 +41,16 @@ export async function startGeneratedApi(o: { pmts: number; dir: string; mqttUrl:
     users.push({ name: role, role, password: await hashPassword(GEN_PASSWORD) });
   writeFileSync(join(o.dir, 'users.yaml'), stringify({ users }));
   const [port] = await freePorts(1);
-  const api = new ServiceProcess('api', {
-    CICENNS_CONFIG: file,
-    MQTT_URL: o.mqttUrl,
-    INFLUX_URL: '',
-    PORT: String(port),
-  }).start();
+  const api = new ServiceProcess(
+    'api',
+    {
+      CICENNS_CONFIG: file,
+      MQTT_URL: o.mqttUrl,
+      INFLUX_URL: '',
+      PORT: String(port),
+    },
+    o.nodeArgs,
+  ).start();
   await api.waitForOutput(/api: listening/, 120_000);
   return { api, url: `http://127.0.0.1:${port}`, file, stop: () => api.stop() };
 }
