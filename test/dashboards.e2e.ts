@@ -1,7 +1,8 @@
 /**
  * Every query of the generated dashboards against a real InfluxDB holding what the system wrote:
  * simulator -> poller + intake -> historian, and the alarm service with faults injected (an HV
- * trip, an open PT100), so alarm transitions and bad readings exist. The aggregate tier is filled
+ * trip, an open PT100), so alarm transitions and bad readings exist, and a DAQ message for a PMT
+ * that does not exist, so the intake's health has a refused message by reason. The aggregate tier is filled
  * by the historian's own continuous query, run as the documented back-fill (this server runs no
  * continuous queries). Template variables are queried first and substituted the way Grafana does
  * ($timeFilter, $__interval, ${__from}, ${__to}, multi-value regexes); then every panel runs for a
@@ -10,8 +11,10 @@
  */
 import { AlarmsHarness } from './support/alarms-harness';
 import { dashboardFiles, dataPanels, loadDashboard, substitute, type Dashboard } from './support/dashboards';
+import { Topics } from '@cicenns/contracts';
 import { sleep } from './support/processes';
 import { readServerState, waitFor } from './support/servers';
+import { testClient } from './support/mqtt';
 
 jest.setTimeout(240_000);
 
@@ -80,6 +83,14 @@ describe('Grafana dashboards on the InfluxDB the system fed', () => {
 
   beforeAll(async () => {
     await h.start();
+    // a refused DAQ message early: its reason is in the intake's health points for minutes
+    const daq = await testClient(servers.mqttUrl);
+    await daq.publishAsync(
+      Topics.daq.pmtDcrOf('NoSuchPmt-Z'),
+      JSON.stringify({ ts: Date.now(), rate_hz: 120, window_s: 10 }),
+      { qos: 1 },
+    );
+    await daq.endAsync();
     await sleep(8000); // every measurement for a while before the faults
     const trip = await h.fault({ type: 'hv-trip', pmt: 'CsI03-A' });
     const open = await h.fault({ type: 'sensor-open', sensor: 'T-CsI05' });

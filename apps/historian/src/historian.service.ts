@@ -136,11 +136,11 @@ export class Historian {
     const h = parseHealth(payload);
     const service = topic.slice(Topics.healthPrefix.length);
     const point = h && h.service === service ? servicePoint(h) : undefined;
-    if (!point?.ok) {
+    if (!h || !point?.ok) {
       this.counters.badHealth++;
       const why = !h
         ? 'not a health report'
-        : point
+        : point && !point.ok
           ? point.reason
           : `names service ${JSON.stringify(h.service.slice(0, 64))}`;
       // the first ones and then every 100th: a sender repeating a bad report does not flood the log
