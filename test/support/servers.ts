@@ -47,7 +47,10 @@ export function mosquittoConf(dir: string, port: number): string {
   ].join('\n');
 }
 
-/** continuousQueries: run them, checking every second (the shared test server runs none) */
+/**
+ * continuousQueries: run them, checking every second, each run logged in influxd.out (what it
+ * wrote, or its error; KEEP_TEST_DATA keeps the file); the shared test server runs none
+ */
 export function influxConf(dir: string, port: number, rpcPort: number, continuousQueries = false): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
@@ -66,7 +69,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [continuous_queries]
   enabled = ${continuousQueries}
   run-interval = "1s"
-  log-enabled = false
+  log-enabled = ${continuousQueries}
 `;
 }
 
