@@ -118,21 +118,27 @@ describe('Grafana dashboards on the InfluxDB the system fed', () => {
         ).length > 0,
       90_000,
     );
-    // the aggregates of every whole minute so far; a rate of change needs two of them
+    // the aggregates of every whole minute so far; a rate of change needs two of them, for the
+    // temperatures and for the intake's refused messages (its first report counting the refusal
+    // comes up to servicePointsMs after it, which can be the next minute)
     const start = Date.now() - 15 * 60_000;
+    const rateOf = async (select: string) =>
+      (await influx(`${select} WHERE time > now() - ${RANGE} GROUP BY time(1m), * fill(none)`)).length > 0;
     await waitFor(
-      'aggregated temperatures in two whole minutes',
+      'aggregated temperatures and refused messages in two whole minutes',
       async () => {
         await backfill(start, Math.floor(Date.now() / 60_000) * 60_000);
-        const rows = await influx(
-          `SELECT derivative(mean("mean_value_c"), 1h) FROM ${AGG}"temperature" WHERE time > now() - ${RANGE} GROUP BY time(1m), "sensor" fill(none)`,
-        );
-        if (rows.length === 0) await sleep(2000);
-        return rows.length > 0;
+        const both =
+          (await rateOf(`SELECT derivative(mean("mean_value_c"), 1h) FROM ${AGG}"temperature"`)) &&
+          (await rateOf(
+            `SELECT non_negative_derivative(max("max_rejects_unknown_pmt"), 1m) FROM ${AGG}"service"`,
+          ));
+        if (!both) await sleep(2000);
+        return both;
       },
-      90_000,
+      150_000,
     );
-  });
+  }, 330_000);
 
   afterAll(async () => {
     await h.stop();
