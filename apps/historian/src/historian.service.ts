@@ -1,16 +1,19 @@
 import { closeBusClient, connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
-import { readingBatchSchema, Topics } from '@cicenns/contracts';
+import { parseHealth, readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';
+import { servicePoint, ServicePointGate } from './health-points';
 import { LineEncoder } from './line-protocol';
 import { Spool } from './spool';
 
 /**
  * Subscribes to every normalized reading (cicenns/sc/readings/#), commits it to the spool, and
  * only then acknowledges the broker; a flusher moves the spool into InfluxDB in batches,
- * retrying with back-off while the database is away.
+ * retrying with back-off while the database is away. The services' health reports go the same
+ * way, as points of measurement `service` (health-points.ts), at most one per service per
+ * influx.servicePointsMs.
  */
 export class Historian {
   private readonly log = serviceLogger('historian');
@@ -40,20 +43,35 @@ export class Historian {
     writeFailures: 0,
     badBatches: 0,
     deadLettered: 0,
+    /** health reports stored as `service` points, and those refused (malformed, unsafe name, stale) */
+    servicePoints: 0,
+    badHealth: 0,
+    /** figures of health reports left out of their point (not a finite number, unsafe name, over the cap) */
+    serviceFieldsSkipped: 0,
   };
+  private readonly servicePoints: ServicePointGate;
 
   constructor(private readonly cfg: SystemConfig) {
     const { app } = cfg;
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
     this.influx = new InfluxWriter(app.influx);
+    this.servicePoints = new ServicePointGate(app.influx.servicePointsMs);
     this.mqtt = connectService(app.mqtt, 'historian', 'historian');
     // mqtt.js sends the PUBACK of a QoS 1 message when this callback is called: after the commit.
     this.mqtt.handleMessage = (packet, done) => {
-      if (packet.cmd === 'publish') this.accept(packet.topic, packet.payload as Buffer);
+      if (packet.cmd !== 'publish') return done();
+      if (packet.topic.startsWith(Topics.healthPrefix))
+        this.acceptHealth(packet.topic, packet.payload as Buffer);
+      else this.accept(packet.topic, packet.payload as Buffer);
       done();
     };
     this.subscribed = subscribeAcked(this.mqtt, [Topics.readingsAll]);
+    // QoS 0: a health report is a snapshot, the retained one is the latest; the broker queues
+    // none of them for this session while the historian is away (that room is the readings')
+    subscribeAcked(this.mqtt, [Topics.healthAll], 0).catch((e: Error) =>
+      this.log.warn(`could not subscribe to the services' health: ${e.message}`),
+    );
     this.mqtt.on('error', (e) => this.log.warn(`mqtt: ${e.message}`));
     this.health = new HealthReporter(this.mqtt, 'historian', () => ({
       state: this.influxState === 'up' ? 'running' : 'degraded',
@@ -111,6 +129,31 @@ export class Historian {
     // A full batch wakes a waiting flusher; one backing off from a failed write is not woken,
     // or it would retry on every message during an outage.
     if (this.spool.backlogLines >= this.cfg.app.influx.batchSize) this.wakeIdle?.();
+  }
+
+  /** A service's health report as a `service` point through the spool; a bad one is counted and logged. */
+  private acceptHealth(topic: string, payload: Buffer): void {
+    const h = parseHealth(payload);
+    const service = topic.slice(Topics.healthPrefix.length);
+    const point = h && h.service === service ? servicePoint(h) : undefined;
+    if (!h || !point?.ok) {
+      this.counters.badHealth++;
+      const why = !h
+        ? 'not a health report'
+        : point && !point.ok
+          ? point.reason
+          : `names service ${JSON.stringify(h.service.slice(0, 64))}`;
+      // the first ones and then every 100th: a sender repeating a bad report does not flood the log
+      if (this.counters.badHealth <= 10 || this.counters.badHealth % 100 === 0)
+        this.log.warn(
+          `refused the health message on ${topic.slice(0, 200)} (${this.counters.badHealth} so far): ${why}`,
+        );
+      return;
+    }
+    if (!this.servicePoints.admit(service, h.state)) return;
+    this.spool.append([point.line]);
+    this.counters.servicePoints++;
+    this.counters.serviceFieldsSkipped += point.skipped;
   }
 
   private async flushLoop(): Promise<void> {

@@ -303,6 +303,8 @@ export const appConfigSchema = z
         batchSize: positiveInt.default(5000),
         flushIntervalMs: positiveInt.default(100),
         spoolPath: z.string().min(1).default('var/historian-spool.db'),
+        /** the services' health as points of measurement `service`: at most one per service this often */
+        servicePointsMs: z.number().int().min(1000).max(3_600_000).default(10_000),
       })
       .strict()
       .transform(({ tiers, retentionPolicy, ...rest }, ctx) => ({
