@@ -1,4 +1,13 @@
-import { closeBusClient, connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
+import {
+  closeBusClient,
+  connectService,
+  HealthReporter,
+  instanceSession,
+  instanceSuffix,
+  instanceTopics,
+  serviceInstance,
+  subscribeAcked,
+} from '@cicenns/bus';
 import { readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
 import type { SystemConfig } from '@cicenns/model';
@@ -11,6 +20,10 @@ import { Spool } from './spool';
  * Subscribes to every normalized reading (cicenns/sc/readings/#), commits it to the spool, and
  * only then acknowledges the broker; a flusher moves the spool into InfluxDB in batches,
  * retrying with back-off while the database is away.
+ *
+ * One of several historians (scaleOut.instance): `<prefix>-historian-<instance>` under MQTT 5
+ * with a session expiry, subscribed to `$share/<group>/cicenns/sc/readings/#` so each batch
+ * goes to one historian of the group, with its own spool (influx.spoolPath + `-<instance>`).
  */
 export class Historian {
   private readonly log = serviceLogger('historian');
@@ -47,36 +60,46 @@ export class Historian {
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
     this.influx = new InfluxWriter(app.influx);
-    this.mqtt = connectService(app.mqtt, 'historian', 'historian');
+    const inst = serviceInstance(app, 'historian');
+    this.mqtt = connectService(app.mqtt, instanceSuffix('historian', inst), 'historian', {
+      instance: inst.instance,
+      session: instanceSession(inst),
+    });
     // mqtt.js sends the PUBACK of a QoS 1 message when this callback is called: after the commit.
     this.mqtt.handleMessage = (packet, done) => {
       if (packet.cmd === 'publish') this.accept(packet.topic, packet.payload as Buffer);
       done();
     };
-    this.subscribed = subscribeAcked(this.mqtt, [Topics.readingsAll]);
+    this.subscribed = subscribeAcked(this.mqtt, instanceTopics([Topics.readingsAll], inst));
     this.mqtt.on('error', (e) => this.log.warn(`mqtt: ${e.message}`));
-    this.health = new HealthReporter(this.mqtt, 'historian', () => ({
-      state: this.influxState === 'up' ? 'running' : 'degraded',
-      connections: {
-        mqtt: { state: this.mqtt.connected ? 'up' : 'down' },
-        influxdb: { state: this.influxState, detail: this.influxDetail || undefined },
-      },
-      counters: {
-        ...this.counters,
-        backlogLines: this.spool.backlogLines,
-        deadLetterLines: this.spool.deadLetterLines(),
-      },
-      detail: {
-        backlogOldestMs: this.spool.oldestAgeMs(),
-        database: app.influx.database,
-        url: app.influx.url,
-        tiers: {
-          raw: app.influx.tiers.raw.name,
-          aggregate: app.influx.tiers.aggregate.name,
-          setUp: this.retentionSetUp,
+    this.health = new HealthReporter(
+      this.mqtt,
+      'historian',
+      () => ({
+        state: this.influxState === 'up' ? 'running' : 'degraded',
+        connections: {
+          mqtt: { state: this.mqtt.connected ? 'up' : 'down' },
+          influxdb: { state: this.influxState, detail: this.influxDetail || undefined },
         },
-      },
-    }));
+        counters: {
+          ...this.counters,
+          backlogLines: this.spool.backlogLines,
+          deadLetterLines: this.spool.deadLetterLines(),
+        },
+        detail: {
+          backlogOldestMs: this.spool.oldestAgeMs(),
+          database: app.influx.database,
+          url: app.influx.url,
+          tiers: {
+            raw: app.influx.tiers.raw.name,
+            aggregate: app.influx.tiers.aggregate.name,
+            setUp: this.retentionSetUp,
+          },
+        },
+      }),
+      2000,
+      inst.instance,
+    );
     // Health is first published once subscribed: a retained historian health message means its
     // persistent session exists and the broker keeps readings for it (the intake relies on it).
     void this.subscribed.then(

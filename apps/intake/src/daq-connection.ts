@@ -1,5 +1,13 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { closeBusClient, mqttClientDefaults, type BrokerSettings } from '@cicenns/bus';
+import {
+  closeBusClient,
+  instanceSession,
+  instanceSuffix,
+  instanceTopics,
+  mqttClientDefaults,
+  type BrokerSettings,
+  type ServiceInstance,
+} from '@cicenns/bus';
 import { describeError, RateLimitedLog, serviceLogger } from '@cicenns/common';
 import { AckGate, type AckGateOptions } from './ack-gate';
 
@@ -25,6 +33,11 @@ export interface DaqSink {
  * only the connection (its per-message pipeline was bypassed: it mangled payloads with a `data`
  * key and cost 0.35 of the intake's CPU), and Nest with rxjs cost the intake about 25 MB of
  * memory at rest (docs/PERFORMANCE.md "Memory at rest").
+ *
+ * One of several intakes (scaleOut.instance): `<prefix>-intake-<instance>`, MQTT 5 with a
+ * session expiry, and `$share/<group>/...` subscriptions, so the broker gives each DAQ message
+ * to one intake of the group; the rest (AckGate, persistence) is the same
+ * (docs/DEPLOY-SCALE.md).
  */
 export class DaqConnection {
   private client?: MqttClient;
@@ -39,14 +52,20 @@ export class DaqConnection {
     private readonly sink: DaqSink,
     private readonly topics: readonly string[],
     private readonly ackOptions: AckGateOptions,
+    private readonly inst: ServiceInstance = { instance: '', group: '', sessionExpirySeconds: 0 },
   ) {}
 
-  /** The client's options: a persistent session under `<prefix>-intake`, MQTT 3.1.1, reconnects. */
+  /**
+   * The client's options: a persistent session under `<prefix>-intake`, MQTT 3.1.1, reconnects;
+   * one of several: `<prefix>-intake-<instance>` under MQTT 5, its session kept while it is away,
+   * and the broker sending at most twice the ack window unacknowledged (as max_inflight_messages
+   * does under 3.1.1).
+   */
   options(): IClientOptions {
     return {
-      clientId: `${this.mqtt.clientIdPrefix}-intake`,
+      clientId: `${this.mqtt.clientIdPrefix}-${instanceSuffix('intake', this.inst)}`,
       clean: false,
-      protocolVersion: 4,
+      ...instanceSession(this.inst, 2 * this.ackOptions.window),
       reconnectPeriod: 1000,
       username: this.mqtt.username,
       password: this.mqtt.password,
@@ -62,7 +81,7 @@ export class DaqConnection {
     client.on('error', (e) => this.log.error(`mqtt (DAQ topics): ${e.message}`));
     client.on('reconnect', () => this.log.log('DAQ connection lost, reconnecting'));
     client.on('message', this.messageHandler());
-    client.subscribe([...this.topics], { qos: 1 }, (err, granted) => {
+    client.subscribe(instanceTopics(this.topics, this.inst), { qos: 1 }, (err, granted) => {
       const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (err || refused.length > 0) {
         this.log.error(`DAQ subscription refused: ${err?.message ?? refused.join(', ')}`);

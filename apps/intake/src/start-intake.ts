@@ -1,3 +1,4 @@
+import { serviceInstance } from '@cicenns/bus';
 import { describeError, serviceLogger, type RunningService } from '@cicenns/common';
 import { Topics } from '@cicenns/contracts';
 import type { SystemConfig } from '@cicenns/model';
@@ -22,11 +23,13 @@ export interface Intake extends RunningService {
 export async function startIntake(cfg: SystemConfig): Promise<Intake> {
   const { ackWindow, ackIdleMs, batchMaxDelayMs } = cfg.app.intake;
   const service = new IntakeService(cfg);
-  const daq = new DaqConnection(cfg.app.mqtt, service, DAQ_TOPICS, {
-    window: ackWindow,
-    idleMs: ackIdleMs,
-    maxDelayMs: batchMaxDelayMs,
-  });
+  const daq = new DaqConnection(
+    cfg.app.mqtt,
+    service,
+    DAQ_TOPICS,
+    { window: ackWindow, idleMs: ackIdleMs, maxDelayMs: batchMaxDelayMs },
+    serviceInstance(cfg.app, 'intake'),
+  );
   let stopped = false;
   // The DAQ connection first: it acknowledges what was forwarded, then the service flushes,
   // says offline and disconnects. Signals are runMain's.
