@@ -62,12 +62,12 @@ describe('parseHealth: what receivers accept', () => {
 
 class FakeClient extends EventEmitter {
   connected = true;
-  subscribed: string[] = [];
-  unsubscribed: string[] = [];
-  subscribe(t: string) {
+  subscribed: (string | string[])[] = [];
+  unsubscribed: (string | string[])[] = [];
+  subscribe(t: string | string[]) {
     this.subscribed.push(t);
   }
-  unsubscribe(t: string) {
+  unsubscribe(t: string | string[]) {
     this.unsubscribed.push(t);
   }
 }
@@ -76,7 +76,7 @@ describe("HistorianSession: the historian's persistent session is known to exist
   it("only from a report naming the expected session (any state, also its last will), not another prefix's", async () => {
     const c = new FakeClient();
     const s = new HistorianSession(c as unknown as MqttClient, 'cicenns').watch();
-    expect(c.subscribed).toEqual(['cicenns/sc/health/+']);
+    expect(c.subscribed).toEqual([['cicenns/sc/health/historian', 'cicenns/sc/health/+']]);
     const report = (session?: string, state = 'offline') =>
       c.emit(
         'message',
@@ -90,7 +90,7 @@ describe("HistorianSession: the historian's persistent session is known to exist
     report('cicenns-historian', 'offline');
     await s.ready;
     expect(s.known).toBe(true);
-    expect(c.unsubscribed).toEqual(['cicenns/sc/health/+']);
+    expect(c.unsubscribed).toEqual([['cicenns/sc/health/historian', 'cicenns/sc/health/+']]);
     expect(s.waitingFor).toMatch(/cicenns-historian/);
   });
 

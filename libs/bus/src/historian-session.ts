@@ -39,8 +39,11 @@ export class HistorianSession {
   }
 
   watch(): this {
+    // The single historian's topic exactly, and every service's for the instances (their ids
+    // are not known here). A broker that refuses the wildcard by ACL (Mosquitto filters at
+    // delivery instead) leaves the exact one working: a single historian is found either way.
     const subscribe = () => {
-      if (!this.known) this.client.subscribe(Topics.healthAll, { qos: 1 });
+      if (!this.known) this.client.subscribe([this.topic, Topics.healthAll], { qos: 1 });
     };
     this.client.on('connect', subscribe);
     if (this.client.connected) subscribe();
@@ -56,7 +59,7 @@ export class HistorianSession {
     if (!h || !this.isOurs(h, topic)) return;
     this.known = true;
     this.resolve();
-    if (this.client.connected) this.client.unsubscribe(Topics.healthAll);
+    if (this.client.connected) this.client.unsubscribe([this.topic, Topics.healthAll]);
   }
 
   /** the single historian's session, or an instance's reporting under its own name */
