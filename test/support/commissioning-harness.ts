@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { parse, stringify } from 'yaml';
-import type { RunView } from '@cicenns/contracts';
+import { Topics, type RunView } from '@cicenns/contracts';
 import { freePorts, ROOT, ServiceProcess, type ServiceName } from './processes';
 import { testClient } from './mqtt';
 import { waitFor } from './servers';
@@ -192,7 +192,7 @@ export async function startCommissioningHarness(o: {
     }
   });
   await mqtt.subscribeAsync(
-    ['cicenns/sc/commissioning/cmd/+/reply', 'cicenns/sc/commissioning/query/+/reply'],
+    [`${Topics.commissioning.prefix}cmd/+/reply`, `${Topics.commissioning.prefix}query/+/reply`],
     { qos: 1 },
   );
 
@@ -225,7 +225,7 @@ export async function startCommissioningHarness(o: {
         });
         mqtt.publish(topic, JSON.stringify({ pattern: topic, id, data }), { qos: 1 });
       }),
-    run: (runId) => h.call('cicenns/sc/commissioning/query/run', { runId }),
+    run: (runId) => h.call(Topics.commissioning.query.run, { runId }),
     waitRun: async (runId, states, timeoutMs = 240_000) => {
       let last: RunView | undefined;
       await waitFor(
