@@ -6,11 +6,13 @@
  * nothing: Mosquitto keeps a dead member's share (its unacknowledged messages and, round robin,
  * every second message published while it is away) in that member's session until it is back.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import type { InfluxDB } from 'influx';
 import { connect, type MqttClient } from 'mqtt';
 import type { ServiceHealth } from '@cicenns/contracts';
 import { readServerState, waitFor } from './support/servers';
-import { ServiceProcess, sleep } from './support/processes';
+import { ROOT, ServiceProcess, sleep } from './support/processes';
 import { writeTestConfig } from './support/test-config';
 import { count, influxClient } from './support/influx';
 import { testClient } from './support/mqtt';
@@ -60,6 +62,30 @@ function counter(name: string, proc: ServiceProcess, key: string): number | unde
 }
 
 const stored = () => count(influx, 'dcr', 'rate_hz');
+
+/** `main.js --retire` of one instance, to its exit: its code and output. */
+const retire = (service: 'intake' | 'historian', id: string) =>
+  new Promise<{ code: number; output: string }>((resolve) => {
+    const main = join(ROOT, 'dist', 'apps', service, 'src', 'main.js');
+    const env = { ...process.env, NODE_ENV: 'test', CICENNS_CONFIG: file, CICENNS_INSTANCE: id };
+    execFile(process.execPath, [main, '--retire'], { env, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, output: stdout + stderr }),
+    );
+  });
+
+/** The retained report on a health topic, or '' when there is none (within a moment). */
+async function retainedHealth(name: string): Promise<string> {
+  const c = await testClient(servers.mqttUrl);
+  try {
+    let got = '';
+    c.on('message', (_t, p) => (got = p.toString()));
+    await c.subscribeAsync(`cicenns/sc/health/${name}`, { qos: 1 });
+    await sleep(500);
+    return got;
+  } finally {
+    await c.endAsync();
+  }
+}
 const sumStored = async () => (await influx.query<{ s: number }>('SELECT sum(rate_hz) AS s FROM dcr'))[0].s;
 
 async function startAll(): Promise<void> {
@@ -203,5 +229,42 @@ describe('intake and historian as two instances each on shared subscriptions', (
         `${from + 4000} stored while one of each was down; the restarted intake-1 then received ` +
         `${keptForIntake1} messages kept for its session`,
     );
+  });
+  it('scale down: an instance retired (--retire) hands over what its session held; from then on the others take everything', async () => {
+    const from = 8000;
+    // intake 2 and historian 1 go for good: killed, as a box that is switched off
+    await Promise.all([intakes[1].stop('SIGKILL'), historians[0].stop('SIGKILL')]);
+    for (let i = from; i < from + 1000; i++) await publish(i);
+    await sleep(2000);
+    expect(await stored()).toBeLessThan(from + 1000); // their shares wait in their sessions
+
+    // intakes first: what intake 2 forwards goes half to historian 1's session, retired next
+    const intake2 = await retire('intake', '2');
+    expect(intake2.output).toMatch(/instance 2 retired: took the \d+ DAQ messages/);
+    expect(intake2.code).toBe(0);
+    const historian1 = await retire('historian', '1');
+    expect(historian1.output).toMatch(/instance 1 retired: took the \d+ readings/);
+    expect(historian1.code).toBe(0);
+    await waitFor('the 1000 stored', async () => (await stored()) === from + 1000, 30_000);
+    expect(await retainedHealth('intake-2')).toBe('');
+    expect(await retainedHealth('historian-1')).toBe('');
+
+    // the broker has no session of theirs left: intake 1 and historian 2 take every message
+    const before = counter('intake-1', intakes[0], 'accepted')!;
+    const written = counter('historian-2', historians[1], 'written')!;
+    for (let i = from + 1000; i < from + 2000; i++) await publish(i);
+    await waitFor('all stored', async () => (await stored()) === from + 2000, 30_000);
+    await waitFor(
+      'intake 1 took all 1000',
+      async () => counter('intake-1', intakes[0], 'accepted') === before + 1000,
+      10_000,
+    );
+    await waitFor(
+      'historian 2 wrote all 1000',
+      async () => counter('historian-2', historians[1], 'written') === written + 1000,
+      10_000,
+    );
+    expect(await sumStored()).toBe(((from + 2000) * (from + 1999)) / 2);
+    console.log(`retire: ${intake2.output.trim()}\n${historian1.output.trim()}`);
   });
 });

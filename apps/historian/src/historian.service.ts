@@ -10,7 +10,7 @@ import {
 } from '@cicenns/bus';
 import { readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
-import type { SystemConfig } from '@cicenns/model';
+import { ConfigError, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';
 import { LineEncoder } from './line-protocol';
@@ -55,7 +55,11 @@ export class Historian {
     deadLettered: 0,
   };
 
-  constructor(private readonly cfg: SystemConfig) {
+  /** `retiring`: this instance is being retired (retire()): it unsubscribes instead */
+  constructor(
+    private readonly cfg: SystemConfig,
+    retiring = false,
+  ) {
     const { app } = cfg;
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
@@ -70,7 +74,12 @@ export class Historian {
       if (packet.cmd === 'publish') this.accept(packet.topic, packet.payload as Buffer);
       done();
     };
-    this.subscribed = subscribeAcked(this.mqtt, instanceTopics([Topics.readingsAll], inst));
+    const topics = instanceTopics([Topics.readingsAll], inst);
+    this.subscribed = retiring
+      ? new Promise((resolve) =>
+          this.mqtt.once('connect', () => this.mqtt.unsubscribe(topics, () => resolve())),
+        )
+      : subscribeAcked(this.mqtt, topics);
     this.mqtt.on('error', (e) => this.log.warn(`mqtt: ${e.message}`));
     this.health = new HealthReporter(
       this.mqtt,
@@ -151,7 +160,12 @@ export class Historian {
         }
       }
       const chunk = this.spool.peek(batchSize);
-      if (!chunk) continue;
+      if (!chunk) {
+        // draining with an empty spool: wait for data or stop() instead of spinning (a loop
+        // without an await here would hold the event loop for ever)
+        if (this.draining) await this.sleep(flushIntervalMs, true);
+        continue;
+      }
       if (!this.dbReady) {
         try {
           const setup = await this.influx.ensureDatabase((m) => this.log.warn(m));
@@ -243,6 +257,39 @@ export class Historian {
     this.spool.close();
   }
 
+  /**
+   * Retire this instance for good (scale down; constructed with `retiring`): once unsubscribed
+   * the broker routes nothing new to it; what its session still holds arrives and is spooled
+   * until nothing has come for `quietMs`; then the spool is written to InfluxDB. Only with the
+   * spool empty is the session ended (MQTT 5 session expiry 0 at DISCONNECT) and the retained
+   * health removed; otherwise the session stays (unsubscribed: it takes nothing new) and the
+   * lines left are returned: run it again once InfluxDB takes them.
+   */
+  async retire(quietMs: number, drainMs: number): Promise<{ taken: number; left: number }> {
+    await this.subscribed;
+    for (let seen = -1; seen !== this.counters.batches;) {
+      seen = this.counters.batches;
+      await new Promise((r) => setTimeout(r, quietMs));
+    }
+    this.draining = true;
+    this.wakeIdle?.();
+    const until = Date.now() + drainMs;
+    while (this.spool.backlogLines > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const left = this.spool.backlogLines;
+    if (left === 0) {
+      await this.health.clear();
+      await this.mqtt.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+    } else {
+      await this.health.stop();
+      await closeBusClient(this.mqtt);
+    }
+    this.stopped = true;
+    this.wake?.();
+    await this.flushing;
+    this.spool.close();
+    return { taken: this.counters.readings, left };
+  }
+
   get backlog(): number {
     return this.spool.backlogLines;
   }
@@ -257,4 +304,15 @@ export async function startHistorian(cfg: SystemConfig): Promise<RunningService>
   const historian = new Historian(cfg).start();
   await historian.subscribed;
   return { stop: () => historian.stop() };
+}
+
+/** `--retire`: see Historian.retire (docs/DEPLOY-SCALE.md "Scaling down"); run it with the instance stopped. */
+export async function retireHistorian(cfg: SystemConfig, quietMs = 3000, drainMs = 120_000) {
+  if (!cfg.app.scaleOut.instance)
+    throw new ConfigError(
+      cfg.file,
+      'scaleOut.instance',
+      'empty: only one instance of several can be retired (set CICENNS_INSTANCE to its id)',
+    );
+  return new Historian(cfg, true).start().retire(quietMs, drainMs);
 }

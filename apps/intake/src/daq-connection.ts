@@ -46,6 +46,8 @@ export class DaqConnection {
   private readonly failures = new RateLimitedLog(this.log.error);
   /** exceptions that escaped the sink (it catches its own; this is the last line) */
   escaped = 0;
+  /** DAQ messages taken since start */
+  received = 0;
 
   constructor(
     private readonly mqtt: BrokerSettings,
@@ -75,12 +77,7 @@ export class DaqConnection {
 
   /** Connect and subscribe; resolves at the first connection (the SUBACK comes to the sink). */
   open(): Promise<void> {
-    const client = connect(this.mqtt.url, this.options());
-    this.client = client;
-    this.gate = new AckGate(client, (acked) => this.sink.forward(acked), this.ackOptions);
-    client.on('error', (e) => this.log.error(`mqtt (DAQ topics): ${e.message}`));
-    client.on('reconnect', () => this.log.log('DAQ connection lost, reconnecting'));
-    client.on('message', this.messageHandler());
+    const client = this.connect();
     client.subscribe(instanceTopics(this.topics, this.inst), { qos: 1 }, (err, granted) => {
       const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (err || refused.length > 0) {
@@ -92,9 +89,45 @@ export class DaqConnection {
     return new Promise((resolve) => client.once('connect', () => resolve()));
   }
 
+  private connect(): MqttClient {
+    const client = connect(this.mqtt.url, this.options());
+    this.client = client;
+    this.gate = new AckGate(client, (acked) => this.sink.forward(acked), this.ackOptions);
+    client.on('error', (e) => this.log.error(`mqtt (DAQ topics): ${e.message}`));
+    client.on('reconnect', () => this.log.log('DAQ connection lost, reconnecting'));
+    client.on('message', this.messageHandler());
+    return client;
+  }
+
+  /**
+   * Retire this instance for good (scale down) without losing its share: connect to its
+   * session, unsubscribe (the broker routes nothing new to it), take and forward what the
+   * session still holds until nothing has come for `quietMs`, then end the session (MQTT 5
+   * session expiry 0 at DISCONNECT). Without that, Mosquitto would go on queueing every Nth
+   * message of the group for the absent instance until its session expired, and drop them then.
+   * Resolves to the number of messages taken.
+   */
+  async retire(quietMs: number): Promise<number> {
+    if (!this.inst.instance) throw new Error('only one instance of several can be retired');
+    const client = this.connect();
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    await client.unsubscribeAsync(instanceTopics(this.topics, this.inst));
+    for (let seen = -1; seen !== this.received || this.gate!.held > 0;) {
+      seen = this.received;
+      await new Promise((r) => setTimeout(r, quietMs));
+    }
+    await this.gate!.drain(5000);
+    await client.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+    return this.received;
+  }
+
   /** Each message to the sink; nothing the sink throws unwinds into mqtt.js. */
   messageHandler(): (topic: string, payload: Buffer) => void {
     return (topic, payload) => {
+      this.received++;
       this.gate?.noteMessage();
       try {
         this.sink.handle(topic, payload);

@@ -163,6 +163,14 @@ export class IntakeService implements DaqSink {
     this.out.publish(Topics.intakeRejects, JSON.stringify(n), { qos: 0 });
   }
 
+  /** Retired for good: no retained health left behind, the publisher disconnected. */
+  async retire(): Promise<void> {
+    this.publisher.flush();
+    await this.health.clear();
+    await closeBusClient(this.out);
+    this.deadLetters.close();
+  }
+
   /** Flush, say offline, disconnect (after the DAQ connection has closed). */
   async stop(): Promise<void> {
     this.publisher.flush();

@@ -48,6 +48,14 @@ export class HealthReporter {
     this.client.publish(this.topic, encodeHealth(h), { qos: 1, retain: true });
   }
 
+  /** Stop reporting and remove the retained report: an instance retired for good is not shown. */
+  async clear(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (!this.client.connected) return;
+    await new Promise<void>((r) => this.client.publish(this.topic, '', { qos: 1, retain: true }, () => r()));
+  }
+
   /** Stop reporting and leave an explicit "offline" (a clean disconnect sends no last will). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);

@@ -1,4 +1,5 @@
-import type { IClientOptions } from 'mqtt';
+import { connect, type IClientOptions } from 'mqtt';
+import { mqttClientDefaults } from './mqtt-connection';
 import { shareGroupOf, type ScaleOutConfig } from '@cicenns/model';
 
 /**
@@ -57,4 +58,28 @@ export function instanceSession(
       ...(receiveMaximum !== undefined && { receiveMaximum }),
     },
   };
+}
+
+/**
+ * End a persistent session for good (an instance retired): connect with a clean start and
+ * disconnect, which discards the session, its subscriptions and what it still held.
+ */
+export async function discardSession(
+  mqtt: { url: string; username?: string; password?: string },
+  clientId: string,
+): Promise<void> {
+  const client = connect(mqtt.url, {
+    clientId,
+    clean: true,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    username: mqtt.username,
+    password: mqtt.password,
+    ...mqttClientDefaults(),
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  await client.endAsync();
 }
