@@ -64,10 +64,10 @@ function counter(name: string, proc: ServiceProcess, key: string): number | unde
 const stored = () => count(influx, 'dcr', 'rate_hz');
 
 /** `main.js --retire` of one instance, to its exit: its code and output. */
-const retire = (service: 'intake' | 'historian', id: string) =>
+const retire = (service: 'intake' | 'historian', id?: string) =>
   new Promise<{ code: number; output: string }>((resolve) => {
     const main = join(ROOT, 'dist', 'apps', service, 'src', 'main.js');
-    const env = { ...process.env, NODE_ENV: 'test', CICENNS_CONFIG: file, CICENNS_INSTANCE: id };
+    const env = { ...process.env, NODE_ENV: 'test', CICENNS_CONFIG: file, CICENNS_INSTANCE: id ?? '' };
     execFile(process.execPath, [main, '--retire'], { env, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number(err.code ?? 1) : 0, output: stdout + stderr }),
     );
@@ -266,5 +266,28 @@ describe('intake and historian as two instances each on shared subscriptions', (
     );
     expect(await sumStored()).toBe(((from + 2000) * (from + 1999)) / 2);
     console.log(`retire: ${intake2.output.trim()}\n${historian1.output.trim()}`);
+  });
+  it('moving from one to several: the single historian retired (--retire, no instance) stores what its session held and leaves no session', async () => {
+    const from = 10_000;
+    // a single historian beside the group (as before the move): its plain subscription gets a copy of everything
+    const single = new ServiceProcess('historian', { CICENNS_CONFIG: file, CICENNS_INSTANCE: '' }).start();
+    try {
+      await single.waitForOutput(/historian: .* -> /);
+    } finally {
+      await single.stop('SIGKILL');
+    }
+    for (let i = from; i < from + 500; i++) await publish(i);
+    await waitFor('the 500 stored by the group', async () => (await stored()) === from + 500, 30_000);
+    const first = await retire('historian');
+    expect(first.code).toBe(0);
+    // its session held a copy of each of the 500 batches' readings: stored again, the same points
+    expect(Number(/took the (\d+) readings/.exec(first.output)?.[1])).toBeGreaterThanOrEqual(500);
+    expect(await stored()).toBe(from + 500);
+    // its session is gone: published now, nothing is kept for it (a second retire finds nothing)
+    for (let i = from + 500; i < from + 1000; i++) await publish(i);
+    await waitFor('the next 500 stored', async () => (await stored()) === from + 1000, 30_000);
+    const second = await retire('historian');
+    expect(second.output).toMatch(/took the 0 readings/);
+    expect(await sumStored()).toBe(((from + 1000) * (from + 999)) / 2);
   });
 });

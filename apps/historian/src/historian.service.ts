@@ -1,6 +1,7 @@
 import {
   closeBusClient,
   connectService,
+  discardSession,
   HealthReporter,
   instanceSession,
   instanceSuffix,
@@ -10,7 +11,7 @@ import {
 } from '@cicenns/bus';
 import { readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
-import { ConfigError, type SystemConfig } from '@cicenns/model';
+import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';
 import { LineEncoder } from './line-protocol';
@@ -261,8 +262,7 @@ export class Historian {
    * Retire this instance for good (scale down; constructed with `retiring`): once unsubscribed
    * the broker routes nothing new to it; what its session still holds arrives and is spooled
    * until nothing has come for `quietMs`; then the spool is written to InfluxDB. Only with the
-   * spool empty is the session ended (MQTT 5 session expiry 0 at DISCONNECT) and the retained
-   * health removed; otherwise the session stays (unsubscribed: it takes nothing new) and the
+   * spool empty are the session discarded and the retained health removed; otherwise the session stays (unsubscribed: it takes nothing new) and the
    * lines left are returned: run it again once InfluxDB takes them.
    */
   async retire(quietMs: number, drainMs: number): Promise<{ taken: number; left: number }> {
@@ -278,7 +278,9 @@ export class Historian {
     const left = this.spool.backlogLines;
     if (left === 0) {
       await this.health.clear();
-      await this.mqtt.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+      await closeBusClient(this.mqtt);
+      // a clean start under the same id discards the session (MQTT 3.1.1 and 5 alike)
+      await discardSession(this.cfg.app.mqtt, this.mqtt.options.clientId!);
     } else {
       await this.health.stop();
       await closeBusClient(this.mqtt);
@@ -306,13 +308,10 @@ export async function startHistorian(cfg: SystemConfig): Promise<RunningService>
   return { stop: () => historian.stop() };
 }
 
-/** `--retire`: see Historian.retire (docs/DEPLOY-SCALE.md "Scaling down"); run it with the instance stopped. */
+/**
+ * `--retire`: see Historian.retire (docs/DEPLOY-SCALE.md "Scaling down"), for one instance of
+ * several or the single historian when moving to several; run it with the service stopped.
+ */
 export async function retireHistorian(cfg: SystemConfig, quietMs = 3000, drainMs = 120_000) {
-  if (!cfg.app.scaleOut.instance)
-    throw new ConfigError(
-      cfg.file,
-      'scaleOut.instance',
-      'empty: only one instance of several can be retired (set CICENNS_INSTANCE to its id)',
-    );
   return new Historian(cfg, true).start().retire(quietMs, drainMs);
 }

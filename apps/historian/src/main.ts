@@ -9,7 +9,7 @@ if (process.argv.includes('--retire')) {
     const cfg = loadSystemConfig();
     const { taken, left } = await retireHistorian(cfg);
     const log = serviceLogger('historian');
-    const instance = cfg.app.scaleOut.instance;
+    const instance = cfg.app.scaleOut.instance || '(the single one)';
     if (left > 0) {
       log.error(
         `instance ${instance} not retired: ${left} readings still in ${cfg.app.influx.spoolPath} (InfluxDB did not take them); ` +

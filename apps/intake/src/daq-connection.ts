@@ -1,6 +1,7 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import {
   closeBusClient,
+  discardSession,
   instanceSession,
   instanceSuffix,
   instanceTopics,
@@ -102,13 +103,12 @@ export class DaqConnection {
   /**
    * Retire this instance for good (scale down) without losing its share: connect to its
    * session, unsubscribe (the broker routes nothing new to it), take and forward what the
-   * session still holds until nothing has come for `quietMs`, then end the session (MQTT 5
-   * session expiry 0 at DISCONNECT). Without that, Mosquitto would go on queueing every Nth
+   * session still holds until nothing has come for `quietMs`, then discard the session. Also for
+   * the single instance, when moving to several: its session would queue everything. Without that, Mosquitto would go on queueing every Nth
    * message of the group for the absent instance until its session expired, and drop them then.
    * Resolves to the number of messages taken.
    */
   async retire(quietMs: number): Promise<number> {
-    if (!this.inst.instance) throw new Error('only one instance of several can be retired');
     const client = this.connect();
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
@@ -120,7 +120,9 @@ export class DaqConnection {
       await new Promise((r) => setTimeout(r, quietMs));
     }
     await this.gate!.drain(5000);
-    await client.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+    await client.endAsync();
+    // a clean start under the same id discards the session (MQTT 3.1.1 and 5 alike)
+    await discardSession(this.mqtt, this.options().clientId!);
     return this.received;
   }
 

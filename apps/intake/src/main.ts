@@ -7,8 +7,9 @@ if (process.argv.includes('--retire')) {
   runTask('intake', async () => {
     const cfg = loadSystemConfig();
     const taken = await retireIntake(cfg);
+    const { instance } = cfg.app.scaleOut;
     serviceLogger('intake').log(
-      `instance ${cfg.app.scaleOut.instance} retired: took the ${taken} DAQ messages its session held; ` +
+      `${instance ? `instance ${instance}` : 'the single instance'} retired: took the ${taken} DAQ messages its session held; ` +
         `its session is ended, the other instances take its share (dead letters kept in ${cfg.app.intake.deadLetterPath})`,
     );
     return 0;

@@ -1,7 +1,7 @@
 import { discardSession, instanceSuffix, serviceInstance } from '@cicenns/bus';
 import { describeError, serviceLogger, type RunningService } from '@cicenns/common';
 import { Topics } from '@cicenns/contracts';
-import { ConfigError, type SystemConfig } from '@cicenns/model';
+import type { SystemConfig } from '@cicenns/model';
 import { DaqConnection } from './daq-connection';
 import { IntakeService } from './intake.service';
 
@@ -61,19 +61,14 @@ export async function startIntake(cfg: SystemConfig): Promise<Intake> {
 }
 
 /**
- * `--retire`: take this instance of several out for good (docs/DEPLOY-SCALE.md "Scaling down"):
+ * `--retire`: take this instance out for good (docs/DEPLOY-SCALE.md "Scaling down"), one of
+ * several or the single one when moving to several:
  * what its session still holds is forwarded, the session is ended, so the broker gives its share
  * to the others from now on; then its publisher's session and its retained health go too.
  * Run it with the instance stopped. Resolves to the number of DAQ messages it still took.
  */
 export async function retireIntake(cfg: SystemConfig, quietMs = 3000): Promise<number> {
   const inst = serviceInstance(cfg.app, 'intake');
-  if (!inst.instance)
-    throw new ConfigError(
-      cfg.file,
-      'scaleOut.instance',
-      'empty: only one instance of several can be retired (set CICENNS_INSTANCE to its id)',
-    );
   const { ackWindow, ackIdleMs, batchMaxDelayMs } = cfg.app.intake;
   const service = new IntakeService(cfg);
   const daq = new DaqConnection(
