@@ -1,4 +1,14 @@
-import { closeBusClient, connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
+import {
+  closeBusClient,
+  connectService,
+  discardSession,
+  HealthReporter,
+  instanceSession,
+  instanceSuffix,
+  instanceTopics,
+  serviceInstance,
+  subscribeAcked,
+} from '@cicenns/bus';
 import { parseHealth, readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
 import type { SystemConfig } from '@cicenns/model';
@@ -14,6 +24,11 @@ import { Spool } from './spool';
  * retrying with back-off while the database is away. The services' health reports go the same
  * way, as points of measurement `service` (health-points.ts), at most one per service per
  * influx.servicePointsMs.
+ *
+ * One of several historians (scaleOut.instance): `<prefix>-historian-<instance>` under MQTT 5
+ * with a session expiry, subscribed to `$share/<group>/cicenns/sc/readings/#` so each batch
+ * goes to one historian of the group, with its own spool (influx.spoolPath + `-<instance>`).
+ * Every instance stores the health reports: the same point twice is one point in InfluxDB.
  */
 export class Historian {
   private readonly log = serviceLogger('historian');
@@ -51,13 +66,21 @@ export class Historian {
   };
   private readonly servicePoints: ServicePointGate;
 
-  constructor(private readonly cfg: SystemConfig) {
+  /** `retiring`: this instance is being retired (retire()): it unsubscribes instead */
+  constructor(
+    private readonly cfg: SystemConfig,
+    retiring = false,
+  ) {
     const { app } = cfg;
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
     this.influx = new InfluxWriter(app.influx);
     this.servicePoints = new ServicePointGate(app.influx.servicePointsMs);
-    this.mqtt = connectService(app.mqtt, 'historian', 'historian');
+    const inst = serviceInstance(app, 'historian');
+    this.mqtt = connectService(app.mqtt, instanceSuffix('historian', inst), 'historian', {
+      instance: inst.instance,
+      session: instanceSession(inst),
+    });
     // mqtt.js sends the PUBACK of a QoS 1 message when this callback is called: after the commit.
     this.mqtt.handleMessage = (packet, done) => {
       if (packet.cmd !== 'publish') return done();
@@ -66,35 +89,47 @@ export class Historian {
       else this.accept(packet.topic, packet.payload as Buffer);
       done();
     };
-    this.subscribed = subscribeAcked(this.mqtt, [Topics.readingsAll]);
+    const topics = instanceTopics([Topics.readingsAll], inst);
+    this.subscribed = retiring
+      ? new Promise((resolve) =>
+          this.mqtt.once('connect', () => this.mqtt.unsubscribe(topics, () => resolve())),
+        )
+      : subscribeAcked(this.mqtt, topics);
     // QoS 0: a health report is a snapshot, the retained one is the latest; the broker queues
     // none of them for this session while the historian is away (that room is the readings')
-    subscribeAcked(this.mqtt, [Topics.healthAll], 0).catch((e: Error) =>
-      this.log.warn(`could not subscribe to the services' health: ${e.message}`),
-    );
+    if (!retiring)
+      subscribeAcked(this.mqtt, [Topics.healthAll], 0).catch((e: Error) =>
+        this.log.warn(`could not subscribe to the services' health: ${e.message}`),
+      );
     this.mqtt.on('error', (e) => this.log.warn(`mqtt: ${e.message}`));
-    this.health = new HealthReporter(this.mqtt, 'historian', () => ({
-      state: this.influxState === 'up' ? 'running' : 'degraded',
-      connections: {
-        mqtt: { state: this.mqtt.connected ? 'up' : 'down' },
-        influxdb: { state: this.influxState, detail: this.influxDetail || undefined },
-      },
-      counters: {
-        ...this.counters,
-        backlogLines: this.spool.backlogLines,
-        deadLetterLines: this.spool.deadLetterLines(),
-      },
-      detail: {
-        backlogOldestMs: this.spool.oldestAgeMs(),
-        database: app.influx.database,
-        url: app.influx.url,
-        tiers: {
-          raw: app.influx.tiers.raw.name,
-          aggregate: app.influx.tiers.aggregate.name,
-          setUp: this.retentionSetUp,
+    this.health = new HealthReporter(
+      this.mqtt,
+      'historian',
+      () => ({
+        state: this.influxState === 'up' ? 'running' : 'degraded',
+        connections: {
+          mqtt: { state: this.mqtt.connected ? 'up' : 'down' },
+          influxdb: { state: this.influxState, detail: this.influxDetail || undefined },
         },
-      },
-    }));
+        counters: {
+          ...this.counters,
+          backlogLines: this.spool.backlogLines,
+          deadLetterLines: this.spool.deadLetterLines(),
+        },
+        detail: {
+          backlogOldestMs: this.spool.oldestAgeMs(),
+          database: app.influx.database,
+          url: app.influx.url,
+          tiers: {
+            raw: app.influx.tiers.raw.name,
+            aggregate: app.influx.tiers.aggregate.name,
+            setUp: this.retentionSetUp,
+          },
+        },
+      }),
+      2000,
+      inst.instance,
+    );
     // Health is first published once subscribed: a retained historian health message means its
     // persistent session exists and the broker keeps readings for it (the intake relies on it).
     void this.subscribed.then(
@@ -171,7 +206,12 @@ export class Historian {
         }
       }
       const chunk = this.spool.peek(batchSize);
-      if (!chunk) continue;
+      if (!chunk) {
+        // draining with an empty spool: wait for data or stop() instead of spinning (a loop
+        // without an await here would hold the event loop for ever)
+        if (this.draining) await this.sleep(flushIntervalMs, true);
+        continue;
+      }
       if (!this.dbReady) {
         try {
           const setup = await this.influx.ensureDatabase((m) => this.log.warn(m));
@@ -263,6 +303,40 @@ export class Historian {
     this.spool.close();
   }
 
+  /**
+   * Retire this instance for good (scale down; constructed with `retiring`): once unsubscribed
+   * the broker routes nothing new to it; what its session still holds arrives and is spooled
+   * until nothing has come for `quietMs`; then the spool is written to InfluxDB. Only with the
+   * spool empty are the session discarded and the retained health removed; otherwise the session stays (unsubscribed: it takes nothing new) and the
+   * lines left are returned: run it again once InfluxDB takes them.
+   */
+  async retire(quietMs: number, drainMs: number): Promise<{ taken: number; left: number }> {
+    await this.subscribed;
+    for (let seen = -1; seen !== this.counters.batches;) {
+      seen = this.counters.batches;
+      await new Promise((r) => setTimeout(r, quietMs));
+    }
+    this.draining = true;
+    this.wakeIdle?.();
+    const until = Date.now() + drainMs;
+    while (this.spool.backlogLines > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const left = this.spool.backlogLines;
+    if (left === 0) {
+      await this.health.clear();
+      await closeBusClient(this.mqtt);
+      // a clean start under the same id discards the session (MQTT 3.1.1 and 5 alike)
+      await discardSession(this.cfg.app.mqtt, this.mqtt.options.clientId!);
+    } else {
+      await this.health.stop();
+      await closeBusClient(this.mqtt);
+    }
+    this.stopped = true;
+    this.wake?.();
+    await this.flushing;
+    this.spool.close();
+    return { taken: this.counters.readings, left };
+  }
+
   get backlog(): number {
     return this.spool.backlogLines;
   }
@@ -277,4 +351,12 @@ export async function startHistorian(cfg: SystemConfig): Promise<RunningService>
   const historian = new Historian(cfg).start();
   await historian.subscribed;
   return { stop: () => historian.stop() };
+}
+
+/**
+ * `--retire`: see Historian.retire (docs/DEPLOY-SCALE.md "Scaling down"), for one instance of
+ * several or the single historian when moving to several; run it with the service stopped.
+ */
+export async function retireHistorian(cfg: SystemConfig, quietMs = 3000, drainMs = 120_000) {
+  return new Historian(cfg, true).start().retire(quietMs, drainMs);
 }
