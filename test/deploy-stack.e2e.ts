@@ -117,7 +117,7 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
     // --- InfluxDB 1.6 with continuous queries on (Debian's default), its own data dir
     const influxPort = await freePort();
     influxUrl = `http://127.0.0.1:${influxPort}`;
-    influxPid = await startInflux(join(dir, 'influxdb'), influxPort, true);
+    influxPid = await startInflux(join(dir, 'influxdb'), influxPort, { continuousQueries: true });
 
     // --- a webhook for Alertmanager's receivers, and the shipped alertmanager.yml pointed at it
     webhook = createServer((req, res) => {
@@ -295,6 +295,16 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
           `SELECT count_vmon, mean_vmon FROM "${DB}"."cicenns_10s"."hv" WHERE pmt = 'CsI01-A'`,
         );
         return rows.some((r) => Number(r.count_vmon) > 0 && typeof r.mean_vmon === 'number');
+      },
+      60_000,
+    );
+    // the services' health as measurement service: the shipped ACL lets the historian read all of it
+    await waitFor(
+      "the poller's and the intake's health in measurement service",
+      async () => {
+        const rows = await influxql(`SELECT "service", "state" FROM "${DB}"."cicenns_raw"."service"`);
+        const services = new Set(rows.map((r) => r.service));
+        return ['poller', 'intake', 'historian'].every((s) => services.has(s));
       },
       60_000,
     );

@@ -482,6 +482,42 @@ describe('DefaultRuleEngine: data quality and beam', () => {
     });
   });
 
+  it('several historians and intakes (scaleOut): the worst spool counts, an older view of the broker count is no restart', () => {
+    const e = engine();
+    const historian = (instance: string, lines: number, ts: number): ServiceHealth => ({
+      service: 'historian',
+      instance,
+      state: 'running',
+      ts,
+      connections: {},
+      counters: { backlogLines: lines },
+      detail: { backlogOldestMs: 0 },
+    });
+    const backlog = (h: ServiceHealth) => latest(e.onHealth(h, h.ts)).get('historian-backlog:historian');
+    expect(backlog(historian('1', 250_000, T0))).toMatchObject({ active: true, value: 250_000 });
+    // the other instance's empty spool does not clear the first one's backlog
+    expect(backlog(historian('2', 0, T0 + 1000))).toMatchObject({ active: true, value: 250_000 });
+    expect(backlog(historian('1', 0, T0 + 2000))).toMatchObject({ active: false });
+
+    const intake = (session: string, dropped: number, ts: number): ServiceHealth => ({
+      service: 'intake',
+      instance: session.slice(-1),
+      session,
+      state: 'running',
+      ts,
+      connections: {},
+      counters: { brokerDropped: dropped },
+    });
+    const drops = (h: ServiceHealth) => latest(e.onHealth(h, h.ts)).get('broker-drops:broker');
+    expect(drops(intake('p-intake-out-1', 500, T0))).toBeUndefined();
+    expect(drops(intake('p-intake-out-1', 510, T0 + 2000))).toMatchObject({ active: true, value: 10 });
+    // intake 2 has not seen the broker's latest $SYS yet: its 500 is neither a restart nor,
+    // once it sees 510, 10 more drops
+    expect(drops(intake('p-intake-out-2', 500, T0 + 2500))).toBeUndefined();
+    expect(drops(intake('p-intake-out-2', 510, T0 + 4000))).toMatchObject({ active: true, value: 10 });
+    expect(drops(intake('p-intake-out-1', 515, T0 + 6000))).toMatchObject({ active: true, value: 15 });
+  });
+
   it('beamState() is the latest beam reading', () => {
     const e = engine();
     expect(e.beamState()).toBeUndefined();

@@ -43,6 +43,11 @@ const HV_STATUS_RULES = ['hv-over-current', 'hv-trip', 'hv-interlock', 'hv-tempe
  * (calibrationChanged)
  */
 const CALIBRATION_RECHECK_MS = 60_000;
+/**
+ * broker-drops with several intakes: a lower dropped count from another intake within this
+ * long of the last report is that intake's older view of the same broker (3 $SYS intervals).
+ */
+const OTHER_VIEW_MS = 30_000;
 
 /**
  * The verdict of a rule that compares a tube with its calibration while the tube has only its
@@ -132,7 +137,10 @@ export class DefaultRuleEngine implements RuleEngine {
   private readonly backlogSlot?: RuleSlot<'historian-backlog'>;
   private readonly brokerSlot?: RuleSlot<'broker-drops'>;
   /** the broker's dropped count as last reported, and the drops seen within clearAfterMs */
-  private broker?: { total: number; lastIncreaseAt?: number; recent: number };
+  /** the broker's dropped count as last relayed: by which intake session (`session`), when (`at`) */
+  private broker?: { total: number; lastIncreaseAt?: number; recent: number; session?: string; at: number };
+  /** each historian instance's last spool report (one entry for a single historian) */
+  private readonly backlogs = new Map<string, { lines: number; oldestMs: number }>();
   private readonly beamSeen: LastSeen = {};
   private beam?: BeamState;
   private startedAt?: number;
@@ -199,23 +207,49 @@ export class DefaultRuleEngine implements RuleEngine {
     }
     const dropped = health.counters.brokerDropped;
     if (this.brokerSlot && health.service === 'intake' && dropped !== undefined) {
-      this.onBrokerDropped(dropped, ts, out);
+      this.onBrokerDropped(dropped, ts, out, health.session);
     }
     const lines = health.counters.backlogLines;
     if (this.backlogSlot && health.service === 'historian' && lines !== undefined) {
-      const oldest = Number(health.detail?.backlogOldestMs ?? 0);
-      const v = historianBacklog(lines, oldest, this.backlogSlot.params, this.backlogSlot.severity);
+      // Several historians (scaleOut) each report their own spool: the alarm judges the worst
+      // of their last reports, or it would follow whichever reported last.
+      this.backlogs.set(health.instance ?? '', {
+        lines,
+        oldestMs: Number(health.detail?.backlogOldestMs ?? 0),
+      });
+      let worst = { lines: 0, oldestMs: 0 };
+      for (const b of this.backlogs.values())
+        worst = { lines: Math.max(worst.lines, b.lines), oldestMs: Math.max(worst.oldestMs, b.oldestMs) };
+      const v = historianBacklog(
+        worst.lines,
+        worst.oldestMs,
+        this.backlogSlot.params,
+        this.backlogSlot.severity,
+      );
       this.emit(out, this.backlogSlot, v, ts);
     }
     return out;
   }
 
-  /** Compare the broker's dropped count with its last report: the first one is the baseline. */
-  private onBrokerDropped(total: number, ts: number, out: Condition[]): void {
+  /**
+   * Compare the broker's dropped count with its last report: the first one is the baseline.
+   * Several intakes (scaleOut) relay the same broker count, each at its own time: a lower count
+   * from another intake than the last reporter is its older view (Mosquitto sends $SYS every
+   * 10 s), not a restarted broker, unless the last reporter has been silent for a while.
+   */
+  private onBrokerDropped(total: number, ts: number, out: Condition[], session?: string): void {
     const slot = this.brokerSlot!;
     const prev = this.broker;
+    if (prev && total < prev.total && session !== prev.session && ts - prev.at < OTHER_VIEW_MS) return;
     if (!prev || total < prev.total) {
-      this.broker = { total, lastIncreaseAt: prev?.lastIncreaseAt, recent: prev?.recent ?? 0 }; // (re)started broker
+      // (re)started broker
+      this.broker = {
+        total,
+        lastIncreaseAt: prev?.lastIncreaseAt,
+        recent: prev?.recent ?? 0,
+        session,
+        at: ts,
+      };
     } else if (total > prev.total) {
       const stillRecent =
         prev.lastIncreaseAt !== undefined && ts - prev.lastIncreaseAt < slot.params.clearAfterMs;
@@ -223,9 +257,11 @@ export class DefaultRuleEngine implements RuleEngine {
         total,
         lastIncreaseAt: ts,
         recent: (stillRecent ? prev.recent : 0) + total - prev.total,
+        session,
+        at: ts,
       };
     } else {
-      prev.total = total;
+      Object.assign(prev, { total, session, at: ts });
     }
     const b = this.broker!;
     const sinceLastMs = b.lastIncreaseAt === undefined ? undefined : ts - b.lastIncreaseAt;
