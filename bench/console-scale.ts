@@ -14,13 +14,13 @@
  * Writes docs/PERFORMANCE-console-scale.md. Usage: npm run bench:console-scale [-- SAMPLES LOADS]
  * (SIZES=94,45000 by default).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSystemConfig } from '@cicenns/model';
 import { CHROMIUM, launchChromium, loggedInPage } from '../test/support/browser';
-import { GEN_PASSWORD, HvFeeder, startGeneratedApi } from '../test/support/generated-api';
+import { GEN_PASSWORD, startGeneratedApi } from '../test/support/generated-api';
 import { ROOT, freePort } from '../test/support/processes';
 import { startMosquitto, waitFor } from '../test/support/servers';
 import { createConnection } from 'node:net';
@@ -90,18 +90,19 @@ async function measure(n: number, mqttUrl: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `console-scale-${n}-`));
   const gen = await startGeneratedApi({ pmts: n, dir, mqttUrl, tag: `cscale${n}` });
   const pmts = loadSystemConfig(join(dir, 'cicenns.yaml'), {}).detector.pmts;
-  const feeder = new HvFeeder(mqttUrl, `cscale-feed-${n}`);
-  await feeder.ready();
-  let feeding = true;
+  // the feeder in its own process: its sweeps do not delay the page's or the requests' timings
+  const feeder = spawn(
+    process.execPath,
+    [join(__dirname, 'hv-feeder.js'), mqttUrl, join(dir, 'cicenns.yaml'), `cscale-feed-${n}`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const sweepMs: number[] = [];
-  const feed = (async () => {
-    while (feeding) {
-      const t0 = Date.now();
-      await feeder.sweep(pmts);
-      sweepMs.push(Date.now() - t0);
-      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t0))));
-    }
-  })();
+  let partial = '';
+  feeder.stdout!.on('data', (b: Buffer) => {
+    const lines = (partial + b.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) if (l) sweepMs.push((JSON.parse(l) as { sweepMs: number }).sweepMs);
+  });
   const browser = await launchChromium();
   try {
     const base = gen.url;
@@ -200,13 +201,15 @@ ${http.join('\n')}
 
 The API while fed ${n.toLocaleString('en')} HV readings a second and streaming to the page: RSS ${cpu1.rssMb.toFixed(0)} MB,
 CPU ${(((cpu1.cpuS - cpu0.cpuS) / seconds) * 100).toFixed(0)} % of a core over ${seconds.toFixed(0)} s. Publishing one sweep took
-p50 ${pct(sweepMs, 50)} ms in the bench's feeder.
+p50 ${pct(sweepMs, 50)} ms in the feeder (its own process). Load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', ')} (the machine is shared with other work).
 `;
   } finally {
-    feeding = false;
-    await feed;
+    const exited = new Promise((r) => feeder.once('exit', r));
+    feeder.kill('SIGTERM');
+    await exited;
     await browser.close();
-    await feeder.close();
     await gen.stop();
     rmSync(dir, { recursive: true, force: true });
   }
