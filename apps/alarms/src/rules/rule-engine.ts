@@ -15,7 +15,16 @@ import { creepVerdict } from './creep';
 import { brokerDrops, daqDown, deviceDown, historianBacklog, staleness } from './data-quality-rules';
 import { dcrDead, dcrHigh, DcrBinner, dcrLow, expectedDcr } from './dcr-rules';
 import { expectedGain, gainDrift, gainFromHv } from './gain-rules';
-import { hvDeviation, hvOff, hvStatusBit, isOn, isRamping, statusMasks, type HvView } from './hv-rules';
+import {
+  hvDeviation,
+  hvOff,
+  hvStatusBit,
+  isOn,
+  isRamping,
+  statusMasks,
+  type HvView,
+  type StatusMasks,
+} from './hv-rules';
 import { RuleSlots, type KnownAlarm, type RuleSlot } from './rule-slots';
 import { StaleQueue, type Queued } from './stale-queue';
 import {
@@ -60,7 +69,7 @@ interface PmtState {
   seen: LastSeen;
   stale: { hv?: StaleCheck; dcr?: StaleCheck; gain?: StaleCheck };
   hv?: HvView;
-  masks: Map<string, number>;
+  masks: StatusMasks;
   dcrHz?: number;
   cal?: CalibrationRecord;
   /** reading time of the last look-up; NaN: look up again at the next reading */
@@ -606,7 +615,7 @@ export class DefaultRuleEngine implements RuleEngine {
   private emit(out: Condition[], slot: RuleSlot, v: Verdict, ts: number): void {
     const prev = slot.severity;
     slot.severity = v.severity;
-    if (v.message !== NOT_COMMISSIONED && slot.notCompared) {
+    if (slot.notCompared && v.message !== NOT_COMMISSIONED) {
       // judged again (an approved record arrived): say so once, even when all is well
       slot.notCompared = false;
       out.push(this.condition(slot, v, ts, prev));
