@@ -33,10 +33,14 @@ describe('AlarmsService start-up', () => {
       now: now - 60_000,
       beam,
     }).record;
-    const shelved = shelve(raised, { user: 'shift-bob', reason: 'test', until: now - 1000 }, {
-      now: now - 30_000,
-      beam,
-    }).record;
+    const shelved = shelve(
+      raised,
+      { by: 'shift-bob', reason: 'test', until: now - 1000 },
+      {
+        now: now - 30_000,
+        beam,
+      },
+    ).record;
     expect(shelved.shelf).toBeDefined();
     const store = new AlarmStore(cfg.app.alarms.storePath);
     store.commit([shelved], []);
