@@ -1,5 +1,5 @@
 import { parseHealth, type ServiceHealth } from '@cicenns/contracts';
-import { MAX_SERVICE_FIELDS, servicePoint, ServicePointGate } from './health-points';
+import { countServiceLines, MAX_SERVICE_FIELDS, servicePoint, ServicePointGate } from './health-points';
 
 const NOW = 1_700_000_000_000;
 const report = (over: Partial<ServiceHealth> = {}): ServiceHealth => ({
@@ -73,6 +73,18 @@ describe('health report -> `service` point', () => {
     expect(servicePoint(report({ service: 'a b,c=d' }), NOW)).toMatchObject({ ok: false });
     expect(servicePoint(report({ ts: NOW - 25 * 3600_000 }), NOW)).toMatchObject({ ok: false });
     expect(servicePoint(report({ ts: NOW + 3600_000 }), NOW)).toMatchObject({ ok: false });
+  });
+
+  it('one of several instances (scaleOut) gets tag instance; an unsafe instance is refused', () => {
+    const p = servicePoint(report({ service: 'intake', instance: '2' }), NOW);
+    expect(p.ok && p.line).toMatch(/^service,service=intake,instance=2 state=/);
+    expect(servicePoint(report({ instance: 'a b' }), NOW)).toMatchObject({ ok: false });
+  });
+
+  it('counts the service points of a body of lines', () => {
+    expect(countServiceLines('')).toBe(0);
+    expect(countServiceLines('service,service=a x=1 1\nhv,pmt=A vmon=1 1\nservice,service=b x=1 1')).toBe(2);
+    expect(countServiceLines('hv,pmt=A vmon=1 1\nalarm,service=x y=1 1')).toBe(0);
   });
 
   it('a state with quotes is escaped; a payload that is no health report does not parse', () => {

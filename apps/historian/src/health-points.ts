@@ -48,13 +48,16 @@ function figures(h: ServiceHealth): [string, unknown][] {
 }
 
 /**
- * One line of the `service` measurement from a health report: tag service, its finite numeric
+ * One line of the `service` measurement from a health report: tag service (and instance, for one
+ * of several instances), its finite numeric
  * figures as float fields (always floats: a field written once as integer and once as float
  * would make InfluxDB refuse the whole batch), at most MAX_SERVICE_FIELDS of them, names checked
  * (others skipped and counted), and the state as a string; timestamped with the report's ts.
  */
 export function servicePoint(h: ServiceHealth, now = Date.now()): ServicePoint {
   if (!SAFE_SERVICE.test(h.service)) return { ok: false, reason: 'service name not a safe tag value' };
+  if (h.instance !== undefined && !SAFE_SERVICE.test(h.instance))
+    return { ok: false, reason: 'instance not a safe tag value' };
   if (!Number.isFinite(h.ts) || h.ts < now - MAX_AGE_MS || h.ts > now + MAX_AHEAD_MS)
     return { ok: false, reason: `ts ${h.ts} more than a day old or ahead of the clock` };
   let fields = `state=${escape.quoted(String(h.state).slice(0, 32))}`;
@@ -76,7 +79,10 @@ export function servicePoint(h: ServiceHealth, now = Date.now()): ServicePoint {
     fields += `,${name}=${v}`;
     n++;
   }
-  return { ok: true, line: `service,service=${h.service} ${fields} ${Math.round(h.ts)}`, fields: n, skipped };
+  // one of several instances (scaleOut): its own series, tag instance
+  const tags =
+    h.instance !== undefined ? `service=${h.service},instance=${h.instance}` : `service=${h.service}`;
+  return { ok: true, line: `service,${tags} ${fields} ${Math.round(h.ts)}`, fields: n, skipped };
 }
 
 /**
@@ -100,4 +106,11 @@ export class ServicePointGate {
     this.last.set(service, { at: now, state });
     return true;
   }
+}
+
+/** How many lines of a line-protocol body are `service` points (the rest are readings). */
+export function countServiceLines(body: string): number {
+  let n = body.startsWith('service,') ? 1 : 0;
+  for (let i = body.indexOf('\nservice,'); i !== -1; i = body.indexOf('\nservice,', i + 1)) n++;
+  return n;
 }

@@ -9,12 +9,12 @@ import {
   serviceInstance,
   subscribeAcked,
 } from '@cicenns/bus';
-import { parseHealth, readingBatchSchema, Topics } from '@cicenns/contracts';
+import { healthName, parseHealth, readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';
-import { servicePoint, ServicePointGate } from './health-points';
+import { countServiceLines, servicePoint, ServicePointGate } from './health-points';
 import { LineEncoder } from './line-protocol';
 import { Spool } from './spool';
 
@@ -53,7 +53,9 @@ export class Historian {
   readonly counters = {
     batches: 0,
     readings: 0,
+    /** reading lines written to InfluxDB (the `service` points are counted apart) */
     written: 0,
+    servicePointsWritten: 0,
     writes: 0,
     writeFailures: 0,
     badBatches: 0,
@@ -168,9 +170,11 @@ export class Historian {
 
   /** A service's health report as a `service` point through the spool; a bad one is counted and logged. */
   private acceptHealth(topic: string, payload: Buffer): void {
+    if (payload.length === 0) return; // a retained report cleared (a retired instance): nothing to store
     const h = parseHealth(payload);
+    // the topic names the sender: `<service>` or `<service>-<instance>` (healthName)
     const service = topic.slice(Topics.healthPrefix.length);
-    const point = h && h.service === service ? servicePoint(h) : undefined;
+    const point = h && healthName(h.service, h.instance) === service ? servicePoint(h) : undefined;
     if (!h || !point?.ok) {
       this.counters.badHealth++;
       const why = !h
@@ -240,7 +244,9 @@ export class Historian {
       this.counters.writes++;
       if (outcome.ok) {
         this.spool.remove(chunk);
-        this.counters.written += chunk.lines;
+        const servicePoints = countServiceLines(chunk.body);
+        this.counters.written += chunk.lines - servicePoints;
+        this.counters.servicePointsWritten += servicePoints;
         this.setInflux('up', '');
         backoffMs = 250;
       } else if (outcome.retry) {
