@@ -26,7 +26,7 @@ describe('cicenns status: tubes not commissioned', () => {
     };
     const answers: Record<string, unknown> = {
       '/api/health': health,
-      '/api/pmts': [pmt('CsI15-A', true), pmt('CsI15-B', true), pmt('CsI01-A', false)],
+      '/api/pmts?limit=1000&offset=0': [pmt('CsI15-A', true), pmt('CsI15-B', true), pmt('CsI01-A', false)],
       '/api/alarms': [],
     };
     const api = { url: 'http://x', get: async (path: string) => answers[path] } as unknown as ApiClient;

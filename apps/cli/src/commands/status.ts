@@ -1,5 +1,6 @@
 import { NEEDS_ATTENTION, type AlarmView } from '@cicenns/contracts';
 import type { ApiClient } from '../client';
+import { allPages } from './all-pages';
 import { out, table } from './format';
 
 interface Health {
@@ -31,7 +32,7 @@ export function commissioningLine(health: Health, pmts: PmtView[]): string | und
 export async function status(api: ApiClient, json: boolean): Promise<number> {
   const [health, pmts, alarms] = await Promise.all([
     api.get<Health>('/api/health'),
-    api.get<PmtView[]>('/api/pmts'),
+    allPages<PmtView>(api, '/api/pmts'),
     api.get<AlarmView[]>('/api/alarms'),
   ]);
   const attention = alarms.filter((a) => NEEDS_ATTENTION.has(a.state));
