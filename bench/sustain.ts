@@ -102,6 +102,8 @@ interface Result {
     alarmsBehind: [number | undefined, number | undefined];
   };
   rates: {
+    historianWritesPerS?: number;
+    pollerOverrunsPerS?: number;
     intakeReadingsPerS?: number;
     pollerReadingsPerS?: number;
     historianWrittenPerS?: number;
@@ -502,6 +504,10 @@ function summarize(
       intakeReadingsPerS: rate('intake', 'readingsPublished'),
       pollerReadingsPerS: rate('poller', 'readingsPublished'),
       historianWrittenPerS: rate('historian', 'written'),
+      // written / writes: the historian's mean batch (one write at a time: a slow store shows here)
+      historianWritesPerS: rate('historian', 'writes'),
+      // polls that started late because the previous one had not finished
+      pollerOverrunsPerS: rate('poller', 'overruns'),
       alarmsReadingsPerS: rate('alarms', 'readings'),
     },
     sustained: reasons.length === 0,
@@ -559,7 +565,8 @@ function markdown(results: Result[], o: Options): string {
       'broker stored msgs',
       'broker MB',
       'alarms behind (readings)',
-      'readings/s: intake + poller / historian written / alarms evaluated',
+      'readings/s: intake + poller / historian written (writes) / alarms evaluated',
+      'poller overruns/s',
       'verdict',
     ]),
   );
@@ -569,8 +576,9 @@ function markdown(results: Result[], o: Options): string {
       `| ${r.pmts.toLocaleString('en')} | ${f(r.readyS)} s | ${l('dcr')} | ${l('hv')} | ${l('temperature')} | ` +
         `${fi(r.alarmLagMs.p50)} / ${fi(r.alarmLagMs.p99)} | ${pair(r.backlog.spool)} | ${pair(r.backlog.brokerStored)} | ` +
         `${pair(r.backlog.brokerMb, 1)} | ${pair(r.backlog.alarmsBehind)} | ` +
-        `${fi(r.rates.intakeReadingsPerS)} + ${fi(r.rates.pollerReadingsPerS)} / ${fi(r.rates.historianWrittenPerS)} / ` +
-        `${fi(r.rates.alarmsReadingsPerS)} | ${r.verdict} |`,
+        `${fi(r.rates.intakeReadingsPerS)} + ${fi(r.rates.pollerReadingsPerS)} / ${fi(r.rates.historianWrittenPerS)} ` +
+        `(${f(r.rates.historianWritesPerS, 1)} writes/s) / ` +
+        `${fi(r.rates.alarmsReadingsPerS)} | ${f(r.rates.pollerOverrunsPerS, 1)} | ${r.verdict} |`,
     );
   }
   lines.push(
