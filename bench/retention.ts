@@ -14,7 +14,7 @@
  *
  * Usage: npm run bench:retention [-- RUN_MIN [PERIOD_S [ROUNDS]]]  (defaults 5, 10, 7)
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Reading } from '@cicenns/contracts';
@@ -25,37 +25,13 @@ import { InfluxWriter } from '../apps/historian/src/influx-writer';
 import { LineEncoder } from '../apps/historian/src/line-protocol';
 import { aggregateSelect, setUpRetention } from '../apps/historian/src/retention-setup';
 import { ServiceProcess, freePort, freePorts, sleep } from '../test/support/processes';
-import { startMosquitto, stopPid, waitFor } from '../test/support/servers';
+import { startInflux, startMosquitto, stopPid, waitFor } from '../test/support/servers';
 import { writeTestConfig } from '../test/support/test-config';
 
 const RUN_MIN = Number(process.argv[2] ?? 5);
 const PERIOD_S = Number(process.argv[3] ?? 10);
 const ROUNDS = Number(process.argv[4] ?? 7);
 const DAY = 86_400_000;
-
-function influxConf(dir: string, port: number, rpc: number): string {
-  return `reporting-disabled = true
-bind-address = "127.0.0.1:${rpc}"
-[meta]
-  dir = "${dir}/meta"
-[data]
-  dir = "${dir}/data"
-  wal-dir = "${dir}/wal"
-  query-log-enabled = false
-  cache-snapshot-write-cold-duration = "10s"
-  compact-full-write-cold-duration = "30s"
-[http]
-  bind-address = "127.0.0.1:${port}"
-  log-enabled = false
-  max-body-size = 0
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = true
-  run-interval = "1s"
-  log-enabled = false
-`;
-}
 
 /** Bytes of the files under a directory (TSM, tombstones; the WAL is elsewhere). */
 function bytesUnder(dir: string): number {
@@ -95,18 +71,14 @@ async function waitCompacted(dir: string, db: string): Promise<void> {
 }
 
 async function startInfluxd(dir: string): Promise<{ url: string; pid: number }> {
-  mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  writeFileSync(join(dir, 'influxdb.conf'), influxConf(dir, port, await freePort()));
-  const { spawn } = await import('node:child_process');
-  const child = spawn('/usr/bin/influxd', ['run', '-config', join(dir, 'influxdb.conf')], {
-    stdio: 'ignore',
-    detached: true,
+  const pid = await startInflux(dir, port, {
+    continuousQueries: true,
+    compactWhenCold: { snapshot: '10s', full: '30s' },
   });
-  child.unref();
   const url = `http://127.0.0.1:${port}`;
   await waitFor('influxd', async () => (await fetch(`${url}/ping`)).status === 204);
-  return { url, pid: child.pid! };
+  return { url, pid };
 }
 
 async function systemRun(base: string, influxUrl: string) {

@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { PmtRunView, RunView } from '@cicenns/contracts';
+import { Topics, type PmtRunView, type RunView } from '@cicenns/contracts';
 import {
   CONFIRMED,
   startCommissioningHarness,
@@ -22,7 +22,7 @@ import { readServerState } from './support/servers';
 jest.setTimeout(300_000);
 
 const servers = readServerState();
-const START = 'cicenns/sc/commissioning/cmd/start';
+const START = Topics.commissioning.cmd.start;
 
 const stepOf = (p: PmtRunView, id: string) => p.steps.find((s) => s.id === id)!;
 /** a PMT's state, failed step and verdict, for a readable failure */

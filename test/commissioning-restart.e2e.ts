@@ -17,7 +17,7 @@ import { readServerState, waitFor } from './support/servers';
 jest.setTimeout(400_000);
 
 const servers = readServerState();
-const C = 'cicenns/sc/commissioning';
+const CM = Topics.commissioning;
 
 const stepOf = (p: PmtRunView, kind: string) => p.steps.find((s) => s.kind === kind)!;
 
@@ -34,7 +34,7 @@ describe('commissioning: crash, abort, approval', () => {
   });
 
   it('a run whose service is SIGKILLed mid-scan resumes and finishes; finished steps and stored points are not repeated', async () => {
-    const started: RunView = await h.call(`${C}/cmd/start`, {
+    const started: RunView = await h.call(CM.cmd.start, {
       target: ['CsI07', 'PSV09'],
       confirmations: CONFIRMED,
       user: 'expert',
@@ -84,7 +84,7 @@ describe('commissioning: crash, abort, approval', () => {
   it('approving publishes the records retained and keeps the previous version; rejecting publishes nothing', async () => {
     expect(finished).toBeDefined();
     const runId = finished.runId;
-    const approved: ProposalView[] = await h.call(`${C}/cmd/approve`, {
+    const approved: ProposalView[] = await h.call(CM.cmd.approve, {
       runId,
       pmts: ['CsI07-A', 'CsI07-B'],
       user: 'expert',
@@ -94,13 +94,13 @@ describe('commissioning: crash, abort, approval', () => {
       'CsI07-A approved v2 expert',
       'CsI07-B approved v2 expert',
     ]);
-    const rejected: ProposalView[] = await h.call(`${C}/cmd/reject`, {
+    const rejected: ProposalView[] = await h.call(CM.cmd.reject, {
       runId,
       user: 'expert',
       comment: 'redo the panel',
     });
     expect(rejected.map((p) => `${p.pmt} ${p.state}`)).toEqual(['PSV09-A rejected', 'PSV09-B rejected']);
-    await expect(h.call(`${C}/cmd/approve`, { runId, user: 'expert' })).rejects.toThrow(/no open proposal/);
+    await expect(h.call(CM.cmd.approve, { runId, user: 'expert' })).rejects.toThrow(/no open proposal/);
 
     const c = await testClient(servers.mqttUrl);
     const seen = new Map<string, { record: Record<string, unknown> }>();
@@ -129,20 +129,20 @@ describe('commissioning: crash, abort, approval', () => {
     });
     expect(Date.now() - Date.parse(record.validFrom as string)).toBeLessThan(60_000);
 
-    const [history] = await h.call(`${C}/query/calibration`, { pmt: 'CsI07-A' });
+    const [history] = await h.call(CM.query.calibration, { pmt: 'CsI07-A' });
     expect(
       history.records.map((r: { version: number; method: string }) => `v${r.version} ${r.method}`),
     ).toEqual(['v1 datasheet', 'v2 commissioning']);
     expect(history.current.version).toBe(2);
-    const md = await h.call(`${C}/query/report`, { runId, format: 'md' });
+    const md = await h.call(CM.query.report, { runId, format: 'md' });
     expect(md.content).toContain('matched pair, fits good');
     expect(md.content).toContain('redo the panel');
-    const html = await h.call(`${C}/query/report`, { runId, format: 'html' });
+    const html = await h.call(CM.query.report, { runId, format: 'html' });
     expect(html.content).toMatch(/^<!DOCTYPE html>/i);
   });
 
   it('an abort stops the run and leaves every channel of it off', async () => {
-    const started: RunView = await h.call(`${C}/cmd/start`, {
+    const started: RunView = await h.call(CM.cmd.start, {
       target: ['CsI08', 'PSV10'],
       confirmations: CONFIRMED,
       user: 'expert',
@@ -155,7 +155,7 @@ describe('commissioning: crash, abort, approval', () => {
     );
     const truthBefore = await h.truth();
     expect(started.pmts.some((p) => truthBefore.hv[p.pmt].vmon > 500)).toBe(true);
-    const reply: RunView = await h.call(`${C}/cmd/abort`, { runId: started.runId, user: 'shift-expert' });
+    const reply: RunView = await h.call(CM.cmd.abort, { runId: started.runId, user: 'shift-expert' });
     expect(reply.reason).toMatch(/aborting \(by shift-expert\)/);
     const view = await h.waitRun(started.runId, ['aborted', 'finished'], 60_000);
     expect(view).toMatchObject({
@@ -170,7 +170,7 @@ describe('commissioning: crash, abort, approval', () => {
         power: 0,
         low: true,
       });
-    await expect(h.call(`${C}/cmd/resume`, { runId: started.runId, user: 'expert' })).rejects.toThrow(
+    await expect(h.call(CM.cmd.resume, { runId: started.runId, user: 'expert' })).rejects.toThrow(
       /is aborted/,
     );
   });

@@ -4,7 +4,7 @@
  * simulator's truth. Times are short (test/support/commissioning-harness.ts); the wall time of
  * the 94-PMT run and its longest step chain are printed for docs/PERFORMANCE.md.
  */
-import type { PmtRunView, RunView } from '@cicenns/contracts';
+import { Topics, type PmtRunView, type RunView } from '@cicenns/contracts';
 import {
   CONFIRMED,
   startCommissioningHarness,
@@ -15,7 +15,7 @@ import { readServerState } from './support/servers';
 jest.setTimeout(600_000);
 
 const servers = readServerState();
-const START = 'cicenns/sc/commissioning/cmd/start';
+const START = Topics.commissioning.cmd.start;
 type Tube = { g0: number; v0: number; beta: number; gainTempCoeffPerC: number; dcrRefTempC: number };
 
 describe('commissioning against the simulator', () => {
@@ -50,7 +50,7 @@ describe('commissioning against the simulator', () => {
     const truth = await h.truth();
     for (const p of view.pmts) expect(truth.hv[p.pmt].power).toBe(0);
     process.stdout.write(`commissioning e2e, 4 PMTs: ${stepTimes(view)}\n`);
-    const reports = await h.call('cicenns/sc/commissioning/query/reports', { runId: started.runId });
+    const reports = await h.call(Topics.commissioning.query.reports, { runId: started.runId });
     expect(reports.map((r: { format: string }) => r.format).sort()).toEqual(['html', 'md']);
   });
 

@@ -117,7 +117,7 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
     // --- InfluxDB 1.6 with continuous queries on (Debian's default), its own data dir
     const influxPort = await freePort();
     influxUrl = `http://127.0.0.1:${influxPort}`;
-    influxPid = await startInflux(join(dir, 'influxdb'), influxPort, true);
+    influxPid = await startInflux(join(dir, 'influxdb'), influxPort, { continuousQueries: true });
 
     // --- a webhook for Alertmanager's receivers, and the shipped alertmanager.yml pointed at it
     webhook = createServer((req, res) => {

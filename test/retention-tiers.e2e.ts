@@ -49,7 +49,9 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
   beforeAll(async () => {
     const port = await freePort();
     influxUrl = `http://127.0.0.1:${port}`;
-    influxPid = await startInflux(mkdtempSync(join(tmpdir(), 'influx-cq-')), port, true);
+    influxPid = await startInflux(mkdtempSync(join(tmpdir(), 'influx-cq-')), port, {
+      continuousQueries: true,
+    });
     await waitFor('influxd /ping', async () => (await fetch(`${influxUrl}/ping`)).status === 204);
     h = await startApiHarness({
       mqttUrl: servers.mqttUrl,

@@ -48,7 +48,18 @@ export function mosquittoConf(dir: string, port: number): string {
 }
 
 /** continuousQueries: run them, checking every second (the shared test server runs none) */
-export function influxConf(dir: string, port: number, rpcPort: number, continuousQueries = false): string {
+export interface InfluxOptions {
+  /** run the continuous-query service (retention tiers), once a second */
+  continuousQueries?: boolean;
+  /** snapshot the cache and fully compact shards this soon after writes stop (disk-size benches) */
+  compactWhenCold?: { snapshot: string; full: string };
+}
+
+export function influxConf(dir: string, port: number, rpcPort: number, opts: InfluxOptions = {}): string {
+  const cold = opts.compactWhenCold
+    ? `\n  cache-snapshot-write-cold-duration = "${opts.compactWhenCold.snapshot}"` +
+      `\n  compact-full-write-cold-duration = "${opts.compactWhenCold.full}"`
+    : '';
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -56,7 +67,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [data]
   dir = "${dir}/data"
   wal-dir = "${dir}/wal"
-  query-log-enabled = false
+  query-log-enabled = false${cold}
 [http]
   bind-address = "127.0.0.1:${port}"
   log-enabled = false
@@ -64,7 +75,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [monitor]
   store-enabled = false
 [continuous_queries]
-  enabled = ${continuousQueries}
+  enabled = ${opts.continuousQueries ?? false}
   run-interval = "1s"
   log-enabled = false
 `;
@@ -101,9 +112,9 @@ export function startMosquitto(dir: string, port: number): number {
   return startDetached('mosquitto', '/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], dir);
 }
 
-export async function startInflux(dir: string, port: number, continuousQueries = false): Promise<number> {
+export async function startInflux(dir: string, port: number, opts: InfluxOptions = {}): Promise<number> {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'influxdb.conf'), influxConf(dir, port, await freePort(), continuousQueries));
+  writeFileSync(join(dir, 'influxdb.conf'), influxConf(dir, port, await freePort(), opts));
   return startDetached('influxd', '/usr/bin/influxd', ['run', '-config', join(dir, 'influxdb.conf')], dir);
 }
 

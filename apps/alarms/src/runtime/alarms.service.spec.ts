@@ -35,7 +35,7 @@ describe('AlarmsService start-up', () => {
     }).record;
     const shelved = shelve(
       raised,
-      { user: 'shift-bob', reason: 'test', until: now - 1000 },
+      { by: 'shift-bob', reason: 'test', until: now - 1000 },
       {
         now: now - 30_000,
         beam,

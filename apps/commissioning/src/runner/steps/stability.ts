@@ -76,8 +76,9 @@ export async function stability(env: StepEnv<StepParams<'stability'>>): Promise<
   if (failed.length > 0) throw new StepFailed(failed.join('; '), checks);
   return {
     verdict:
-      `stable at ${v} V over ${rounds.length} rounds: gain ${fmt(gain.mean)} within ${fmt(gain.maxDevPct)} % ` +
-      `(limit ${p.maxGainChangePct} %), DCR ${fmt(dcr.mean)} Hz within ${fmt(dcr.maxDevPct)} % (limit ${p.maxDcrChangePct} %)`,
+      `stable at ${v} V over ${rounds.length} rounds: gain ${fmt(gain.mean)}, largest change ${fmt(gain.maxDevPct)} % ` +
+      `(limit ${p.maxGainChangePct} % beyond 3 sigma), DCR ${fmt(dcr.mean)} Hz, largest change ${fmt(dcr.maxDevPct)} % ` +
+      `(limit ${p.maxDcrChangePct} % beyond 3 sigma)`,
     checks,
   };
 }
