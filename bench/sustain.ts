@@ -49,6 +49,7 @@ import { TEST_VIEWER_TOKEN } from '../test/support/test-config';
 import { boxTicks, CLOCK_TICKS_PER_S, cpuTicks, loadAverage, statusMb } from './proc-stats';
 
 const PROBE_MS = 200;
+const TAIL_S = 120;
 const SAMPLE_MS = 5000;
 /** started in this order: the historian's session first (intake and poller wait for it) */
 const SERVICES: ServiceName[] = ['historian', 'intake', 'alarms', 'api', 'simulator', 'poller'];
@@ -94,6 +95,8 @@ interface Result {
   benchCores: number;
   load: { start: number; end: number; mean: number };
   influxLagMs: Record<string, { p50?: number; p99?: number; n: number }>;
+  /** the same over the window's last TAIL_S: a backlog from the start-up caught up shows here */
+  influxTailLagMs: Record<string, { p50?: number; p99?: number; n: number }>;
   alarmLagMs: { p50?: number; p99?: number; n: number };
   backlog: {
     spool: [number | undefined, number | undefined];
@@ -231,6 +234,8 @@ class Watcher {
 /** Newest point of each probed series, polled; the first sight of each timestamp is its lag. */
 class InfluxProbe {
   readonly lags: Record<string, number[]> = {};
+  /** when each lag was seen, parallel to lags: the window's last minutes apart from its start */
+  readonly seenAt: Record<string, number[]> = {};
   private newest: Record<string, number> = {};
   private timer?: NodeJS.Timeout;
   private busy = false;
@@ -240,7 +245,10 @@ class InfluxProbe {
     private readonly url: string,
     private readonly series: Record<string, string>,
   ) {
-    for (const k of Object.keys(series)) this.lags[k] = [];
+    for (const k of Object.keys(series)) {
+      this.lags[k] = [];
+      this.seenAt[k] = [];
+    }
   }
 
   start(): void {
@@ -265,7 +273,10 @@ class InfluxProbe {
         const ts = r.series?.[0]?.values?.[0]?.[0];
         const k = names[i];
         if (typeof ts !== 'number' || ts <= (this.newest[k] ?? 0)) return;
-        if (this.newest[k] !== undefined && this.recording) this.lags[k].push(seenAt - ts);
+        if (this.newest[k] !== undefined && this.recording) {
+          this.lags[k].push(seenAt - ts);
+          this.seenAt[k].push(seenAt);
+        }
         this.newest[k] = ts;
       });
     } catch {
@@ -311,7 +322,7 @@ async function runOne(n: number, o: Options): Promise<Result> {
     const mqttPort = await freePort();
     const influxPort = await freePort();
     pids.mosquitto = startMosquitto(join(dir, 'mosquitto'), mqttPort);
-    pids.influxd = await startInflux(join(dir, 'influxdb'), influxPort, true); // the 1-min aggregates run, as deployed
+    pids.influxd = await startInflux(join(dir, 'influxdb'), influxPort, { continuousQueries: true }); // the 1-min aggregates run, as deployed
     const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
     const influxUrl = `http://127.0.0.1:${influxPort}`;
     await waitFor('influxd /ping', async () => (await fetch(`${influxUrl}/ping`)).status === 204, 60_000);
@@ -425,8 +436,14 @@ function summarize(
   const b0 = buckets(start);
   const window = buckets(end).map((c, i) => c - b0[i]);
   const [ap50, ap99] = percentilesOf(window, [0.5, 0.99]);
-  const influxLagMs = Object.fromEntries(
-    Object.entries(probe.lags).map(([k, xs]) => [k, { p50: pct(xs, 0.5), p99: pct(xs, 0.99), n: xs.length }]),
+  const lagFigures = (xs: number[]) => ({ p50: pct(xs, 0.5), p99: pct(xs, 0.99), n: xs.length });
+  const influxLagMs = Object.fromEntries(Object.entries(probe.lags).map(([k, xs]) => [k, lagFigures(xs)]));
+  const tailFrom = end.sample.t - TAIL_S * 1000;
+  const influxTailLagMs = Object.fromEntries(
+    Object.entries(probe.lags).map(([k, xs]) => [
+      k,
+      lagFigures(xs.filter((_, i) => probe.seenAt[k][i] >= tailFrom)),
+    ]),
   );
   // readings the intake and poller published that the alarm service has not evaluated yet
   const behind = (m: Moment) => {
@@ -461,9 +478,10 @@ function summarize(
     if (grew(b)) reasons.push(`${name} grew ${(((b[1]! - b[0]!) / wallS) * 60).toFixed(0)} per minute`);
   if (ap99 === undefined) reasons.push('no alarm evaluation figures');
   else if (ap99 > 10_000) reasons.push(`alarm evaluation p99 ${ap99.toFixed(0)} ms`);
-  for (const [k, l] of Object.entries(influxLagMs)) {
-    if (l.n === 0) reasons.push(`no new ${k} point seen in InfluxDB`);
-    else if ((l.p99 ?? 0) > 10_000) reasons.push(`InfluxDB ${k} lag p99 ${l.p99} ms`);
+  // judged on the window's end: a start-up backlog drained during the window is not a failure
+  for (const [k, l] of Object.entries(influxTailLagMs)) {
+    if (l.n === 0) reasons.push(`no new ${k} point seen in InfluxDB in the last ${TAIL_S} s`);
+    else if ((l.p99 ?? 0) > 10_000) reasons.push(`InfluxDB ${k} lag p99 ${l.p99} ms in the last ${TAIL_S} s`);
   }
   return {
     pmts: n,
@@ -490,6 +508,7 @@ function summarize(
       mean: loads.reduce((a, b) => a + b, 0) / loads.length,
     },
     influxLagMs,
+    influxTailLagMs,
     alarmLagMs: { p50: ap50, p99: ap99, n: window.reduce((a, b) => a + b, 0) },
     backlog: {
       spool,
@@ -557,7 +576,7 @@ function markdown(results: Result[], o: Options): string {
     head([
       'PMTs',
       'ready',
-      'InfluxDB DCR p50/p99',
+      `InfluxDB DCR p50/p99 (last ${TAIL_S} s)`,
       'HV p50/p99',
       'temperature p50/p99',
       'alarms evaluated p50/p99',
@@ -571,7 +590,9 @@ function markdown(results: Result[], o: Options): string {
     ]),
   );
   for (const r of results) {
-    const l = (k: string) => `${fi(r.influxLagMs[k]?.p50)} / ${fi(r.influxLagMs[k]?.p99)}`;
+    const l = (k: string) =>
+      `${fi(r.influxLagMs[k]?.p50)} / ${fi(r.influxLagMs[k]?.p99)} ` +
+      `(${fi(r.influxTailLagMs[k]?.p50)} / ${fi(r.influxTailLagMs[k]?.p99)})`;
     lines.push(
       `| ${r.pmts.toLocaleString('en')} | ${f(r.readyS)} s | ${l('dcr')} | ${l('hv')} | ${l('temperature')} | ` +
         `${fi(r.alarmLagMs.p50)} / ${fi(r.alarmLagMs.p99)} | ${pair(r.backlog.spool)} | ${pair(r.backlog.brokerStored)} | ` +
