@@ -1,7 +1,8 @@
 /**
  * Every query of the generated dashboards against a real InfluxDB holding what the system wrote:
  * simulator -> poller + intake -> historian, and the alarm service with faults injected (an HV
- * trip, an open PT100), so alarm transitions and bad readings exist. The aggregate tier is filled
+ * trip, an open PT100), so alarm transitions and bad readings exist, and a DAQ message for a PMT
+ * that does not exist, so the intake's health has a refused message by reason. The aggregate tier is filled
  * by the historian's own continuous query, run as the documented back-fill (this server runs no
  * continuous queries). Template variables are queried first and substituted the way Grafana does
  * ($timeFilter, $__interval, ${__from}, ${__to}, multi-value regexes); then every panel runs for a
@@ -10,8 +11,10 @@
  */
 import { AlarmsHarness } from './support/alarms-harness';
 import { dashboardFiles, dataPanels, loadDashboard, substitute, type Dashboard } from './support/dashboards';
+import { Topics } from '@cicenns/contracts';
 import { sleep } from './support/processes';
 import { readServerState, waitFor } from './support/servers';
+import { testClient } from './support/mqtt';
 
 jest.setTimeout(240_000);
 
@@ -80,6 +83,14 @@ describe('Grafana dashboards on the InfluxDB the system fed', () => {
 
   beforeAll(async () => {
     await h.start();
+    // a refused DAQ message early: its reason is in the intake's health points for minutes
+    const daq = await testClient(servers.mqttUrl);
+    await daq.publishAsync(
+      Topics.daq.pmtDcrOf('NoSuchPmt-Z'),
+      JSON.stringify({ ts: Date.now(), rate_hz: 120, window_s: 10 }),
+      { qos: 1 },
+    );
+    await daq.endAsync();
     await sleep(8000); // every measurement for a while before the faults
     const trip = await h.fault({ type: 'hv-trip', pmt: 'CsI03-A' });
     const open = await h.fault({ type: 'sensor-open', sensor: 'T-CsI05' });
@@ -107,21 +118,27 @@ describe('Grafana dashboards on the InfluxDB the system fed', () => {
         ).length > 0,
       90_000,
     );
-    // the aggregates of every whole minute so far; a rate of change needs two of them
+    // the aggregates of every whole minute so far; a rate of change needs two of them, for the
+    // temperatures and for the intake's refused messages (its first report counting the refusal
+    // comes up to servicePointsMs after it, which can be the next minute)
     const start = Date.now() - 15 * 60_000;
+    const rateOf = async (select: string) =>
+      (await influx(`${select} WHERE time > now() - ${RANGE} GROUP BY time(1m), * fill(none)`)).length > 0;
     await waitFor(
-      'aggregated temperatures in two whole minutes',
+      'aggregated temperatures and refused messages in two whole minutes',
       async () => {
         await backfill(start, Math.floor(Date.now() / 60_000) * 60_000);
-        const rows = await influx(
-          `SELECT derivative(mean("mean_value_c"), 1h) FROM ${AGG}"temperature" WHERE time > now() - ${RANGE} GROUP BY time(1m), "sensor" fill(none)`,
-        );
-        if (rows.length === 0) await sleep(2000);
-        return rows.length > 0;
+        const both =
+          (await rateOf(`SELECT derivative(mean("mean_value_c"), 1h) FROM ${AGG}"temperature"`)) &&
+          (await rateOf(
+            `SELECT non_negative_derivative(max("max_rejects_unknown_pmt"), 1m) FROM ${AGG}"service"`,
+          ));
+        if (!both) await sleep(2000);
+        return both;
       },
-      90_000,
+      150_000,
     );
-  });
+  }, 330_000);
 
   afterAll(async () => {
     await h.stop();

@@ -298,6 +298,16 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
       },
       60_000,
     );
+    // the services' health as measurement service: the shipped ACL lets the historian read all of it
+    await waitFor(
+      "the poller's and the intake's health in measurement service",
+      async () => {
+        const rows = await influxql(`SELECT "service", "state" FROM "${DB}"."cicenns_raw"."service"`);
+        const services = new Set(rows.map((r) => r.service));
+        return ['poller', 'intake', 'historian'].every((s) => services.has(s));
+      },
+      60_000,
+    );
   });
 
   it('an alarm reaches Alertmanager (API v2) and its on-call receiver: an HV trip injected into the simulator', async () => {

@@ -66,6 +66,14 @@ describe('historian and InfluxDB 2.x/3.x-like servers', () => {
     server?.close();
   });
 
+  /**
+   * The reading lines written so far: the historian also writes the services' health as points
+   * of measurement service, among them the retained reports other test files left on the
+   * shared broker.
+   */
+  const readingLines = () =>
+    writes.flatMap((w) => w.split('\n')).filter((l) => l !== '' && !l.startsWith('service,'));
+
   const batch = (seq: number, id: string, rate: number) =>
     JSON.stringify({
       service: 'test',
@@ -84,13 +92,13 @@ describe('historian and InfluxDB 2.x/3.x-like servers', () => {
 
   it('writes on a 2.x server after saying what to set up, and keeps refused data in the dead-letter table without stopping', async () => {
     await pub.publishAsync('cicenns/sc/readings/test', batch(1, 'CsI01-A', 100), { qos: 1 });
-    await waitFor('first write', async () => writes.length > 0, 20_000);
+    await waitFor('first reading written', async () => readingLines().length > 0, 20_000);
     // 2.x/3.x (by /ping's version): no CREATE through the v1 API, the operator's part said instead
     expect(queries).toEqual([]);
     expect(historian.output).toMatch(
       /InfluxDB v2\.7\.11 takes no retention policies or continuous queries through the v1 API; set up .*bucket for raw readings \(retention 30d\).*"cicenns_raw" -> the raw bucket \(default\) and "cicenns_1m" -> the aggregate bucket.*every 1m/,
     );
-    expect(writes[0]).toBe(
+    expect(readingLines()[0]).toBe(
       'dcr,pmt=CsI01-A,group=crystal,parent=CsI01 rate_hz=100,quality="good" 1700000000001',
     );
 
@@ -100,11 +108,12 @@ describe('historian and InfluxDB 2.x/3.x-like servers', () => {
     await pub.publishAsync('cicenns/sc/readings/test', batch(3, 'CsI02-B', 300), { qos: 1 });
     await waitFor(
       'write after the refused one',
-      async () => writes.some((w) => w.includes('CsI02-B')),
+      async () => readingLines().some((l) => l.includes('CsI02-B')),
       20_000,
     );
+    // the refused chunk may hold a health point beside the reading (one chunk is refused whole)
     expect(historian.output).toMatch(
-      /InfluxDB refused 1 lines, kept in the spool's dead_letter table: InfluxDB 400: .*field type conflict/,
+      /InfluxDB refused \d+ lines, kept in the spool's dead_letter table: InfluxDB 400: .*field type conflict/,
     );
   });
 });

@@ -33,7 +33,6 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
   let h: ApiHarness;
   let pub: MqttClient;
   let publishing: NodeJS.Timeout;
-  let firstTs = 0;
 
   const influxql = async (q: string): Promise<Row[]> => {
     const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q, epoch: 'ms' })}`);
@@ -44,6 +43,30 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
     return (body.results[0].series ?? []).flatMap((s) =>
       s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) as Row),
     );
+  };
+
+  /**
+   * The time of the first reading stored in raw, waited for: the buckets the tests compare start
+   * at the next whole interval. Not the time of the first publish: the historian sets up the
+   * policies and the continuous query at its first write, which can be its own health point
+   * before any reading is published (so "the continuous query exists" does not mean "readings
+   * flow"), and readings published before it subscribed are not stored.
+   */
+  let firstStored = 0;
+  const firstReading = async (): Promise<number> => {
+    if (!firstStored)
+      await waitFor(
+        'the first reading in raw',
+        async () => {
+          const [row] = await influxql(
+            `SELECT vmon FROM "${db}"."cicenns_raw"."hv" ORDER BY time ASC LIMIT 1`,
+          );
+          firstStored = Number(row?.time ?? 0);
+          return firstStored > 0;
+        },
+        30_000,
+      );
+    return firstStored;
   };
 
   beforeAll(async () => {
@@ -66,7 +89,6 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
     let seq = 0;
     const publish = () => {
       const ts = Date.now();
-      firstTs ||= ts;
       const batch = {
         service: 'test',
         seq: seq++,
@@ -115,7 +137,7 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
 
   it('readings land in raw, and the continuous query writes mean, min, max, count per interval with the tags', async () => {
     // three whole buckets after the first reading, the last of them surely aggregated
-    const whole = Math.ceil(firstTs / 10_000) * 10_000;
+    const whole = Math.ceil((await firstReading()) / 10_000) * 10_000;
     await waitFor(
       'three aggregated buckets',
       async () => {
@@ -150,7 +172,7 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
 
   it('a trend longer than rawMaxSpan reads aggregates, then raw, stitched without a gap', async () => {
     const to = Date.now() - 2000; // readings up to here are surely written
-    const from = Math.ceil(firstTs / 10_000) * 10_000;
+    const from = Math.ceil((await firstReading()) / 10_000) * 10_000;
     const points = Math.ceil((to - from) / 10_000) + 1; // 10 s intervals
     const res = await fetch(
       `${h.apiUrl}/api/trends?measurement=hv&field=vmon&subject=CsI01-A&from=${from}&to=${to}&points=${points}`,

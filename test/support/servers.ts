@@ -47,9 +47,12 @@ export function mosquittoConf(dir: string, port: number): string {
   ].join('\n');
 }
 
-/** continuousQueries: run them, checking every second (the shared test server runs none) */
 export interface InfluxOptions {
-  /** run the continuous-query service (retention tiers), once a second */
+  /**
+   * run the continuous-query service (retention tiers), once a second, each run logged in
+   * influxd.out (what it wrote, or its error; KEEP_TEST_DATA keeps the file); the shared test
+   * server runs none
+   */
   continuousQueries?: boolean;
   /** snapshot the cache and fully compact shards this soon after writes stop (disk-size benches) */
   compactWhenCold?: { snapshot: string; full: string };
@@ -77,7 +80,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [continuous_queries]
   enabled = ${opts.continuousQueries ?? false}
   run-interval = "1s"
-  log-enabled = false
+  log-enabled = ${opts.continuousQueries ?? false}
 `;
 }
 

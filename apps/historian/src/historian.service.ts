@@ -1,16 +1,34 @@
-import { closeBusClient, connectService, HealthReporter, subscribeAcked } from '@cicenns/bus';
-import { readingBatchSchema, Topics } from '@cicenns/contracts';
+import {
+  closeBusClient,
+  connectService,
+  discardSession,
+  HealthReporter,
+  instanceSession,
+  instanceSuffix,
+  instanceTopics,
+  serviceInstance,
+  subscribeAcked,
+} from '@cicenns/bus';
+import { healthName, parseHealth, readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
 import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { InfluxQueryError, InfluxWriter } from './influx-writer';
+import { countServiceLines, servicePoint, ServicePointGate } from './health-points';
 import { LineEncoder } from './line-protocol';
 import { Spool } from './spool';
 
 /**
  * Subscribes to every normalized reading (cicenns/sc/readings/#), commits it to the spool, and
  * only then acknowledges the broker; a flusher moves the spool into InfluxDB in batches,
- * retrying with back-off while the database is away.
+ * retrying with back-off while the database is away. The services' health reports go the same
+ * way, as points of measurement `service` (health-points.ts), at most one per service per
+ * influx.servicePointsMs.
+ *
+ * One of several historians (scaleOut.instance): `<prefix>-historian-<instance>` under MQTT 5
+ * with a session expiry, subscribed to `$share/<group>/cicenns/sc/readings/#` so each batch
+ * goes to one historian of the group, with its own spool (influx.spoolPath + `-<instance>`).
+ * Every instance stores the health reports: the same point twice is one point in InfluxDB.
  */
 export class Historian {
   private readonly log = serviceLogger('historian');
@@ -35,48 +53,85 @@ export class Historian {
   readonly counters = {
     batches: 0,
     readings: 0,
+    /** reading lines written to InfluxDB (the `service` points are counted apart) */
     written: 0,
+    servicePointsWritten: 0,
     writes: 0,
     writeFailures: 0,
     badBatches: 0,
     deadLettered: 0,
+    /** health reports stored as `service` points, and those refused (malformed, unsafe name, stale) */
+    servicePoints: 0,
+    badHealth: 0,
+    /** figures of health reports left out of their point (not a finite number, unsafe name, over the cap) */
+    serviceFieldsSkipped: 0,
   };
+  private readonly servicePoints: ServicePointGate;
 
-  constructor(private readonly cfg: SystemConfig) {
+  /** `retiring`: this instance is being retired (retire()): it unsubscribes instead */
+  constructor(
+    private readonly cfg: SystemConfig,
+    retiring = false,
+  ) {
     const { app } = cfg;
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
     this.influx = new InfluxWriter(app.influx);
-    this.mqtt = connectService(app.mqtt, 'historian', 'historian');
+    this.servicePoints = new ServicePointGate(app.influx.servicePointsMs);
+    const inst = serviceInstance(app, 'historian');
+    this.mqtt = connectService(app.mqtt, instanceSuffix('historian', inst), 'historian', {
+      instance: inst.instance,
+      session: instanceSession(inst),
+    });
     // mqtt.js sends the PUBACK of a QoS 1 message when this callback is called: after the commit.
     this.mqtt.handleMessage = (packet, done) => {
-      if (packet.cmd === 'publish') this.accept(packet.topic, packet.payload as Buffer);
+      if (packet.cmd !== 'publish') return done();
+      if (packet.topic.startsWith(Topics.healthPrefix))
+        this.acceptHealth(packet.topic, packet.payload as Buffer);
+      else this.accept(packet.topic, packet.payload as Buffer);
       done();
     };
-    this.subscribed = subscribeAcked(this.mqtt, [Topics.readingsAll]);
+    const topics = instanceTopics([Topics.readingsAll], inst);
+    this.subscribed = retiring
+      ? new Promise((resolve) =>
+          this.mqtt.once('connect', () => this.mqtt.unsubscribe(topics, () => resolve())),
+        )
+      : subscribeAcked(this.mqtt, topics);
+    // QoS 0: a health report is a snapshot, the retained one is the latest; the broker queues
+    // none of them for this session while the historian is away (that room is the readings')
+    if (!retiring)
+      subscribeAcked(this.mqtt, [Topics.healthAll], 0).catch((e: Error) =>
+        this.log.warn(`could not subscribe to the services' health: ${e.message}`),
+      );
     this.mqtt.on('error', (e) => this.log.warn(`mqtt: ${e.message}`));
-    this.health = new HealthReporter(this.mqtt, 'historian', () => ({
-      state: this.influxState === 'up' ? 'running' : 'degraded',
-      connections: {
-        mqtt: { state: this.mqtt.connected ? 'up' : 'down' },
-        influxdb: { state: this.influxState, detail: this.influxDetail || undefined },
-      },
-      counters: {
-        ...this.counters,
-        backlogLines: this.spool.backlogLines,
-        deadLetterLines: this.spool.deadLetterLines(),
-      },
-      detail: {
-        backlogOldestMs: this.spool.oldestAgeMs(),
-        database: app.influx.database,
-        url: app.influx.url,
-        tiers: {
-          raw: app.influx.tiers.raw.name,
-          aggregate: app.influx.tiers.aggregate.name,
-          setUp: this.retentionSetUp,
+    this.health = new HealthReporter(
+      this.mqtt,
+      'historian',
+      () => ({
+        state: this.influxState === 'up' ? 'running' : 'degraded',
+        connections: {
+          mqtt: { state: this.mqtt.connected ? 'up' : 'down' },
+          influxdb: { state: this.influxState, detail: this.influxDetail || undefined },
         },
-      },
-    }));
+        counters: {
+          ...this.counters,
+          backlogLines: this.spool.backlogLines,
+          deadLetterLines: this.spool.deadLetterLines(),
+        },
+        detail: {
+          backlogOldestMs: this.spool.oldestAgeMs(),
+          database: app.influx.database,
+          url: app.influx.url,
+          tiers: {
+            raw: app.influx.tiers.raw.name,
+            aggregate: app.influx.tiers.aggregate.name,
+            setUp: this.retentionSetUp,
+          },
+        },
+      }),
+      2000,
+      inst.instance,
+    );
     // Health is first published once subscribed: a retained historian health message means its
     // persistent session exists and the broker keeps readings for it (the intake relies on it).
     void this.subscribed.then(
@@ -113,6 +168,33 @@ export class Historian {
     if (this.spool.backlogLines >= this.cfg.app.influx.batchSize) this.wakeIdle?.();
   }
 
+  /** A service's health report as a `service` point through the spool; a bad one is counted and logged. */
+  private acceptHealth(topic: string, payload: Buffer): void {
+    if (payload.length === 0) return; // a retained report cleared (a retired instance): nothing to store
+    const h = parseHealth(payload);
+    // the topic names the sender: `<service>` or `<service>-<instance>` (healthName)
+    const service = topic.slice(Topics.healthPrefix.length);
+    const point = h && healthName(h.service, h.instance) === service ? servicePoint(h) : undefined;
+    if (!h || !point?.ok) {
+      this.counters.badHealth++;
+      const why = !h
+        ? 'not a health report'
+        : point && !point.ok
+          ? point.reason
+          : `names service ${JSON.stringify(h.service.slice(0, 64))}`;
+      // the first ones and then every 100th: a sender repeating a bad report does not flood the log
+      if (this.counters.badHealth <= 10 || this.counters.badHealth % 100 === 0)
+        this.log.warn(
+          `refused the health message on ${topic.slice(0, 200)} (${this.counters.badHealth} so far): ${why}`,
+        );
+      return;
+    }
+    if (!this.servicePoints.admit(service, h.state)) return;
+    this.spool.append([point.line]);
+    this.counters.servicePoints++;
+    this.counters.serviceFieldsSkipped += point.skipped;
+  }
+
   private async flushLoop(): Promise<void> {
     let backoffMs = 250;
     while (!this.stopped) {
@@ -128,7 +210,12 @@ export class Historian {
         }
       }
       const chunk = this.spool.peek(batchSize);
-      if (!chunk) continue;
+      if (!chunk) {
+        // draining with an empty spool: wait for data or stop() instead of spinning (a loop
+        // without an await here would hold the event loop for ever)
+        if (this.draining) await this.sleep(flushIntervalMs, true);
+        continue;
+      }
       if (!this.dbReady) {
         try {
           const setup = await this.influx.ensureDatabase((m) => this.log.warn(m));
@@ -157,7 +244,9 @@ export class Historian {
       this.counters.writes++;
       if (outcome.ok) {
         this.spool.remove(chunk);
-        this.counters.written += chunk.lines;
+        const servicePoints = countServiceLines(chunk.body);
+        this.counters.written += chunk.lines - servicePoints;
+        this.counters.servicePointsWritten += servicePoints;
         this.setInflux('up', '');
         backoffMs = 250;
       } else if (outcome.retry) {
@@ -220,6 +309,40 @@ export class Historian {
     this.spool.close();
   }
 
+  /**
+   * Retire this instance for good (scale down; constructed with `retiring`): once unsubscribed
+   * the broker routes nothing new to it; what its session still holds arrives and is spooled
+   * until nothing has come for `quietMs`; then the spool is written to InfluxDB. Only with the
+   * spool empty are the session discarded and the retained health removed; otherwise the session stays (unsubscribed: it takes nothing new) and the
+   * lines left are returned: run it again once InfluxDB takes them.
+   */
+  async retire(quietMs: number, drainMs: number): Promise<{ taken: number; left: number }> {
+    await this.subscribed;
+    for (let seen = -1; seen !== this.counters.batches;) {
+      seen = this.counters.batches;
+      await new Promise((r) => setTimeout(r, quietMs));
+    }
+    this.draining = true;
+    this.wakeIdle?.();
+    const until = Date.now() + drainMs;
+    while (this.spool.backlogLines > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const left = this.spool.backlogLines;
+    if (left === 0) {
+      await this.health.clear();
+      await closeBusClient(this.mqtt);
+      // a clean start under the same id discards the session (MQTT 3.1.1 and 5 alike)
+      await discardSession(this.cfg.app.mqtt, this.mqtt.options.clientId!);
+    } else {
+      await this.health.stop();
+      await closeBusClient(this.mqtt);
+    }
+    this.stopped = true;
+    this.wake?.();
+    await this.flushing;
+    this.spool.close();
+    return { taken: this.counters.readings, left };
+  }
+
   get backlog(): number {
     return this.spool.backlogLines;
   }
@@ -234,4 +357,12 @@ export async function startHistorian(cfg: SystemConfig): Promise<RunningService>
   const historian = new Historian(cfg).start();
   await historian.subscribed;
   return { stop: () => historian.stop() };
+}
+
+/**
+ * `--retire`: see Historian.retire (docs/DEPLOY-SCALE.md "Scaling down"), for one instance of
+ * several or the single historian when moving to several; run it with the service stopped.
+ */
+export async function retireHistorian(cfg: SystemConfig, quietMs = 3000, drainMs = 120_000) {
+  return new Historian(cfg, true).start().retire(quietMs, drainMs);
 }

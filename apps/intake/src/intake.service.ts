@@ -5,7 +5,9 @@ import {
   connectService,
   HealthReporter,
   HistorianSession,
+  instanceSuffix,
   ReadingPublisher,
+  serviceInstance,
 } from '@cicenns/bus';
 import { Topics, type RejectionNotice, type ServiceHealth } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
@@ -44,7 +46,11 @@ export class IntakeService implements DaqSink {
 
   constructor(private readonly cfg: SystemConfig) {
     const { app } = cfg;
-    this.out = connectService(app.mqtt, 'intake-out', 'intake');
+    // one of several intakes: its own publisher session and health (intake-<instance>)
+    const inst = serviceInstance(app, 'intake');
+    this.out = connectService(app.mqtt, instanceSuffix('intake-out', inst), 'intake', {
+      instance: inst.instance,
+    });
     this.out.on('error', (e) => this.log.warn(`mqtt (publisher): ${e.message}`));
     this.publisher = new ReadingPublisher(
       this.out,
@@ -79,7 +85,7 @@ export class IntakeService implements DaqSink {
           `${app.intake.brokerMaxPacketBytes}: the broker drops such messages before the intake sees them`,
       );
     }
-    this.health = new HealthReporter(this.out, 'intake', () => this.snapshot()).start();
+    this.health = new HealthReporter(this.out, 'intake', () => this.snapshot(), 2000, inst.instance).start();
   }
 
   /** Resolves when the DAQ topics may be subscribed (at once unless intake.requireHistorian). */
@@ -155,6 +161,14 @@ export class IntakeService implements DaqSink {
     }
     this.notices.sent++;
     this.out.publish(Topics.intakeRejects, JSON.stringify(n), { qos: 0 });
+  }
+
+  /** Retired for good: no retained health left behind, the publisher disconnected. */
+  async retire(): Promise<void> {
+    this.publisher.flush();
+    await this.health.clear();
+    await closeBusClient(this.out);
+    this.deadLetters.close();
   }
 
   /** Flush, say offline, disconnect (after the DAQ connection has closed). */

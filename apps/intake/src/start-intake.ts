@@ -1,3 +1,4 @@
+import { discardSession, instanceSuffix, serviceInstance } from '@cicenns/bus';
 import { describeError, serviceLogger, type RunningService } from '@cicenns/common';
 import { Topics } from '@cicenns/contracts';
 import type { SystemConfig } from '@cicenns/model';
@@ -22,11 +23,13 @@ export interface Intake extends RunningService {
 export async function startIntake(cfg: SystemConfig): Promise<Intake> {
   const { ackWindow, ackIdleMs, batchMaxDelayMs } = cfg.app.intake;
   const service = new IntakeService(cfg);
-  const daq = new DaqConnection(cfg.app.mqtt, service, DAQ_TOPICS, {
-    window: ackWindow,
-    idleMs: ackIdleMs,
-    maxDelayMs: batchMaxDelayMs,
-  });
+  const daq = new DaqConnection(
+    cfg.app.mqtt,
+    service,
+    DAQ_TOPICS,
+    { window: ackWindow, idleMs: ackIdleMs, maxDelayMs: batchMaxDelayMs },
+    serviceInstance(cfg.app, 'intake'),
+  );
   let stopped = false;
   // The DAQ connection first: it acknowledges what was forwarded, then the service flushes,
   // says offline and disconnects. Signals are runMain's.
@@ -55,4 +58,28 @@ export async function startIntake(cfg: SystemConfig): Promise<Intake> {
     }
   });
   return intake;
+}
+
+/**
+ * `--retire`: take this instance out for good (docs/DEPLOY-SCALE.md "Scaling down"), one of
+ * several or the single one when moving to several:
+ * what its session still holds is forwarded, the session is ended, so the broker gives its share
+ * to the others from now on; then its publisher's session and its retained health go too.
+ * Run it with the instance stopped. Resolves to the number of DAQ messages it still took.
+ */
+export async function retireIntake(cfg: SystemConfig, quietMs = 3000): Promise<number> {
+  const inst = serviceInstance(cfg.app, 'intake');
+  const { ackWindow, ackIdleMs, batchMaxDelayMs } = cfg.app.intake;
+  const service = new IntakeService(cfg);
+  const daq = new DaqConnection(
+    cfg.app.mqtt,
+    service,
+    DAQ_TOPICS,
+    { window: ackWindow, idleMs: ackIdleMs, maxDelayMs: batchMaxDelayMs },
+    inst,
+  );
+  const taken = await daq.retire(quietMs);
+  await service.retire();
+  await discardSession(cfg.app.mqtt, `${cfg.app.mqtt.clientIdPrefix}-${instanceSuffix('intake-out', inst)}`);
+  return taken;
 }

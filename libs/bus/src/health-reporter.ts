@@ -1,16 +1,23 @@
 import type { MqttClient } from 'mqtt';
-import { encodeHealth, type ServiceHealth, Topics } from '@cicenns/contracts';
+import { encodeHealth, healthName, type ServiceHealth, Topics } from '@cicenns/contracts';
 
-/** Publishes a service's health, retained, every `periodMs` and whenever asked to. */
+/**
+ * Publishes a service's health, retained, every `periodMs` and whenever asked to; one of several
+ * instances (`instance`) reports under `<service>-<instance>` with its instance id in the body.
+ */
 export class HealthReporter {
   private timer?: NodeJS.Timeout;
+  private readonly topic: string;
 
   constructor(
     private readonly client: MqttClient,
     private readonly service: string,
     private readonly snapshot: () => Omit<ServiceHealth, 'service' | 'ts'>,
     private readonly periodMs = 2000,
-  ) {}
+    private readonly instance = '',
+  ) {
+    this.topic = Topics.health(healthName(service, instance));
+  }
 
   /** our persistent session's client id, named in every report */
   private get session(): string | undefined {
@@ -32,12 +39,21 @@ export class HealthReporter {
     if (!this.timer || !this.client.connected) return;
     const h: ServiceHealth = {
       service: this.service,
+      ...(this.instance && { instance: this.instance }),
       ts: Date.now(),
       pid: process.pid,
       session: this.session,
       ...this.snapshot(),
     };
-    this.client.publish(Topics.health(this.service), encodeHealth(h), { qos: 1, retain: true });
+    this.client.publish(this.topic, encodeHealth(h), { qos: 1, retain: true });
+  }
+
+  /** Stop reporting and remove the retained report: an instance retired for good is not shown. */
+  async clear(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (!this.client.connected) return;
+    await new Promise<void>((r) => this.client.publish(this.topic, '', { qos: 1, retain: true }, () => r()));
   }
 
   /** Stop reporting and leave an explicit "offline" (a clean disconnect sends no last will). */
@@ -47,6 +63,7 @@ export class HealthReporter {
     if (!this.client.connected) return;
     const h: ServiceHealth = {
       service: this.service,
+      ...(this.instance && { instance: this.instance }),
       ts: Date.now(),
       state: 'offline',
       session: this.session,
@@ -54,9 +71,7 @@ export class HealthReporter {
       counters: {},
     };
     await new Promise<void>((r) =>
-      this.client.publish(Topics.health(this.service), JSON.stringify(h), { qos: 1, retain: true }, () =>
-        r(),
-      ),
+      this.client.publish(this.topic, JSON.stringify(h), { qos: 1, retain: true }, () => r()),
     );
   }
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { encodeHealth, MAX_HEALTH_BYTES, parseHealth, type ServiceHealth } from '@cicenns/contracts';
+import { HealthReporter } from './health-reporter';
 import { HistorianSession } from './historian-session';
 
 const base: ServiceHealth = { service: 'intake', state: 'running', ts: 1, connections: {}, counters: {} };
@@ -61,12 +62,12 @@ describe('parseHealth: what receivers accept', () => {
 
 class FakeClient extends EventEmitter {
   connected = true;
-  subscribed: string[] = [];
-  unsubscribed: string[] = [];
-  subscribe(t: string) {
+  subscribed: (string | string[])[] = [];
+  unsubscribed: (string | string[])[] = [];
+  subscribe(t: string | string[]) {
     this.subscribed.push(t);
   }
-  unsubscribe(t: string) {
+  unsubscribe(t: string | string[]) {
     this.unsubscribed.push(t);
   }
 }
@@ -75,7 +76,7 @@ describe("HistorianSession: the historian's persistent session is known to exist
   it("only from a report naming the expected session (any state, also its last will), not another prefix's", async () => {
     const c = new FakeClient();
     const s = new HistorianSession(c as unknown as MqttClient, 'cicenns').watch();
-    expect(c.subscribed).toEqual(['cicenns/sc/health/historian']);
+    expect(c.subscribed).toEqual([['cicenns/sc/health/historian', 'cicenns/sc/health/+']]);
     const report = (session?: string, state = 'offline') =>
       c.emit(
         'message',
@@ -89,7 +90,64 @@ describe("HistorianSession: the historian's persistent session is known to exist
     report('cicenns-historian', 'offline');
     await s.ready;
     expect(s.known).toBe(true);
-    expect(c.unsubscribed).toEqual(['cicenns/sc/health/historian']);
+    expect(c.unsubscribed).toEqual([['cicenns/sc/health/historian', 'cicenns/sc/health/+']]);
     expect(s.waitingFor).toMatch(/cicenns-historian/);
+  });
+
+  it('from one instance of several historians (shared subscription), under its own name and session', async () => {
+    const c = new FakeClient();
+    const s = new HistorianSession(c as unknown as MqttClient, 'cicenns').watch();
+    const report = (topic: string, h: Partial<ServiceHealth>) =>
+      c.emit('message', topic, Buffer.from(JSON.stringify({ ...base, service: 'historian', ...h })));
+    // another service's health, an instance of another prefix, a session under the wrong name
+    report('cicenns/sc/health/intake-1', {
+      service: 'intake',
+      instance: '1',
+      session: 'cicenns-historian-1',
+    });
+    report('cicenns/sc/health/historian-2', { instance: '2', session: 'other-historian-2' });
+    report('cicenns/sc/health/historian-2', { instance: '2', session: 'cicenns-historian-3' });
+    report('cicenns/sc/health/historian-3', { instance: '3', session: 'cicenns-historian' });
+    expect(s.known).toBe(false);
+    report('cicenns/sc/health/historian-2', {
+      instance: '2',
+      session: 'cicenns-historian-2',
+      state: 'offline',
+    });
+    await s.ready;
+    expect(s.known).toBe(true);
+  });
+});
+
+describe('health of one instance of several', () => {
+  it('goes under <service>-<instance> and names its instance; the single one is as before', async () => {
+    const published: { topic: string; body: ServiceHealth }[] = [];
+    const client = Object.assign(new EventEmitter(), {
+      connected: true,
+      options: { clientId: 'cicenns-historian-2' },
+      publish: (topic: string, payload: string, _o: unknown, done?: () => void) => {
+        published.push({ topic, body: JSON.parse(payload) });
+        done?.();
+      },
+    });
+    const snapshot = () => ({ state: 'running' as const, connections: {}, counters: {} });
+    // nothing before start()
+    new HealthReporter(client as unknown as MqttClient, 'historian', snapshot, 60_000, '2').publish();
+    const r = new HealthReporter(client as unknown as MqttClient, 'historian', snapshot, 60_000, '2').start();
+    new HealthReporter(client as unknown as MqttClient, 'intake', snapshot, 60_000).start();
+    await r.stop();
+    expect(published.map((p) => `${p.topic} ${p.body.state}`)).toEqual([
+      'cicenns/sc/health/historian-2 running',
+      'cicenns/sc/health/intake running',
+      'cicenns/sc/health/historian-2 offline',
+    ]);
+    expect(published[0].body).toMatchObject({
+      service: 'historian',
+      instance: '2',
+      session: 'cicenns-historian-2',
+    });
+    expect(published[2].body).toMatchObject({ service: 'historian', instance: '2' });
+    expect(published[1].body.instance).toBeUndefined();
+    expect(parseHealth(JSON.stringify(published[0].body))?.instance).toBe('2');
   });
 });

@@ -1,5 +1,5 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { type ServiceHealth, Topics } from '@cicenns/contracts';
+import { healthName, type ServiceHealth, Topics } from '@cicenns/contracts';
 
 export interface BusOptions {
   url: string;
@@ -9,6 +9,10 @@ export interface BusOptions {
   username?: string;
   password?: string;
   clean?: boolean;
+  /** one of several instances: its health (and last will) goes under `<service>-<instance>` */
+  instance?: string;
+  /** MQTT 5 and its session expiry for a shared-subscription member (service-instance.ts) */
+  session?: Pick<IClientOptions, 'protocolVersion' | 'properties'>;
 }
 
 /**
@@ -38,6 +42,7 @@ export function mqttClientDefaults(): { log?: (...args: unknown[]) => void; writ
 export function connectBus(opts: BusOptions): MqttClient {
   const offline: ServiceHealth = {
     service: opts.service,
+    ...(opts.instance && { instance: opts.instance }),
     state: 'offline',
     ts: 0,
     session: opts.clientId,
@@ -48,13 +53,14 @@ export function connectBus(opts: BusOptions): MqttClient {
     clientId: opts.clientId,
     clean: opts.clean ?? false,
     protocolVersion: 4,
+    ...opts.session,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     username: opts.username,
     password: opts.password,
     ...mqttClientDefaults(),
     will: {
-      topic: Topics.health(opts.service),
+      topic: Topics.health(healthName(opts.service, opts.instance)),
       payload: Buffer.from(JSON.stringify(offline)),
       qos: 1,
       retain: true,
@@ -68,7 +74,7 @@ export function connectService(
   mqtt: { url: string; clientIdPrefix: string; username?: string; password?: string },
   suffix: string,
   service: string,
-  opts: { clean?: boolean } = {},
+  opts: Pick<BusOptions, 'clean' | 'instance' | 'session'> = {},
 ): MqttClient {
   return connectBus({
     url: mqtt.url,
@@ -76,7 +82,7 @@ export function connectService(
     service,
     username: mqtt.username,
     password: mqtt.password,
-    clean: opts.clean,
+    ...opts,
   });
 }
 

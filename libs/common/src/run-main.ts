@@ -86,3 +86,20 @@ export function runMain(name: string, start: () => Promise<() => Promise<void> |
       process.on('SIGINT', () => shutdown('SIGINT'));
     }, failed);
 }
+
+/**
+ * Run a one-off task of a service (e.g. `--retire`) to its end: exit with the code it returns,
+ * 2 on a configuration error (file, path, reason), 1 if it fails.
+ */
+export function runTask(name: string, task: () => Promise<number>): void {
+  installFaultHandlers(name);
+  const log = serviceLogger(name);
+  task().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      const config = err instanceof ConfigError;
+      log.error(config ? `configuration error: ${err.message}` : `failed: ${describeError(err)}`);
+      process.exit(config ? 2 : 1);
+    },
+  );
+}

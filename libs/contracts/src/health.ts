@@ -16,6 +16,8 @@ export interface ServiceHealth {
   pid?: number;
   /** the MQTT client id of the service's persistent session, so others can tell which session this is */
   session?: string;
+  /** one of several instances of the service (shared subscriptions): its id; absent for the single one */
+  instance?: string;
   connections: Record<string, { state: ConnectionState; detail?: string; since?: number }>;
   counters: Record<string, number>;
   /** messages refused, by reason (metrics: cicenns_rejected_messages) */
@@ -25,6 +27,14 @@ export interface ServiceHealth {
   /** messages accepted with a warning, by reason, e.g. unknown_field (cicenns_warning_messages) */
   warnings?: Record<string, number>;
   detail?: Record<string, unknown>;
+}
+
+/**
+ * The name a service's health goes under (cicenns/sc/health/<name>): the service, or
+ * `<service>-<instance>` for one of several instances, so that each keeps its own retained report.
+ */
+export function healthName(service: string, instance?: string): string {
+  return instance ? `${service}-${instance}` : service;
 }
 
 /**
@@ -63,9 +73,10 @@ export function encodeHealth(h: ServiceHealth, maxBytes = MAX_HEALTH_BYTES): str
     detail: note,
   });
   if (Buffer.byteLength(reduced) <= maxBytes) return reduced;
-  const { service, state, ts, startedAt, session, pid } = h;
+  const { service, state, ts, startedAt, session, pid, instance } = h;
   return JSON.stringify({
     service: service.slice(0, 64),
+    instance,
     state,
     ts,
     startedAt,
@@ -95,6 +106,7 @@ export const serviceHealthSchema = z.object({
   ts: z.number(),
   startedAt: z.number().optional(),
   session: z.string().optional(),
+  instance: z.string().max(64).optional(),
   pid: z.number().optional(),
   connections: z.record(z.string(), connectionSchema),
   counters: z.record(z.string(), z.number()),

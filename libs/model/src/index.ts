@@ -12,3 +12,4 @@ export * from './hv-limits';
 export * from './procedures';
 export * from './retention';
 export * from './generate-detector';
+export * from './scale-out';

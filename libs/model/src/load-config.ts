@@ -13,6 +13,7 @@ import {
 } from './schemas';
 import { loadYamlFile } from './yaml-file';
 import { formatDuration } from './retention';
+import { applyInstanceEnv, checkShareGroup, instancePath } from './scale-out';
 
 export interface SystemConfig {
   /** the main configuration file that was read */
@@ -39,13 +40,14 @@ export function defaultConfigDir(): string {
  * Load and cross-check the whole configuration. The file comes from `file`, else
  * $CICENNS_CONFIG, else the embedded default. Environment variables override single settings
  * (documented in README): MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, INFLUX_URL, INFLUX_DB, API_HOST,
- * PORT, ALERTMANAGER_URL.
+ * PORT, ALERTMANAGER_URL, CICENNS_INSTANCE (scaleOut.instance).
  */
 export function loadSystemConfig(file?: string, env: NodeJS.ProcessEnv = process.env): SystemConfig {
   const mainFile = resolve(file ?? env.CICENNS_CONFIG ?? join(defaultConfigDir(), 'cicenns.yaml'));
   const app = loadYamlFile(mainFile, appConfigSchema);
   applyEnv(app, env);
   resolveAppPaths(app, dirname(mainFile));
+  applyInstance(mainFile, app, env);
 
   const { profiles, files: profileFiles } = loadProfiles(app.files.profilesDir);
   const detectorFile = app.files.detector;
@@ -75,6 +77,18 @@ function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
     }
     app.api.port = port;
   }
+}
+
+/**
+ * One instance of several (scaleOut.instance or CICENNS_INSTANCE): its own spool and dead-letter
+ * files next to the configured ones, since two processes must not share one SQLite spool.
+ */
+function applyInstance(mainFile: string, app: AppConfigFile, env: NodeJS.ProcessEnv): void {
+  applyInstanceEnv(app.scaleOut, env);
+  checkShareGroup(mainFile, app.scaleOut, app.mqtt.clientIdPrefix);
+  const { instance } = app.scaleOut;
+  app.influx.spoolPath = instancePath(app.influx.spoolPath, instance);
+  app.intake.deadLetterPath = instancePath(app.intake.deadLetterPath, instance);
 }
 
 function loadProfiles(dir: string): { profiles: Map<string, DeviceProfile>; files: Map<string, string> } {

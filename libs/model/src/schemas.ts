@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { legacyRetentionPolicySchema, resolveTiers, tiersSchema } from './retention';
+import { scaleOutSchema } from './scale-out';
 
 /**
  * Names of detector parts (PMTs, crystals, veto panels, sensors), devices and links. Their shape
@@ -289,6 +290,8 @@ export const appConfigSchema = z
       })
       .strict()
       .default({ url: 'mqtt://127.0.0.1:1883', clientIdPrefix: 'cicenns' }),
+    /** several intakes and historians on shared subscriptions (scale-out.ts, docs/DEPLOY-SCALE.md) */
+    scaleOut: scaleOutSchema,
     influx: z
       .object({
         /** empty: no historian (the demo's default) */
@@ -303,6 +306,8 @@ export const appConfigSchema = z
         batchSize: positiveInt.default(5000),
         flushIntervalMs: positiveInt.default(100),
         spoolPath: z.string().min(1).default('var/historian-spool.db'),
+        /** the services' health as points of measurement `service`: at most one per service this often */
+        servicePointsMs: z.number().int().min(1000).max(3_600_000).default(10_000),
       })
       .strict()
       .transform(({ tiers, retentionPolicy, ...rest }, ctx) => ({

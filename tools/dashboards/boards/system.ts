@@ -1,11 +1,9 @@
 /**
  * The slow-control system itself, from what InfluxDB holds: readings stored per second by
  * measurement (the ingest rate as the archive sees it), bad readings by measurement, alarm
- * events by action and raised alarms by severity.
- *
- * Rejected DAQ messages by reason, poll latency and the historian's spool backlog are only in the
- * services' health and the API's /metrics (Prometheus), not in InfluxDB: they need a Prometheus
- * data source, which the deployment does not include; the README says where to read them.
+ * events by action and raised alarms by severity; and from the services' health, which the
+ * historian stores as measurement `service` (docs/DATA.md): messages refused by reason, the
+ * poller's sweep time per device and the historian's spool backlog.
  */
 import { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { Grid, influxql, perTier, rawTier, standard } from '../common';
@@ -22,8 +20,8 @@ const MEASUREMENTS = ['hv', 'temperature', 'dcr', 'gain', 'coincidence', 'beam',
 
 export function systemDashboard(input: DashboardInput): DashboardBuilder {
   const d = standard(new DashboardBuilder('CICENNS slow-control system').uid(SYSTEM_UID), input).description(
-    'What the archive receives, bad readings and alarm activity. Rejected DAQ messages, poll latency and the ' +
-      'historian spool are in GET /api/health and GET /metrics (README "What to watch"), not in InfluxDB.',
+    "What the archive receives, bad readings, alarm activity, and from the services' health: messages refused " +
+      'by reason, poll latency and the historian spool.',
   );
   const grid = new Grid();
   const all = (t: { from(m: string): string }) => MEASUREMENTS.map((m) => t.from(m)).join(', ');
@@ -89,6 +87,60 @@ export function systemDashboard(input: DashboardInput): DashboardBuilder {
         ).alias(sev),
       ),
       dashed: [],
+    }),
+  );
+  // the services' health, one point per service every influx.servicePointsMs (10 s): sparse, so no fill
+  const ofService = (name: string) => `"service" = ${str('service', name)}`;
+  d.withPanel(
+    timeSeries({
+      title: 'Messages refused per minute, by service and reason',
+      description:
+        "From the rejects by reason of each service's health (rejects_<reason>, e.g. the intake's unknown_pmt, schema, " +
+        'too_old): the increase of the count per minute. GET /api/intake/rejects shows the latest refused messages.',
+      unit: grafanaUnit('events/min', 'refused messages'),
+      pos: grid.place(12, 8),
+      minInterval,
+      // a regex field cannot be renamed or used in arithmetic (InfluxQL 1.x): the series are named by column
+      targets: perTier(input, (t) =>
+        influxql(
+          `SELECT non_negative_derivative(max(/^${t.kind === 'raw' ? '' : 'max_'}rejects_/), 1m) FROM ${t.from('service')} ${t.whereAll()} GROUP BY ${t.countBuckets}, "service" fill(none)`,
+        ).alias('$tag_service $col'),
+      ),
+    }),
+  );
+  d.withPanel(
+    timeSeries({
+      title: 'Poll latency: sweep time per device',
+      description:
+        "The poller's time to read all of a device's registers once (sweep_ms_<device>, from its health); near the " +
+        "device's pollMs it overruns.",
+      unit: grafanaUnit('ms', 'poll latency'),
+      pos: grid.place(12, 8),
+      minInterval,
+      targets: perTier(input, (t) =>
+        influxql(
+          `SELECT mean(/^${t.kind === 'raw' ? '' : 'mean_'}sweep_ms_/) FROM ${t.from('service')} ${t.whereAll(ofService('poller'))} GROUP BY time($__interval) fill(none)`,
+        ).alias('$col'),
+      ),
+    }),
+  );
+  d.withPanel(
+    timeSeries({
+      title: 'Historian spool backlog',
+      description:
+        "Readings in the historian's spool not yet in InfluxDB (it grows while InfluxDB is away and drains after), and " +
+        "lines InfluxDB refused, kept in the spool's dead-letter table.",
+      unit: grafanaUnit('lines', 'spool backlog'),
+      pos: grid.place(12, 8),
+      minInterval,
+      targets: perTier(input, (t) => [
+        influxql(
+          `SELECT ${t.max('backlog_lines')} FROM ${t.from('service')} ${t.whereAll(ofService('historian'))} GROUP BY time($__interval) fill(none)`,
+        ).alias('backlog'),
+        influxql(
+          `SELECT ${t.max('dead_letter_lines')} FROM ${t.from('service')} ${t.whereAll(ofService('historian'))} GROUP BY time($__interval) fill(none)`,
+        ).alias('dead letters'),
+      ]),
     }),
   );
   return d;

@@ -114,7 +114,18 @@ export const ruleSchemas = {
     .strict(),
   'device-down': z.object({ ...common, severity }).strict(),
   /** the whole DAQ silent: one alarm that stands for (and suppresses) its per-channel stale alarms */
-  'daq-down': z.object({ ...common, severity, silentAfterMs: positive }).strict(),
+  'daq-down': z
+    .object({
+      ...common,
+      severity,
+      silentAfterMs: positive,
+      /**
+       * while it holds, the DAQ-side stale checks (dcr, gain, coincidence) are not judged: this one
+       * alarm stands for them, with no per-channel transition; false: each goes stale (suppressed)
+       */
+      holdStale: z.boolean().default(true),
+    })
+    .strict(),
   /** the broker's own count of dropped messages rose (reported by the intake from $SYS) */
   'broker-drops': z
     .object({

@@ -1,20 +1,19 @@
 import { type ConnectionState, type Severity } from '@cicenns/contracts';
 import type { RuleParams } from './alarm-config';
-import { fmt, type Verdict } from './verdict';
+import { fmt, lazyMessage, type Verdict } from './verdict';
 
 /** stale-<measurement>: nothing arrived for staleAfterPeriods expected periods. */
 export function staleness(ageMs: number, periodMs: number, what: string, p: RuleParams<'stale'>): Verdict {
   const limit = p.staleAfterPeriods * periodMs;
   const stale = ageMs > limit;
-  return {
-    severity: stale ? p.severity : undefined,
-    value: ageMs / 1000,
-    limit: limit / 1000,
-    unit: 's',
-    message: stale
-      ? `no ${what} reading for ${fmt(ageMs / 1000)} s (expected every ${fmt(periodMs / 1000)} s)`
-      : `${what} readings arrive`,
-  };
+  // judged every tick while stale: the message is written only when it is reported
+  return lazyMessage(
+    { severity: stale ? p.severity : undefined, value: ageMs / 1000, limit: limit / 1000, unit: 's' },
+    () =>
+      stale
+        ? `no ${what} reading for ${fmt(ageMs / 1000)} s (expected every ${fmt(periodMs / 1000)} s)`
+        : `${what} readings arrive`,
+  );
 }
 
 /** daq-down: no message of any kind from the DAQ for silentAfterMs. */

@@ -1,5 +1,5 @@
 import type { Severity } from '@cicenns/contracts';
-import type { Verdict } from './verdict';
+import { lazyMessage, type Verdict } from './verdict';
 
 export interface Levels {
   warn: number;
@@ -37,5 +37,5 @@ export function levelVerdict(
 ): Verdict {
   const severity = severityAbove(judged, prev, levels);
   const limit = limitOf(severity, levels);
-  return { severity, value, limit, unit, message: message(limit) };
+  return lazyMessage({ severity, value, limit, unit }, () => message(limit));
 }

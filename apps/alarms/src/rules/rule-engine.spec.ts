@@ -410,6 +410,8 @@ describe('DefaultRuleEngine: data quality and beam', () => {
     expect(tick.get('stale-coincidence:CsI01')).toMatchObject({ active: true });
     // no news a second later
     expect(e.onTick(T0 + 32_000)).toEqual([]);
+    // a DAQ that publishes (else daq-down holds the DAQ-side checks back), and CsI01-A's HV off
+    e.onReadings([gain('CsI03-A', T0 + 1_790_000, calibrationOf('CsI03-A').gain)], T0 + 1_790_000);
     e.onReadings([hv('CsI01-A', T0 + 1_800_000, { power: 0, status: 0, vmon: 0 })], T0 + 1_800_000);
     const gainTick = latest(e.onTick(T0 + 1_801_000)); // 3 x 10 min
     expect(gainTick.has('stale-gain:CsI01-A')).toBe(false);
@@ -482,6 +484,42 @@ describe('DefaultRuleEngine: data quality and beam', () => {
     });
   });
 
+  it('several historians and intakes (scaleOut): the worst spool counts, an older view of the broker count is no restart', () => {
+    const e = engine();
+    const historian = (instance: string, lines: number, ts: number): ServiceHealth => ({
+      service: 'historian',
+      instance,
+      state: 'running',
+      ts,
+      connections: {},
+      counters: { backlogLines: lines },
+      detail: { backlogOldestMs: 0 },
+    });
+    const backlog = (h: ServiceHealth) => latest(e.onHealth(h, h.ts)).get('historian-backlog:historian');
+    expect(backlog(historian('1', 250_000, T0))).toMatchObject({ active: true, value: 250_000 });
+    // the other instance's empty spool does not clear the first one's backlog
+    expect(backlog(historian('2', 0, T0 + 1000))).toMatchObject({ active: true, value: 250_000 });
+    expect(backlog(historian('1', 0, T0 + 2000))).toMatchObject({ active: false });
+
+    const intake = (session: string, dropped: number, ts: number): ServiceHealth => ({
+      service: 'intake',
+      instance: session.slice(-1),
+      session,
+      state: 'running',
+      ts,
+      connections: {},
+      counters: { brokerDropped: dropped },
+    });
+    const drops = (h: ServiceHealth) => latest(e.onHealth(h, h.ts)).get('broker-drops:broker');
+    expect(drops(intake('p-intake-out-1', 500, T0))).toBeUndefined();
+    expect(drops(intake('p-intake-out-1', 510, T0 + 2000))).toMatchObject({ active: true, value: 10 });
+    // intake 2 has not seen the broker's latest $SYS yet: its 500 is neither a restart nor,
+    // once it sees 510, 10 more drops
+    expect(drops(intake('p-intake-out-2', 500, T0 + 2500))).toBeUndefined();
+    expect(drops(intake('p-intake-out-2', 510, T0 + 4000))).toMatchObject({ active: true, value: 10 });
+    expect(drops(intake('p-intake-out-1', 515, T0 + 6000))).toMatchObject({ active: true, value: 15 });
+  });
+
   it('beamState() is the latest beam reading', () => {
     const e = engine();
     expect(e.beamState()).toBeUndefined();
@@ -503,9 +541,11 @@ describe('DefaultRuleEngine: data quality and beam', () => {
 });
 
 describe('DefaultRuleEngine with the runtime: the whole DAQ goes silent', () => {
-  it('one daq-down alarm stands; the per-channel stale DCR, gain and coincidence alarms are suppressed', () => {
+  /** The poller keeps everything else fresh; the DAQ publishes once, then stops for 60 s. */
+  function silentDaq(holdStale: boolean) {
     let t = T0;
-    const e = engine();
+    const rules = { ...alarmConfig.rules, 'daq-down': { ...alarmConfig.rules['daq-down'], holdStale } };
+    const e = engine({ rules });
     const store = new AlarmStore(':memory:');
     const events: JournalEvent[] = [];
     const rt = new AlarmRuntime({
@@ -516,7 +556,6 @@ describe('DefaultRuleEngine with the runtime: the whole DAQ goes silent', () => 
       evaluationIntervalMs: 1000,
       now: () => t,
     }).start(false);
-    // the poller keeps everything else fresh; the DAQ publishes for a while, then stops
     const fresh = () => [
       ...detector.pmts.map((p) => hv(p.id, t)),
       ...detector.sensors.map((s) => temp(s.id, t, 22)),
@@ -529,12 +568,42 @@ describe('DefaultRuleEngine with the runtime: the whole DAQ goes silent', () => 
         fields: { on: true, power_kw: 140, rep_rate_hz: 25 },
       } as Reading,
     ];
-    rt.onReadings([...fresh(), ...detector.pmts.map((p) => dcr(p.id, t, calibrationOf(p.id).dcrHz))]);
-    for (let i = 0; i < 60; i++) {
-      t += 1000;
-      rt.onReadings(fresh());
-      rt.runTick();
-    }
+    const dcrOf = (ids: string[]) => ids.map((id) => dcr(id, t, calibrationOf(id).dcrHz));
+    const step = (seconds: number, more: () => Reading[] = () => []) => {
+      for (let i = 0; i < seconds; i++) {
+        t += 1000;
+        rt.onReadings([...fresh(), ...more()]);
+        rt.runTick();
+      }
+    };
+    rt.onReadings([...fresh(), ...dcrOf(detector.pmts.map((p) => p.id))]);
+    step(60);
+    return { rt, events, store, step, dcrOf, at: () => t };
+  }
+
+  it('one daq-down alarm stands for every channel: their stale checks are held back, no transition each', () => {
+    const { rt, events, store, step, dcrOf } = silentDaq(true);
+    expect(events.map((ev) => `${ev.action} ${ev.alarmId}`)).toEqual(['raise daq-down:daq']);
+    const stale = rt.list({ all: true }).filter((v) => /^stale-(dcr|gain|coincidence):/.test(v.alarmId));
+    expect(stale.length).toBe(94 * 2 + 15);
+    expect(stale.filter((v) => v.conditionActive || v.state !== 'normal')).toEqual([]);
+    // the DAQ is back, but without PSV32-B: daq-down clears (latched until acknowledged), and
+    // only the channel still missing goes stale, one stale period (3 x 10 s) after the return
+    const all = detector.pmts.map((p) => p.id).filter((id) => id !== 'PSV32-B');
+    events.length = 0;
+    step(29, () => dcrOf(all));
+    expect(rt.list({ states: ['cleared-unack'] }).map((v) => v.alarmId)).toEqual(['daq-down:daq']);
+    expect(events.map((ev) => `${ev.action} ${ev.alarmId}`)).toEqual(['clear daq-down:daq']);
+    step(3, () => dcrOf(all));
+    const raised = events.filter((ev) => ev.action === 'raise').map((ev) => ev.alarmId);
+    // the coincidences are not published in this test: every crystal's goes stale too
+    expect(raised.filter((id) => !id.startsWith('stale-coincidence:'))).toEqual(['stale-dcr:PSV32-B']);
+    expect(raised.filter((id) => id.startsWith('stale-coincidence:'))).toHaveLength(15);
+    store.close();
+  });
+
+  it('holdStale false: the per-channel stale DCR and coincidence alarms go stale under it, suppressed', () => {
+    const { rt, events, store, step, dcrOf } = silentDaq(false);
     const raised = events.filter((ev) => ev.action === 'raise').map((ev) => ev.alarmId);
     expect(raised).toEqual(['daq-down:daq']);
     const suppressed = rt.list({ states: ['suppressed'] });
@@ -542,9 +611,8 @@ describe('DefaultRuleEngine with the runtime: the whole DAQ goes silent', () => 
     expect(suppressed.filter((v) => v.alarmId.startsWith('stale-coincidence:'))).toHaveLength(15);
     expect(suppressed.every((v) => v.suppressedBy === 'daq-down:daq')).toBe(true);
     // the DAQ is back: daq-down clears (latched until acknowledged), the stale alarms with it
-    rt.onReadings(detector.pmts.map((p) => dcr(p.id, t, calibrationOf(p.id).dcrHz)));
-    t += 1000;
-    rt.runTick();
+    rt.onReadings(dcrOf(detector.pmts.map((p) => p.id)));
+    step(1);
     expect(rt.list({ states: ['cleared-unack'] }).map((v) => v.alarmId)).toEqual(['daq-down:daq']);
     expect(
       rt.list({ states: ['suppressed'] }).filter((v) => v.alarmId.startsWith('stale-dcr:')),

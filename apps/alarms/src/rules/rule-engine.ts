@@ -15,8 +15,18 @@ import { creepVerdict } from './creep';
 import { brokerDrops, daqDown, deviceDown, historianBacklog, staleness } from './data-quality-rules';
 import { dcrDead, dcrHigh, DcrBinner, dcrLow, expectedDcr } from './dcr-rules';
 import { expectedGain, gainDrift, gainFromHv } from './gain-rules';
-import { hvDeviation, hvOff, hvStatusBit, isOn, isRamping, statusMasks, type HvView } from './hv-rules';
+import {
+  hvDeviation,
+  hvOff,
+  hvStatusBit,
+  isOn,
+  isRamping,
+  statusMasks,
+  type HvView,
+  type StatusMasks,
+} from './hv-rules';
 import { RuleSlots, type KnownAlarm, type RuleSlot } from './rule-slots';
+import { StaleQueue, type Queued } from './stale-queue';
 import {
   crystalSubject,
   DAQ_SOURCE,
@@ -43,6 +53,11 @@ const HV_STATUS_RULES = ['hv-over-current', 'hv-trip', 'hv-interlock', 'hv-tempe
  * (calibrationChanged)
  */
 const CALIBRATION_RECHECK_MS = 60_000;
+/**
+ * broker-drops with several intakes: a lower dropped count from another intake within this
+ * long of the last report is that intake's older view of the same broker (3 $SYS intervals).
+ */
+const OTHER_VIEW_MS = 30_000;
 
 /**
  * The verdict of a rule that compares a tube with its calibration while the tube has only its
@@ -57,8 +72,9 @@ type LastSeen = Partial<Record<StaleKind, number>>;
 interface PmtState {
   pmt: Pmt;
   seen: LastSeen;
+  stale: { hv?: StaleCheck; dcr?: StaleCheck; gain?: StaleCheck };
   hv?: HvView;
-  masks: Map<string, number>;
+  masks: StatusMasks;
   dcrHz?: number;
   cal?: CalibrationRecord;
   /** reading time of the last look-up; NaN: look up again at the next reading */
@@ -85,6 +101,7 @@ interface PmtState {
 interface SensorState {
   sensor: Sensor;
   seen: LastSeen;
+  stale?: StaleCheck;
   tempC?: number;
   tempTs?: number;
   rate?: RateEstimator;
@@ -99,18 +116,23 @@ interface CrystalState {
   id: string;
   pmts: [string, string];
   seen: LastSeen;
+  stale?: StaleCheck;
   window?: RatioWindow;
   slot?: RuleSlot<'coincidence-excess'>;
 }
 
-interface StaleCheck {
+interface StaleCheck extends Queued {
   slot: RuleSlot<'stale'>;
   m: StaleKind;
   seen: LastSeen;
   periodMs: number;
+  queue: StaleQueue<StaleCheck>;
   /** gain is only measured while the tube has HV: no gain is not stale then */
   pmt?: PmtState;
 }
+
+/** the measurements only the DAQ publishes: while daq-down holds, their stale checks are held */
+const DAQ_KINDS: ReadonlySet<StaleKind> = new Set(['dcr', 'gain', 'coincidence']);
 
 /**
  * The rule engine (SPEC 3): turns readings and service health into the conditions of every
@@ -124,7 +146,12 @@ export class DefaultRuleEngine implements RuleEngine {
   private readonly pmts = new Map<string, PmtState>();
   private readonly sensors = new Map<string, SensorState>();
   private readonly crystals = new Map<string, CrystalState>();
-  private readonly staleChecks: StaleCheck[] = [];
+  /** stale checks by measurement and limit, each queue in the order its checks fall due */
+  private readonly staleQueues = new Map<string, { queue: StaleQueue<StaleCheck>; daq: boolean }>();
+  /** the stale checks whose condition holds: judged every tick until their readings return */
+  private readonly staleActive = new Set<StaleCheck>();
+  /** daq-down holds and holds the DAQ-side stale checks back (its holdStale) */
+  private daqHeld = false;
   private readonly deviceSlots = new Map<string, RuleSlot<'device-down'>>();
   private readonly daqSlot: RuleSlot<'daq-down'> | undefined;
   /** when the DAQ last published anything (DCR, gain, coincidence) */
@@ -132,8 +159,12 @@ export class DefaultRuleEngine implements RuleEngine {
   private readonly backlogSlot?: RuleSlot<'historian-backlog'>;
   private readonly brokerSlot?: RuleSlot<'broker-drops'>;
   /** the broker's dropped count as last reported, and the drops seen within clearAfterMs */
-  private broker?: { total: number; lastIncreaseAt?: number; recent: number };
+  /** the broker's dropped count as last relayed: by which intake session (`session`), when (`at`) */
+  private broker?: { total: number; lastIncreaseAt?: number; recent: number; session?: string; at: number };
+  /** each historian instance's last spool report (one entry for a single historian) */
+  private readonly backlogs = new Map<string, { lines: number; oldestMs: number }>();
   private readonly beamSeen: LastSeen = {};
+  private readonly beamCheck?: StaleCheck;
   private beam?: BeamState;
   private startedAt?: number;
 
@@ -146,7 +177,7 @@ export class DefaultRuleEngine implements RuleEngine {
     for (const p of cfg.detector.pmts) this.addPmt(p);
     for (const c of cfg.detector.crystals) this.addCrystal(c.id, c.pmts);
     // the beam status comes from the accelerator, not the DAQ: daq-down does not stand for it
-    this.addStaleCheck(serviceSubject('beam'), 'beam', this.beamSeen);
+    this.beamCheck = this.addStaleCheck(serviceSubject('beam'), 'beam', this.beamSeen);
     for (const d of cfg.app.devices) {
       const slot = this.slots.make('device-down', deviceSubject(d.id), 'data-quality');
       if (slot) this.deviceSlots.set(d.id, slot);
@@ -199,23 +230,49 @@ export class DefaultRuleEngine implements RuleEngine {
     }
     const dropped = health.counters.brokerDropped;
     if (this.brokerSlot && health.service === 'intake' && dropped !== undefined) {
-      this.onBrokerDropped(dropped, ts, out);
+      this.onBrokerDropped(dropped, ts, out, health.session);
     }
     const lines = health.counters.backlogLines;
     if (this.backlogSlot && health.service === 'historian' && lines !== undefined) {
-      const oldest = Number(health.detail?.backlogOldestMs ?? 0);
-      const v = historianBacklog(lines, oldest, this.backlogSlot.params, this.backlogSlot.severity);
+      // Several historians (scaleOut) each report their own spool: the alarm judges the worst
+      // of their last reports, or it would follow whichever reported last.
+      this.backlogs.set(health.instance ?? '', {
+        lines,
+        oldestMs: Number(health.detail?.backlogOldestMs ?? 0),
+      });
+      let worst = { lines: 0, oldestMs: 0 };
+      for (const b of this.backlogs.values())
+        worst = { lines: Math.max(worst.lines, b.lines), oldestMs: Math.max(worst.oldestMs, b.oldestMs) };
+      const v = historianBacklog(
+        worst.lines,
+        worst.oldestMs,
+        this.backlogSlot.params,
+        this.backlogSlot.severity,
+      );
       this.emit(out, this.backlogSlot, v, ts);
     }
     return out;
   }
 
-  /** Compare the broker's dropped count with its last report: the first one is the baseline. */
-  private onBrokerDropped(total: number, ts: number, out: Condition[]): void {
+  /**
+   * Compare the broker's dropped count with its last report: the first one is the baseline.
+   * Several intakes (scaleOut) relay the same broker count, each at its own time: a lower count
+   * from another intake than the last reporter is its older view (Mosquitto sends $SYS every
+   * 10 s), not a restarted broker, unless the last reporter has been silent for a while.
+   */
+  private onBrokerDropped(total: number, ts: number, out: Condition[], session?: string): void {
     const slot = this.brokerSlot!;
     const prev = this.broker;
+    if (prev && total < prev.total && session !== prev.session && ts - prev.at < OTHER_VIEW_MS) return;
     if (!prev || total < prev.total) {
-      this.broker = { total, lastIncreaseAt: prev?.lastIncreaseAt, recent: prev?.recent ?? 0 }; // (re)started broker
+      // (re)started broker
+      this.broker = {
+        total,
+        lastIncreaseAt: prev?.lastIncreaseAt,
+        recent: prev?.recent ?? 0,
+        session,
+        at: ts,
+      };
     } else if (total > prev.total) {
       const stillRecent =
         prev.lastIncreaseAt !== undefined && ts - prev.lastIncreaseAt < slot.params.clearAfterMs;
@@ -223,32 +280,71 @@ export class DefaultRuleEngine implements RuleEngine {
         total,
         lastIncreaseAt: ts,
         recent: (stillRecent ? prev.recent : 0) + total - prev.total,
+        session,
+        at: ts,
       };
     } else {
-      prev.total = total;
+      Object.assign(prev, { total, session, at: ts });
     }
     const b = this.broker!;
     const sinceLastMs = b.lastIncreaseAt === undefined ? undefined : ts - b.lastIncreaseAt;
     this.emit(out, slot, brokerDrops({ recent: b.recent, total, sinceLastMs }, slot.params), ts);
   }
 
-  /** Stale data. Returns only changes: the age of a stale source is not news every second. */
+  /**
+   * Stale data. Returns only changes: the age of a stale source is not news every second. Only
+   * the checks whose deadline passed are judged, and those already stale (to see them clear).
+   */
   onTick(now: number): Condition[] {
     this.startedAt ??= now;
     const out: Condition[] = [];
     if (this.daqSlot) {
       const v = daqDown(now - (this.daqSeen ?? this.startedAt), this.daqSlot.params);
       if (v.severity !== this.daqSlot.severity) this.emit(out, this.daqSlot, v, now);
+      this.holdDaqChecks(this.daqSlot.severity !== undefined && this.daqSlot.params.holdStale, now);
     }
-    for (const c of this.staleChecks) {
-      const last = c.seen[c.m] ?? this.startedAt;
-      const noHv = c.pmt && c.pmt.cal && !this.hvDelivering(c.pmt, c.pmt.cal);
-      const v: Verdict = noHv
-        ? { message: 'HV off: no gain expected' }
-        : staleness(now - last, c.periodMs, c.m, c.slot.params);
-      if (v.severity !== c.slot.severity) this.emit(out, c.slot, v, now);
+    for (const c of [...this.staleActive]) this.judgeStale(c, now, out);
+    for (const { queue, daq } of this.staleQueues.values()) {
+      if (daq && this.daqHeld) continue;
+      for (const c of queue.takeDue(now, this.startedAt)) this.judgeStale(c, now, out);
     }
     return out;
+  }
+
+  /**
+   * While the whole DAQ is silent, daq-down stands for every DAQ-side channel: their stale
+   * checks are not judged (no per-channel condition, hence no burst of 50,000 transitions at
+   * 45,000 PMTs when it goes silent or comes back). Once it is back, each check counts from then:
+   * a channel the DAQ still does not publish goes stale one limit later.
+   */
+  private holdDaqChecks(hold: boolean, now: number): void {
+    if (hold === this.daqHeld) return;
+    this.daqHeld = hold;
+    if (hold) return;
+    for (const { queue, daq } of this.staleQueues.values()) if (daq) queue.floor = now;
+  }
+
+  private judgeStale(c: StaleCheck, now: number, out: Condition[]): void {
+    const last = c.seen[c.m] ?? this.startedAt!;
+    const noHv = c.pmt && c.pmt.cal && !this.hvDelivering(c.pmt, c.pmt.cal);
+    const v: Verdict = noHv
+      ? { message: 'HV off: no gain expected' }
+      : staleness(now - last, c.periodMs, c.m, c.slot.params);
+    if (v.severity !== c.slot.severity) this.emit(out, c.slot, v, now);
+    if (v.severity) {
+      // judged every tick from now on, until a reading arrives (or the tube's HV goes off)
+      this.staleActive.add(c);
+      c.queue.remove(c);
+    } else {
+      this.staleActive.delete(c);
+      // not stale without a reading (HV off): looked at again one limit from now
+      if (!c.queued) c.queue.touch(c, now);
+    }
+  }
+
+  /** A reading of the check's measurement arrived now. */
+  private seen(c: StaleCheck | undefined, now: number): void {
+    if (c) c.queue.touch(c, now);
   }
 
   knownAlarms(): KnownAlarm[] {
@@ -307,6 +403,7 @@ export class DefaultRuleEngine implements RuleEngine {
     // whole crate is silent, device-down stands and the runtime suppresses these channel alarms.
     if (r.quality !== 'good') return;
     st.seen.hv = now;
+    this.seen(st.stale.hv, now);
     const hv: HvView = {
       vmon: num(r.fields.vmon),
       vset: num(r.fields.vset),
@@ -337,6 +434,7 @@ export class DefaultRuleEngine implements RuleEngine {
     const st = this.sensors.get(r.id);
     if (!st) return;
     st.seen.temperature = now;
+    this.seen(st.stale, now);
     const s = st.slots;
     if (r.quality !== 'good') {
       if (s.open && /open/i.test(r.error ?? ''))
@@ -362,6 +460,7 @@ export class DefaultRuleEngine implements RuleEngine {
     const st = this.pmts.get(r.id);
     if (!st) return;
     st.seen.dcr = now;
+    this.seen(st.stale.dcr, now);
     const rate = num(r.fields.rate_hz);
     if (r.quality !== 'good' || rate === undefined) return;
     st.dcrHz = rate;
@@ -406,6 +505,7 @@ export class DefaultRuleEngine implements RuleEngine {
     const st = this.pmts.get(r.id);
     if (!st) return;
     st.seen.gain = now;
+    this.seen(st.stale.gain, now);
     const gain = num(r.fields.gain);
     const cal = this.calibration(st, r.ts);
     if (r.quality !== 'good' || gain === undefined || !cal) return;
@@ -440,6 +540,7 @@ export class DefaultRuleEngine implements RuleEngine {
     const c = this.crystals.get(r.id);
     if (!c) return;
     c.seen.coincidence = now;
+    this.seen(c.stale, now);
     const rate = num(r.fields.rate_hz);
     const windowNs = num(r.fields.window_ns);
     if (r.quality !== 'good' || rate === undefined || windowNs === undefined || !c.slot || !c.window) return;
@@ -459,6 +560,7 @@ export class DefaultRuleEngine implements RuleEngine {
 
   private onBeam(r: Reading, now: number): void {
     this.beamSeen.beam = now;
+    this.seen(this.beamCheck, now);
     if (r.quality !== 'good') return;
     this.beam = {
       on: r.fields.on === true,
@@ -549,7 +651,7 @@ export class DefaultRuleEngine implements RuleEngine {
   private emit(out: Condition[], slot: RuleSlot, v: Verdict, ts: number): void {
     const prev = slot.severity;
     slot.severity = v.severity;
-    if (v.message !== NOT_COMMISSIONED && slot.notCompared) {
+    if (slot.notCompared && v.message !== NOT_COMMISSIONED) {
       // judged again (an approved record arrived): say so once, even when all is well
       slot.notCompared = false;
       out.push(this.condition(slot, v, ts, prev));
@@ -596,6 +698,7 @@ export class DefaultRuleEngine implements RuleEngine {
     const st: PmtState = {
       pmt: p,
       seen: {},
+      stale: {},
       masks,
       calCheckedAt: 0,
       commissioned: false,
@@ -614,10 +717,10 @@ export class DefaultRuleEngine implements RuleEngine {
     };
     this.makeCreepDetectors(st);
     this.pmts.set(p.id, st);
-    this.addStaleCheck(subject, 'hv', st.seen);
+    st.stale.hv = this.addStaleCheck(subject, 'hv', st.seen);
     const daqSubject = pmtSubject(p, DAQ_SOURCE);
-    this.addStaleCheck(daqSubject, 'dcr', st.seen);
-    this.addStaleCheck(daqSubject, 'gain', st.seen, st);
+    st.stale.dcr = this.addStaleCheck(daqSubject, 'dcr', st.seen);
+    st.stale.gain = this.addStaleCheck(daqSubject, 'gain', st.seen, st);
   }
 
   private addSensor(s: Sensor): void {
@@ -634,7 +737,7 @@ export class DefaultRuleEngine implements RuleEngine {
       },
     };
     this.sensors.set(s.id, st);
-    this.addStaleCheck(subject, 'temperature', st.seen);
+    st.stale = this.addStaleCheck(subject, 'temperature', st.seen);
   }
 
   private addCrystal(id: string, pmts: [string, string]): void {
@@ -647,7 +750,7 @@ export class DefaultRuleEngine implements RuleEngine {
       window: slot && new RatioWindow(slot.params.averageSamples),
     };
     this.crystals.set(id, st);
-    this.addStaleCheck(crystalSubject(id, DAQ_SOURCE), 'coincidence', st.seen);
+    st.stale = this.addStaleCheck(crystalSubject(id, DAQ_SOURCE), 'coincidence', st.seen);
   }
 
   private addStaleCheck(
@@ -655,9 +758,17 @@ export class DefaultRuleEngine implements RuleEngine {
     m: StaleKind,
     seen: LastSeen,
     pmt?: PmtState,
-  ): void {
+  ): StaleCheck | undefined {
     const slot = this.slots.make('stale', subject, 'data-quality', `stale-${m}`);
-    if (slot) this.staleChecks.push({ slot, m, seen, periodMs: this.periodMs(m, slot.params), pmt });
+    if (!slot) return undefined;
+    const periodMs = this.periodMs(m, slot.params);
+    const limitMs = slot.params.staleAfterPeriods * periodMs;
+    const key = `${m}:${limitMs}`;
+    let q = this.staleQueues.get(key);
+    if (!q) this.staleQueues.set(key, (q = { queue: new StaleQueue(limitMs), daq: DAQ_KINDS.has(m) }));
+    const c: StaleCheck = { slot, m, seen, periodMs, pmt, queue: q.queue, since: -Infinity, queued: false };
+    q.queue.touch(c, -Infinity);
+    return c;
   }
 }
 

@@ -208,6 +208,35 @@ describe('alarm runtime with a scripted engine', () => {
     expect(veto?.children).toHaveLength(64);
   });
 
+  it('a device down does not mark (nor store) its idle alarms; one whose condition comes later is suppressed at once', () => {
+    engine.known = [
+      deviceDown('hv-veto', false),
+      ...Array.from({ length: 64 }, (_, i) => vetoChannel(i, false)),
+    ];
+    const rt = make();
+    const commit = jest.spyOn(store, 'commit');
+    feed(rt, deviceDown('hv-veto', true));
+    // only the crate's own record is written: its 64 idle channels are not touched
+    expect(commit.mock.calls.map(([records]) => records.map((r) => r.alarmId))).toEqual([
+      ['device-down:hv-veto'],
+    ]);
+    expect(rt.list({ all: true }).filter((v) => v.suppressedBy)).toEqual([]);
+    feed(rt, vetoChannel(3, true));
+    t += 1000;
+    rt.runTick();
+    expect(view(rt, 'hv-stale:PSV02-B')).toMatchObject({
+      state: 'suppressed',
+      suppressedBy: 'device-down:hv-veto',
+    });
+    expect(sink.events.filter((e) => e.action === 'raise').map((e) => e.alarmId)).toEqual([
+      'device-down:hv-veto',
+    ]);
+    // the crate back: the marked one is released and judged again, the others were never marked
+    feed(rt, deviceDown('hv-veto', false));
+    expect(view(rt, 'hv-stale:PSV02-B').suppressedBy).toBeUndefined();
+    commit.mockRestore();
+  });
+
   it('survives a restart: states, acks, shelves and the journal come back from the store', () => {
     const rt = make();
     feed(rt, hvTrip(true, { delayMs: 0 }), deviceDown('hv-veto', true));
