@@ -42,6 +42,7 @@ import { EventHub } from './live/event-hub';
 import { EventTickets } from './live/event-tickets';
 import { EventsController } from './live/events.controller';
 import { LiveCache } from './live-cache';
+import { PmtStates } from './pmts/pmt-states';
 import { buildMetrics } from './metrics';
 import { bodyShapeProblem } from './http/body-shape';
 import { answerClientErrorsAsJson } from './http/client-errors';
@@ -112,6 +113,17 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
           useFactory: (live: LiveCache, cal: CalibrationFeed) => new Views(cfg, live, Date.now(), cal),
           inject: [LiveCache, CalibrationFeed],
         },
+        {
+          provide: PmtStates,
+          // each PMT's state and the per-group counts, kept as readings and alarm changes arrive
+          useFactory: (live: LiveCache, alarms: AlarmCache) => {
+            const states = new PmtStates(cfg);
+            live.onReadings((r) => states.onReadings(r, (id) => live.get('hv', id)));
+            alarms.onChange((a) => states.onAlarm(a));
+            return states;
+          },
+          inject: [LiveCache, AlarmCache],
+        },
         { provide: Registry, useFactory: (live: LiveCache) => buildMetrics(live), inject: [LiveCache] },
         { provide: AuditLog, useFactory: () => new AuditLog(cfg.app.auth.auditPath) },
         {
@@ -144,12 +156,13 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
             bus: ApiBus,
             metrics: Registry,
             a: AuthService,
+            states: PmtStates,
           ) =>
-            new EventHub(cfg.detector.pmts, live, alarms, views, bus, metrics, a, {
+            new EventHub(cfg.detector.pmts, live, alarms, views, bus, metrics, a, states, {
               total: cfg.app.api.maxEventStreams,
               perUser: cfg.app.api.maxEventStreamsPerUser,
             }),
-          inject: [LiveCache, AlarmCache, Views, ApiBus, Registry, AuthService],
+          inject: [LiveCache, AlarmCache, Views, ApiBus, Registry, AuthService, PmtStates],
         },
         {
           provide: RampWatcher,

@@ -18,6 +18,31 @@ export function setUnauthorizedHandler(fn: () => void): void {
 }
 
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  return (await request<T>(path, init)).data;
+}
+
+/** One page of a paged list (/api/pmts, /api/groups): its items, the total, the next page's path. */
+export async function apiPage<T>(path: string): Promise<{ items: T[]; total: number; next: string | null }> {
+  const { data, res } = await request<T[]>(path, {});
+  const next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1] ?? null;
+  return { items: data, total: Number(res.headers.get('x-total-count') ?? data.length), next };
+}
+
+/** Every page of a paged list, following its Link headers. */
+export async function apiAll<T>(path: string): Promise<T[]> {
+  const out: T[] = [];
+  for (let next: string | null = path; next !== null;) {
+    const page: { items: T[]; next: string | null } = await apiPage<T>(next);
+    out.push(...page.items);
+    next = page.next;
+  }
+  return out;
+}
+
+async function request<T>(
+  path: string,
+  init: { method?: string; body?: unknown },
+): Promise<{ data: T; res: Response }> {
   const method = init.method ?? (init.body === undefined ? 'GET' : 'POST');
   // the API takes state-changing calls only as JSON (its CSRF rule): a POST sends {} at least
   const body = method === 'GET' ? undefined : JSON.stringify(init.body ?? {});
@@ -45,7 +70,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
       Array.isArray(msg) ? msg.join('; ') : typeof msg === 'string' ? msg : `${res.status} ${res.statusText}`,
     );
   }
-  return data as T;
+  return { data: data as T, res };
 }
 
 /** A readable one-liner for any failure, for the status line of a panel. */

@@ -3,7 +3,9 @@
  * shows the PMT id, its HV state as glyph + word, and its worst live alarm as a word; color and
  * border repeat what the words say. A tube that is not commissioned (datasheet figures only)
  * has a hollow diamond after its id: a shape, not a colour. Only cells whose PMT or alarms
- * changed are touched.
+ * changed are touched. A detector of more than MAP_MAX_PMTS tubes is shown by group (HV crate):
+ * a tile per group with its worst state and its counts; a click opens the group's PMTs, a page
+ * at a time, as the same cells.
  */
 import { h, fill, setAttr, setText } from './dom.js';
 import {
@@ -15,9 +17,27 @@ import {
   valueText,
   worstSeverity,
 } from './format.js';
-import type { Store } from './store.js';
+import { GROUP_PAGE, type Store } from './store.js';
 import type { AlarmView } from '@cicenns/contracts';
-import type { PmtView } from './types.js';
+import type { GroupSummary, PmtState, PmtView } from './types.js';
+
+/** A group's worst state as glyph + word, the words of the PMT cells. */
+export const STATE_TEXT: Record<PmtState, string> = {
+  on: `${HV_GLYPH.ON} ON`,
+  ramp: `${HV_GLYPH.RAMP} RAMP`,
+  off: `${HV_GLYPH.OFF} OFF`,
+  'no-data': `${HV_GLYPH['NO DATA']} NO DATA`,
+  warning: '! WARN',
+  trip: `${HV_GLYPH.TRIP} TRIP`,
+  alarm: '▲ ALARM',
+};
+const WORST_FIRST: PmtState[] = ['alarm', 'trip', 'warning', 'no-data', 'off', 'ramp'];
+
+interface Tile {
+  el: HTMLButtonElement;
+  state: HTMLElement;
+  counts: HTMLElement;
+}
 
 interface Cell {
   el: HTMLButtonElement;
@@ -35,11 +55,15 @@ export class DetectorMap {
   private readonly pairLabels = new Map<string, HTMLElement>();
   private alarmsBySubject = new Map<string, AlarmView[]>();
   private readonly calLegend = h('span', { id: 'legend-commissioning', title: NOT_COMMISSIONED_TEXT });
+  private readonly tiles = new Map<string, Tile>();
+  private groupTitle: HTMLElement | null = null;
 
   constructor(
     private readonly root: HTMLElement,
     legend: HTMLElement,
     private readonly store: Store,
+    /** by group: open a group's page of PMTs (null: back to the groups) */
+    private readonly openGroup: (id: string | null, offset: number) => void = () => undefined,
   ) {
     fill(
       legend,
@@ -54,6 +78,16 @@ export class DetectorMap {
       this.updateCalLegend();
     });
     store.on('alarms', () => this.updateAlarms());
+    store.on('layout', () => {
+      this.build();
+      this.updateCalLegend();
+    });
+    store.on('groups', (list) => {
+      if (!store.byGroup) return;
+      if (store.openGroup !== null) this.updateGroupTitle();
+      else if (list.some((g) => !this.tiles.has(g.id)) || this.tiles.size !== store.groups.size) this.build();
+      else for (const g of list) this.updateTile(g);
+    });
     store.on('selected', (id) => {
       for (const [pmt, c] of this.cells) setAttr(c.el, 'aria-pressed', String(pmt === id));
     });
@@ -61,6 +95,9 @@ export class DetectorMap {
 
   /** (Re)build the grid from the PMT inventory: grouped by crystal / panel, sorted by id. */
   build(): void {
+    this.tiles.clear();
+    this.groupTitle = null;
+    if (this.store.byGroup && this.store.openGroup === null) return this.buildGroups();
     const byParent = new Map<string, PmtView[]>();
     for (const p of [...this.store.pmts.values()].sort((a, b) => a.id.localeCompare(b.id))) {
       const list = byParent.get(p.parent) ?? [];
@@ -71,6 +108,7 @@ export class DetectorMap {
     this.pairLabels.clear();
     const group = (name: 'crystal' | 'veto', title: string) => {
       const pairs = [...byParent.entries()].filter(([, ps]) => ps[0].group === name);
+      if (this.store.byGroup && !pairs.length) return null; // a crate holds one kind of tube
       return h(
         'div',
         { class: 'map-group', role: 'group', 'aria-label': title },
@@ -78,9 +116,104 @@ export class DetectorMap {
         h('div', { class: 'map-grid' }, ...pairs.map(([parent, ps]) => this.pair(parent, ps))),
       );
     };
-    fill(this.root, group('crystal', 'CsI(Na) crystals'), group('veto', 'Veto panels'));
+    fill(
+      this.root,
+      this.store.byGroup ? this.groupNav() : null,
+      group('crystal', 'CsI(Na) crystals'),
+      group('veto', 'Veto panels'),
+    );
     for (const p of this.store.pmts.values()) this.update(p);
     this.updateAlarms();
+  }
+
+  /** By group: a tile per group, worst state first in words, its PMTs counted by state. */
+  private buildGroups(): void {
+    const groups = [...this.store.groups.values()];
+    const n = groups.reduce((k, g) => k + g.pmts, 0);
+    fill(
+      this.root,
+      h(
+        'div',
+        { class: 'map-group', role: 'group', 'aria-label': 'HV crates' },
+        h('h3', {}, `HV crates (${groups.length}, ${n} PMTs): worst state of each; open one to see its PMTs`),
+        h('div', { class: 'map-grid group-grid' }, ...groups.map((g) => this.tile(g))),
+      ),
+    );
+  }
+
+  private tile(g: GroupSummary): HTMLElement {
+    const state = h('span', { class: 'group-state' });
+    const counts = h('span', { class: 'group-counts' });
+    const el = h(
+      'button',
+      { type: 'button', class: 'group-tile', 'data-group': g.id, onclick: () => this.openGroup(g.id, 0) },
+      h('span', { class: 'group-id' }, g.id),
+      state,
+      counts,
+    );
+    this.tiles.set(g.id, { el, state, counts });
+    this.updateTile(g);
+    return el;
+  }
+
+  private updateTile(g: GroupSummary): void {
+    const t = this.tiles.get(g.id);
+    if (!t) return;
+    setAttr(t.el, 'data-worst', g.worst);
+    setText(t.state, STATE_TEXT[g.worst]);
+    const text = countsText(g);
+    setText(t.counts, text);
+    setAttr(t.el, 'aria-label', `${g.id}: worst ${STATE_TEXT[g.worst].slice(2)}, ${text}`);
+  }
+
+  /** Over an open group's PMTs: back to the groups, the group's summary, the pages. */
+  private groupNav(): HTMLElement {
+    const s = this.store;
+    const id = s.openGroup!;
+    const last = s.groupOffset + s.pmts.size;
+    this.groupTitle = h('span', { id: 'group-title' });
+    const nav = h(
+      'div',
+      { class: 'group-nav', 'data-open-group': id },
+      h(
+        'button',
+        { type: 'button', id: 'group-back', onclick: () => this.openGroup(null, 0) },
+        '← All HV crates',
+      ),
+      this.groupTitle,
+    );
+    if (s.groupTotal > GROUP_PAGE)
+      nav.append(
+        h(
+          'button',
+          {
+            type: 'button',
+            id: 'group-prev',
+            disabled: s.groupOffset === 0,
+            onclick: () => this.openGroup(id, Math.max(0, s.groupOffset - GROUP_PAGE)),
+          },
+          '‹ Previous',
+        ),
+        h('span', { id: 'group-page' }, `PMTs ${s.groupOffset + 1}–${last} of ${s.groupTotal}`),
+        h(
+          'button',
+          {
+            type: 'button',
+            id: 'group-next',
+            disabled: last >= s.groupTotal,
+            onclick: () => this.openGroup(id, s.groupOffset + GROUP_PAGE),
+          },
+          'Next ›',
+        ),
+      );
+    this.updateGroupTitle();
+    return nav;
+  }
+
+  private updateGroupTitle(): void {
+    const g = this.store.openGroup === null ? undefined : this.store.groups.get(this.store.openGroup);
+    if (!this.groupTitle || !g) return;
+    setText(this.groupTitle, `${g.id}: ${g.pmts} PMTs, worst ${STATE_TEXT[g.worst]} (${countsText(g)})`);
   }
 
   private pair(parent: string, pmts: PmtView[]): HTMLElement {
@@ -155,6 +288,13 @@ export class DetectorMap {
 
   /** The legend names the marker and how many tubes carry it. */
   private updateCalLegend(): void {
+    if (this.store.byGroup && this.store.openGroup === null) {
+      setText(
+        this.calLegend,
+        `Calibration: ${NOT_COMMISSIONED_MARK} marks a tube not commissioned (open a crate)`,
+      );
+      return;
+    }
     const all = [...this.store.pmts.values()];
     const not = all.filter((p) => p.commissioned === false).length;
     setText(
@@ -186,4 +326,10 @@ export class DetectorMap {
         `${alarms.length ? `, ${alarms.length} alarm(s)` : ''}`,
     );
   }
+}
+
+/** "64 PMTs: 2 ✖ TRIP, 1 ▲ ALARM" (states other than ON counted, worst first). */
+function countsText(g: GroupSummary): string {
+  const parts = WORST_FIRST.filter((st) => g.counts[st] > 0).map((st) => `${g.counts[st]} ${STATE_TEXT[st]}`);
+  return `${g.pmts} PMTs${parts.length ? `: ${parts.join(', ')}` : ', all ON'}`;
 }

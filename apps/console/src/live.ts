@@ -5,12 +5,13 @@
  */
 import type { Store } from './store.js';
 import type { AlarmView } from '@cicenns/contracts';
-import type { Beam, Health, HvProgress, PmtView } from './types.js';
+import type { Beam, GroupSummary, Health, HvProgress, PmtView } from './types.js';
 
 export class LiveFeed {
   private source: EventSource | null = null;
   private wasLost = false;
   private retry: ReturnType<typeof setTimeout> | undefined;
+  private query = '';
 
   constructor(
     private readonly store: Store,
@@ -18,10 +19,12 @@ export class LiveFeed {
     private readonly onSessionEnded: () => void,
   ) {}
 
-  start(): void {
+  /** Open the stream; `query` is its filter (e.g. groupBy=crate&crate=hv-veto-02). */
+  start(query = this.query): void {
     this.stop();
+    this.query = query;
     this.store.setConnection('connecting');
-    const es = new EventSource('/api/events', { withCredentials: true });
+    const es = new EventSource(`/api/events${query ? `?${query}` : ''}`, { withCredentials: true });
     this.source = es;
     es.onopen = () => {
       this.store.setConnection('live');
@@ -48,6 +51,7 @@ export class LiveFeed {
       });
     on<PmtView | PmtView[]>('pmt', (d) => this.store.putPmts(Array.isArray(d) ? d : [d]));
     on<AlarmView | AlarmView[]>('alarm', (d) => this.store.putAlarms(Array.isArray(d) ? d : [d]));
+    on<{ groups: GroupSummary[] }>('group', (d) => this.store.putGroups(d.groups));
     on<Health>('health', (d) => this.store.setHealth(d));
     on<Beam>('beam', (d) => this.store.setBeam(d));
     on<HvProgress>('hv-progress', (d) => this.store.emit('hv-progress', d));

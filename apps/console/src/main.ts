@@ -1,5 +1,5 @@
 /** The shift console: wires the store, the live feed and the panels together. */
-import { api, ApiError, setUnauthorizedHandler } from './api.js';
+import { api, apiAll, apiPage, ApiError, setUnauthorizedHandler } from './api.js';
 import { AlarmList } from './alarm-list.js';
 import { CommissioningPage } from './commissioning-page.js';
 import { DetectorMap } from './detector-map.js';
@@ -11,9 +11,9 @@ import { LiveFeed } from './live.js';
 import { askLogin } from './login.js';
 import { PmtDetail } from './pmt-detail.js';
 import { ShelveDialog } from './shelve-dialog.js';
-import { Store } from './store.js';
+import { GROUP_PAGE, MAP_MAX_PMTS, Store } from './store.js';
 import type { AlarmView } from '@cicenns/contracts';
-import type { Beam, Health, PmtView, User } from './types.js';
+import type { Beam, GroupSummary, Health, PmtView, User } from './types.js';
 
 const store = new Store();
 const feed = new LiveFeed(store, loadSnapshot, () => sessionEnded());
@@ -30,18 +30,59 @@ async function optional<T>(path: string): Promise<T | null> {
   }
 }
 
-/** The full state from the REST API (at start and after a reconnect). */
+/** The map's groups: HV crates (the stream's groupBy and the /api/pmts filter of the same name). */
+const GROUP_BY = 'crate';
+
+/**
+ * The full state from the REST API (at start and after a reconnect). The groups first: their
+ * sizes say whether the map is flat (every PMT) or by group (the open group's page only).
+ */
 async function loadSnapshot(): Promise<void> {
-  const [pmts, alarms, health, beam] = await Promise.all([
-    api<PmtView[]>('/api/pmts'),
+  const [groups, alarms, health, beam] = await Promise.all([
+    apiAll<GroupSummary>(`/api/groups?by=${GROUP_BY}`),
     optional<AlarmView[]>('/api/alarms'),
     optional<Health>('/api/health'),
     optional<Beam>('/api/beam'),
   ]);
+  const byGroup = groups.reduce((n, g) => n + g.pmts, 0) > MAP_MAX_PMTS;
+  let pmts: PmtView[] = [];
+  if (!byGroup) pmts = await apiAll<PmtView>('/api/pmts');
+  else if (store.openGroup !== null) {
+    const page = await groupPage(store.openGroup, store.groupOffset);
+    pmts = page.items;
+    store.groupTotal = page.total;
+  }
+  if (byGroup !== store.byGroup) store.setLayout(byGroup);
+  store.putGroups(byGroup ? groups : [], true);
   store.putPmts(pmts, true);
   if (alarms) store.putAlarms(alarms, true);
   if (health) store.setHealth(health);
   if (beam) store.setBeam(beam);
+}
+
+function groupPage(id: string, offset: number) {
+  return apiPage<PmtView>(
+    `/api/pmts?${GROUP_BY}=${encodeURIComponent(id)}&limit=${GROUP_PAGE}&offset=${offset}`,
+  );
+}
+
+/** The stream's filter: every PMT on a flat map; by group, the groups and the open group's PMTs. */
+function streamQuery(): string {
+  if (!store.byGroup) return '';
+  return `groupBy=${GROUP_BY}${store.openGroup === null ? '' : `&${GROUP_BY}=${encodeURIComponent(store.openGroup)}`}`;
+}
+
+/** By group: show one group's page of PMTs (null: back to the groups), the stream following. */
+async function openGroup(id: string | null, offset = 0): Promise<void> {
+  if (id === null) {
+    store.setLayout(true);
+    store.putPmts([], true);
+  } else {
+    const page = await groupPage(id, offset);
+    store.setLayout(true, id, offset, page.total);
+    store.putPmts(page.items, true);
+  }
+  feed.start(streamQuery());
 }
 
 async function session(): Promise<void> {
@@ -68,7 +109,7 @@ async function startSession(): Promise<void> {
   store.setUser(user);
   main.hidden = false;
   await loadSnapshot();
-  feed.start();
+  feed.start(streamQuery());
   document.body.dataset.ready = 'true';
   performance.mark('console-ready');
 }
@@ -91,7 +132,12 @@ function sessionEnded(): void {
 
 function start(): void {
   new Header(byId('header'), store, () => void logout());
-  new DetectorMap(byId('map'), byId('map-legend'), store);
+  new DetectorMap(byId('map'), byId('map-legend'), store, (id, offset) => {
+    openGroup(id, offset).catch((e: unknown) => {
+      banner.hidden = false;
+      banner.textContent = `✖ Could not open ${id}: ${e instanceof Error ? e.message : String(e)}`;
+    });
+  });
   new PmtDetail(byId('detail'), store);
   new AlarmList(byId('alarms'), store, new ShelveDialog(), new JournalView());
   const hv = new HvPanel(byId('hv'), store);

@@ -38,6 +38,17 @@ export interface PmtView {
   extra?: Record<string, ValueView>;
 }
 
+/** A PMT's state for the group map (the API's PmtState): HV state raised by its worst live alarm. */
+export type PmtState = 'on' | 'ramp' | 'off' | 'no-data' | 'warning' | 'trip' | 'alarm';
+
+/** One group of /api/groups: its PMTs counted per state, and the worst. */
+export interface GroupSummary {
+  id: string;
+  pmts: number;
+  counts: Record<PmtState, number>;
+  worst: PmtState;
+}
+
 export interface CalibrationView {
   version: string | number;
   method?: string;

@@ -1,13 +1,25 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { HttpResponse as Response } from '../http/http-types';
 import { requestToken, type AuthedRequest } from '../auth/request-auth';
-import { ZodPipe } from '../http/zod-pipe';
-import { EventHub } from './event-hub';
+import { ZodPipe, ZodQuery } from '../http/zod-pipe';
+import { compileFilter, pmtFilterShape } from '../pmts/pmt-query';
+import { GROUPINGS, PmtStates } from '../pmts/pmt-states';
+import { EventHub, UNFILTERED_MAX_PMTS } from './event-hub';
 import { EventTickets } from './event-tickets';
 
 const emptySchema = z.object({}).strict();
+
+/** The stream's filter: which PMTs' `pmt` events (as /api/pmts filters), which `group` events. */
+const streamQuerySchema = z
+  .object({
+    ...pmtFilterShape,
+    groupBy: z.enum(GROUPINGS).optional(),
+    ticket: z.string().max(200).optional(), // read by the auth guard
+  })
+  .strict();
+type StreamQuery = z.infer<typeof streamQuerySchema>;
 
 @ApiTags('live')
 @Controller('api/events')
@@ -15,10 +27,12 @@ export class EventsController {
   constructor(
     @Inject(EventHub) private readonly hub: EventHub,
     @Inject(EventTickets) private readonly tickets: EventTickets,
+    @Inject(PmtStates) private readonly states: PmtStates,
   ) {}
 
   @Get()
   @ApiProduces('text/event-stream')
+  @ZodQuery(streamQuerySchema.omit({ ticket: true }))
   @ApiQuery({
     name: 'ticket',
     required: false,
@@ -27,13 +41,26 @@ export class EventsController {
       'or an Authorization header (EventSource); tokens in the URL are refused',
   })
   @ApiOperation({
-    summary: 'Server-Sent Events: pmt, alarm, beam, health (2 s), hv-progress; a comment ping every 15 s',
+    summary:
+      'Server-Sent Events: pmt, group, alarm, beam, health (2 s), hv-progress; a comment ping every 15 s',
     description:
+      '`pmt` events for the PMTs the filter takes (the filters of /api/pmts), the latest view of each ' +
+      'changed PMT at most every 100 ms, held (coalesced, one per PMT) while the client reads slowly; ' +
+      `without a filter every PMT, but none on a detector of more than ${UNFILTERED_MAX_PMTS} PMTs. ` +
+      '`group` events `{by, groups}`: the summaries (as /api/groups) of the groupBy groups that changed. ' +
       '429 beyond api.maxEventStreamsPerUser streams of one user or api.maxEventStreams in all. ' +
       'Authenticated by the session cookie, Authorization: Bearer, or ?ticket=.',
   })
-  events(@Req() req: AuthedRequest, @Res() res: Response): void {
-    this.hub.add(res, req.streamToken ?? requestToken(req)!, req.principal!.name);
+  events(
+    @Req() req: AuthedRequest,
+    @Res() res: Response,
+    @Query(new ZodPipe(streamQuerySchema)) q: StreamQuery,
+  ): void {
+    const { groupBy, ticket, ...filter } = q;
+    void ticket; // the auth guard's
+    const filtered = Object.values(filter).some((v) => v !== undefined);
+    const test = filtered ? compileFilter(filter, this.states, this.states.detector).test : undefined;
+    this.hub.add(res, req.streamToken ?? requestToken(req)!, req.principal!.name, { test, groupBy });
   }
 
   @Post('ticket')

@@ -5,17 +5,19 @@ import { trendFields, trendSubject } from './trends-query';
 /** The recent history of api.recentHistory, keeping only what the trends API can plot. */
 export function recentHistoryFor(cfg: SystemConfig): RecentHistory {
   const { windowMinutes, bucketSeconds, maxSeries } = cfg.app.api.recentHistory;
-  // the fields per (measurement, subject), looked up once: readings come every second
+  // The fields per measurement, and for HV per crate (a crate's profile names its extra
+  // registers), looked up once: readings come every second. Keyed by subject, as it was, the
+  // cache held 4 x maxSeries subjects and a 45,000-PMT detector recomputed the fields for every
+  // reading beyond them: half the API's CPU at 45,000 HV readings a second.
   const known = new Map<string, Record<string, string>>();
   const accepts = (m: string, subject: string, field: string) => {
-    const key = `${m}\0${subject}`;
+    // subjects not in the detector are not kept: an invented one cannot take a real one's room
+    if (!trendSubject(m, subject, cfg.detector)) return false;
+    const key = m === 'hv' ? `hv\0${cfg.detector.pmt(subject)!.hv.device}` : m;
     let fields = known.get(key);
     if (!fields) {
-      // subjects not in the detector are not kept: an invented one cannot take a real one's room
-      fields = trendSubject(m, subject, cfg.detector)
-        ? trendFields(m, subject, (id) => extraRegisters(hvProfileOf(cfg, id)))
-        : {};
-      if (known.size < 4 * maxSeries) known.set(key, fields);
+      fields = trendFields(m, subject, (id) => extraRegisters(hvProfileOf(cfg, id)));
+      known.set(key, fields); // bounded: measurements + HV devices
     }
     return Object.hasOwn(fields, field);
   };
