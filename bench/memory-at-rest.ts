@@ -19,7 +19,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAll, stopAll, waitFor } from '../test/support/servers';
-import { ROOT, ServiceProcess, freePorts, sleep, type ServiceName } from '../test/support/processes';
+import {
+  deployedNodeOptions,
+  READY_LINE,
+  ROOT,
+  ServiceProcess,
+  freePorts,
+  sleep,
+  type ServiceName,
+} from '../test/support/processes';
 import { writeTestConfig } from '../test/support/test-config';
 import type { ProbeReport } from './memory-probe';
 
@@ -29,24 +37,9 @@ const TARGET_MB = 60;
 const MB = 1024 * 1024;
 const PROBE = join(ROOT, 'dist', 'bench', 'memory-probe.js');
 const probeDir = mkdtempSync(join(tmpdir(), 'cicenns-mem-'));
-const UNIT = join(ROOT, 'deploy', 'systemd', 'cicenns@.service');
 
-/** The services' node options: SERVICE_NODE_OPTIONS if set (even empty), else the unit's. */
-function serviceNodeOptions(): string {
-  if (process.env.SERVICE_NODE_OPTIONS !== undefined) return process.env.SERVICE_NODE_OPTIONS;
-  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(UNIT, 'utf8'))?.[1].trim() ?? '';
-}
-
-/** How each service says it is ready (the same lines the e2e tests wait for). */
-const READY: Partial<Record<string, RegExp>> = {
-  simulator: /simulator: .*http/,
-  poller: /poller: .*devices/,
-  intake: /intake: subscribed/,
-  historian: /historian: .* -> /,
-  alarms: /alarms: \d+ alarms/,
-  api: /api: listening/,
-  commissioning: /commissioning: ready: /,
-};
+const serviceNodeOptions = deployedNodeOptions;
+const READY = READY_LINE;
 
 /** One dependency each, required alone (plus what it needs to be used at all). */
 const DEPENDENCIES: Record<string, string> = {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** The repository root, from test/support in the sources or dist/test/support when compiled. */
@@ -23,6 +23,27 @@ export const SIM_TEST_DEFAULTS = { SIM_TUBE_SPREAD: '0', SIM_DCR_SETTLE_AMPLITUD
 
 export type ServiceName =
   'simulator' | 'poller' | 'intake' | 'historian' | 'api' | 'demo' | 'alarms' | 'commissioning';
+
+/** How each service says it is ready (the lines the e2e tests and the benchmarks wait for). */
+export const READY_LINE: Partial<Record<ServiceName, RegExp>> = {
+  simulator: /simulator: .*http/,
+  poller: /poller: .*devices/,
+  intake: /intake: subscribed/,
+  historian: /historian: .* -> /,
+  alarms: /alarms: \d+ alarms/,
+  api: /api: listening/,
+  commissioning: /commissioning: ready: /,
+};
+
+/**
+ * The services' node options as deployed (deploy/systemd/cicenns@.service), or
+ * SERVICE_NODE_OPTIONS if set (even empty: Node's defaults). For benchmarks.
+ */
+export function deployedNodeOptions(): string {
+  if (process.env.SERVICE_NODE_OPTIONS !== undefined) return process.env.SERVICE_NODE_OPTIONS;
+  const unit = readFileSync(join(ROOT, 'deploy', 'systemd', 'cicenns@.service'), 'utf8');
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1].trim() ?? '';
+}
 
 export class ServiceProcess {
   child?: ChildProcess;

@@ -8,3 +8,4 @@ export * from './passwords';
 export * from './seeded-random';
 export * from './describe-error';
 export * from './probe-endpoint';
+export * from './lag-histogram';

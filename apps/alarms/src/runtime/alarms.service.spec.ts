@@ -65,4 +65,36 @@ describe('AlarmsService start-up', () => {
     await service.onApplicationShutdown();
     expect(Date.now() - t0).toBeLessThan(3000);
   });
+
+  it('reports in health how late each reading was evaluated (p50, p99 and the bucket counts)', async () => {
+    const cfg = loadSystemConfig(undefined, {});
+    cfg.app.alarms.storePath = join(dir, 'alarms.db');
+    cfg.app.mqtt.url = 'mqtt://127.0.0.1:9';
+    const service = new AlarmsService(cfg, createRuleEngine(cfg));
+    try {
+      const none = service['healthSnapshot']().counters;
+      expect([none.evaluationLagP50Ms, none.evaluationLagP99Ms]).toEqual([-1, -1]);
+      const ts = Date.now() - 400; // a DCR sweep of two tubes, read 400 ms ago
+      const dcr = (id: string) => ({
+        m: 'dcr',
+        id,
+        ts,
+        quality: 'good',
+        fields: { rate_hz: 2900 },
+        source: 'daq',
+      });
+      service.onBatch(
+        'cicenns/sc/readings/intake',
+        JSON.stringify({ service: 'intake', seq: 1, readings: [dcr('CsI01-A'), dcr('CsI01-B')] }),
+      );
+      const h = service['healthSnapshot']();
+      expect(service.evaluationLag.total).toBe(2);
+      expect(h.counters.evaluationLagP50Ms).toBeGreaterThanOrEqual(400);
+      expect(h.counters.evaluationLagP99Ms).toBeLessThan(400 * 1.19 + 50);
+      const buckets = (h.detail as { evaluationLagBuckets: Record<string, number> }).evaluationLagBuckets;
+      expect(Object.values(buckets)).toEqual([2]);
+    } finally {
+      await service.onApplicationShutdown();
+    }
+  });
 });

@@ -1,6 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { describeError, processFaults, RateLimitedLog, serviceLogger } from '@cicenns/common';
-import { CalibrationFeed, closeBusClient, connectService, HealthReporter, ReadingPublisher } from '@cicenns/bus';
+import { describeError, LagHistogram, processFaults, RateLimitedLog, serviceLogger } from '@cicenns/common';
+import {
+  CalibrationFeed,
+  closeBusClient,
+  connectService,
+  HealthReporter,
+  ReadingPublisher,
+} from '@cicenns/bus';
 import { parseHealth, readingBatchSchema, Topics, type ServiceHealth } from '@cicenns/contracts';
 import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
@@ -29,6 +35,8 @@ export class AlarmsService implements OnApplicationShutdown {
   private readonly health: HealthReporter;
   private readonly startedAt = Date.now();
   badMessages = 0;
+  /** ms from each reading's ts to its evaluation here (health: p50/p99 and the bucket counts) */
+  readonly evaluationLag = new LagHistogram();
   /** messages whose handling threw (a bug); see guarded() */
   failedMessages = 0;
   private readonly failureLog = new RateLimitedLog((line) => this.log.error(line));
@@ -92,6 +100,7 @@ export class AlarmsService implements OnApplicationShutdown {
         return;
       }
       this.runtime.onReadings(batch.data.readings);
+      this.evaluationLag.observeAll(batch.data.readings, Date.now());
     });
   }
 
@@ -123,6 +132,7 @@ export class AlarmsService implements OnApplicationShutdown {
   private healthSnapshot(): Omit<ServiceHealth, 'service' | 'ts'> {
     const am = this.notifier?.stats;
     const counts = this.runtime.countsByState();
+    const [lagP50, lagP99] = this.evaluationLag.percentiles([0.5, 0.99]);
     return {
       state: am && am.state === 'down' ? 'degraded' : 'running',
       startedAt: this.startedAt,
@@ -142,7 +152,12 @@ export class AlarmsService implements OnApplicationShutdown {
         alertmanagerAlertsSent: am?.alertsSent ?? 0,
         alertmanagerFailures: am?.failures ?? 0,
         alertmanagerFiring: am?.firing ?? 0,
+        // since start, the upper bound of its bucket (-1 before the first reading)
+        evaluationLagP50Ms: lagFigure(lagP50),
+        evaluationLagP99Ms: lagFigure(lagP99),
       },
+      // cumulative: two reports subtract to the window between them (bench/sustain.ts)
+      detail: { evaluationLagBuckets: this.evaluationLag.sparse() },
     };
   }
 
@@ -154,6 +169,12 @@ export class AlarmsService implements OnApplicationShutdown {
     await closeBusClient(this.out);
     this.store.close();
   }
+}
+
+/** a lag percentile for health (JSON has no Infinity: beyond the last bucket, that bucket's floor) */
+function lagFigure(ms: number | undefined): number {
+  if (ms === undefined) return -1;
+  return Number.isFinite(ms) ? Math.round(ms * 10) / 10 : 2 ** 18;
 }
 
 function safeJson(text: string): unknown {
