@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { CHROMIUM, launchChromium, loggedInPage } from '../test/support/browser';
 import { ROOT, ServiceProcess, freePort } from '../test/support/processes';
 import { writeTestConfig } from '../test/support/test-config';
+import { percentileRow } from './percentiles';
 
 const SAMPLES = Number(process.argv[2] ?? 1000);
 const LOADS = Number(process.argv[3] ?? 30);
@@ -64,13 +65,7 @@ const PROBE = `(() => {
   }).observe(document.getElementById('map'), { attributes: true, attributeFilter: ['data-ts'], subtree: true });
 })()`;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-
-const row = (name: string, xs: number[], digits = 0) =>
-  `| ${name} | ${xs.length} | ${pct(xs, 50).toFixed(digits)} | ${pct(xs, 99).toFixed(digits)} | ${Math.max(...xs).toFixed(digits)} |`;
+const row = percentileRow;
 
 async function main(): Promise<void> {
   const [hvPort, tempPort, apiPort, simHttp, mqttPort] = await Promise.all([

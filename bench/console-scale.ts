@@ -24,6 +24,7 @@ import { GEN_PASSWORD, startGeneratedApi } from '../test/support/generated-api';
 import { ROOT, freePort } from '../test/support/processes';
 import { startMosquitto, waitFor } from '../test/support/servers';
 import { createConnection } from 'node:net';
+import { pct, percentileRow } from './percentiles';
 
 const SAMPLES = Number(process.argv[2] ?? 600);
 const LOADS = Number(process.argv[3] ?? 20);
@@ -47,12 +48,7 @@ const PROBE = `(() => {
   }).observe(document.getElementById('map'), { attributes: true, attributeFilter: ['data-ts'], subtree: true });
 })()`;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-const row = (name: string, xs: number[], digits = 0) =>
-  `| ${name} | ${xs.length} | ${pct(xs, 50).toFixed(digits)} | ${pct(xs, 99).toFixed(digits)} | ${Math.max(...xs).toFixed(digits)} |`;
+const row = percentileRow;
 
 const portOpen = (port: number) =>
   new Promise<boolean>((r) => {

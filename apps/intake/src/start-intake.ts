@@ -20,16 +20,21 @@ export interface Intake extends RunningService {
  * subscribed, or at once with intake.requireHistorian (they are subscribed once the historian's
  * session exists: await `subscribed` for that).
  */
-export async function startIntake(cfg: SystemConfig): Promise<Intake> {
+/** The DAQ side of this intake instance: its session, subscriptions and acknowledgement window. */
+function daqConnection(cfg: SystemConfig, service: IntakeService): DaqConnection {
   const { ackWindow, ackIdleMs, batchMaxDelayMs } = cfg.app.intake;
-  const service = new IntakeService(cfg);
-  const daq = new DaqConnection(
+  return new DaqConnection(
     cfg.app.mqtt,
     service,
     DAQ_TOPICS,
     { window: ackWindow, idleMs: ackIdleMs, maxDelayMs: batchMaxDelayMs },
     serviceInstance(cfg.app, 'intake'),
   );
+}
+
+export async function startIntake(cfg: SystemConfig): Promise<Intake> {
+  const service = new IntakeService(cfg);
+  const daq = daqConnection(cfg, service);
   let stopped = false;
   // The DAQ connection first: it acknowledges what was forwarded, then the service flushes,
   // says offline and disconnects. Signals are runMain's.
@@ -69,15 +74,8 @@ export async function startIntake(cfg: SystemConfig): Promise<Intake> {
  */
 export async function retireIntake(cfg: SystemConfig, quietMs = 3000): Promise<number> {
   const inst = serviceInstance(cfg.app, 'intake');
-  const { ackWindow, ackIdleMs, batchMaxDelayMs } = cfg.app.intake;
   const service = new IntakeService(cfg);
-  const daq = new DaqConnection(
-    cfg.app.mqtt,
-    service,
-    DAQ_TOPICS,
-    { window: ackWindow, idleMs: ackIdleMs, maxDelayMs: batchMaxDelayMs },
-    inst,
-  );
+  const daq = daqConnection(cfg, service);
   const taken = await daq.retire(quietMs);
   await service.retire();
   await discardSession(cfg.app.mqtt, `${cfg.app.mqtt.clientIdPrefix}-${instanceSuffix('intake-out', inst)}`);
