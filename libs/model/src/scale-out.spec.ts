@@ -1,7 +1,8 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, defaultConfigDir, instancePath, loadSystemConfig } from './index';
+import { defaultConfigDir, instancePath, loadSystemConfig } from './index';
+import { configError } from '../../../test/support/config-error';
 
 /** A copy of the embedded configuration with `edit` applied to the text of cicenns.yaml. */
 function configWith(edit: (yaml: string) => string): string {
@@ -10,16 +11,6 @@ function configWith(edit: (yaml: string) => string): string {
   const file = join(dir, 'cicenns.yaml');
   writeFileSync(file, edit(readFileSync(file, 'utf8')));
   return file;
-}
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('scaleOut: several intakes and historians', () => {
