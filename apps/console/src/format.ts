@@ -4,14 +4,25 @@ import type { PmtView, ValueView } from './types.js';
 
 export type HvState = 'ON' | 'RAMP' | 'OFF' | 'TRIP' | 'NO DATA';
 
+/**
+ * The flag names of HV_TRIP_FLAGS, HV_RAMP_FLAGS and HV_ON_FLAG of @cicenns/contracts (the API's
+ * group counts use those): a copy, since the page can import only types from there;
+ * test/console-states.spec.ts checks that they are equal.
+ */
+export const HV_DISPLAY_FLAGS = {
+  trip: ['tripped', 'over_current', 'interlock'],
+  ramp: ['ramping_up', 'ramping_down'],
+  on: 'on',
+} as const;
+
 /** The HV state of a PMT from its status flags; never shown by color alone (glyph + text). */
 export function hvState(p: PmtView): HvState {
   const s = p.status;
   if (s.value === null || s.quality === 'bad') return 'NO DATA';
   const f = new Set(s.flags);
-  if (f.has('tripped') || f.has('over_current') || f.has('interlock')) return 'TRIP';
-  if (f.has('ramping_up') || f.has('ramping_down')) return 'RAMP';
-  if (f.has('on')) return 'ON';
+  if (HV_DISPLAY_FLAGS.trip.some((n) => f.has(n))) return 'TRIP';
+  if (HV_DISPLAY_FLAGS.ramp.some((n) => f.has(n))) return 'RAMP';
+  if (f.has(HV_DISPLAY_FLAGS.on)) return 'ON';
   return 'OFF';
 }
 

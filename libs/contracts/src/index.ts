@@ -5,6 +5,7 @@ export * from './reading';
 export * from './health';
 export * from './rejection-notice';
 export * from './hv-command';
+export * from './hv-display';
 export * from './alarm-states';
 export * from './alarm-view';
 export * from './alarm-journal';

@@ -25,3 +25,21 @@ export function hvProfileOf(cfg: Pick<SystemConfig, 'app' | 'profiles' | 'detect
   const device = p && deviceById(cfg.app.devices, p.hv.device);
   return device && cfg.profiles.get(device.profile);
 }
+
+/**
+ * A profile's status flags as bit masks of the `status` register: flag name -> mask, from its
+ * statusBits (never hard-coded: each vendor numbers its bits its own way).
+ */
+export function statusFlagMasks(profile: DeviceProfile | undefined): Map<string, number> {
+  const masks = new Map<string, number>();
+  for (const [bit, name] of Object.entries(profile?.statusBits ?? {}))
+    masks.set(name, (masks.get(name) ?? 0) | (1 << Number(bit)));
+  return masks;
+}
+
+/** The bits of any of these flags (0 when the profile defines none of them). */
+export function anyFlagMask(masks: ReadonlyMap<string, number>, names: readonly string[]): number {
+  let mask = 0;
+  for (const n of names) mask |= masks.get(n) ?? 0;
+  return mask;
+}

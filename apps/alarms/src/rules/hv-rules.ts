@@ -1,4 +1,4 @@
-import type { DeviceProfile } from '@cicenns/model';
+import { statusFlagMasks, type DeviceProfile } from '@cicenns/model';
 import type { Severity } from '@cicenns/contracts';
 import type { RuleParams } from './alarm-config';
 import { levelVerdict } from './levels';
@@ -28,9 +28,7 @@ function or(a: number | undefined, b: number | undefined): number | undefined {
 }
 
 export function statusMasks(profile: DeviceProfile | undefined): StatusMasks {
-  const masks = new StatusMasks();
-  for (const [bit, name] of Object.entries(profile?.statusBits ?? {})) masks.set(name, 1 << Number(bit));
-  return masks.resolve();
+  return new StatusMasks(statusFlagMasks(profile)).resolve();
 }
 
 /** The latest HV monitor values of one channel, read with its profile's flag names. */

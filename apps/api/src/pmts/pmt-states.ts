@@ -1,5 +1,12 @@
-import { NEEDS_ATTENTION, type AlarmView, type Reading } from '@cicenns/contracts';
-import type { Detector, SystemConfig } from '@cicenns/model';
+import {
+  HV_ON_FLAG,
+  HV_RAMP_FLAGS,
+  HV_TRIP_FLAGS,
+  NEEDS_ATTENTION,
+  type AlarmView,
+  type Reading,
+} from '@cicenns/contracts';
+import { anyFlagMask, statusFlagMasks, type Detector, type SystemConfig } from '@cicenns/model';
 
 /**
  * Each PMT's state for the map and the group summaries, best first: its HV state (on, ramp, off,
@@ -79,9 +86,6 @@ interface HvMasks {
   on: number;
 }
 
-const TRIP_FLAGS = new Set(['tripped', 'over_current', 'interlock']);
-const RAMP_FLAGS = new Set(['ramping_up', 'ramping_down']);
-
 /**
  * The state of every PMT and the counts per state of every group, kept incrementally: a reading
  * or an alarm change touches only its PMTs and their groups, so a summary of 700 crates at
@@ -115,15 +119,12 @@ export class PmtStates {
     this.sensorOf = pmts.map((p) => p.sensorId);
     const byDevice = new Map<string, HvMasks>();
     for (const d of cfg.app.devices) {
-      const bits = cfg.profiles.get(d.profile)?.statusBits ?? {};
-      const m = { trip: 0, ramp: 0, on: 0 };
-      for (const [bit, name] of Object.entries(bits)) {
-        const v = 2 ** Number(bit);
-        if (TRIP_FLAGS.has(name)) m.trip += v;
-        else if (RAMP_FLAGS.has(name)) m.ramp += v;
-        else if (name === 'on') m.on += v;
-      }
-      byDevice.set(d.id, m);
+      const flags = statusFlagMasks(cfg.profiles.get(d.profile));
+      byDevice.set(d.id, {
+        trip: anyFlagMask(flags, HV_TRIP_FLAGS),
+        ramp: anyFlagMask(flags, HV_RAMP_FLAGS),
+        on: anyFlagMask(flags, [HV_ON_FLAG]),
+      });
     }
     this.masks = pmts.map((p) => byDevice.get(p.hv.device) ?? { trip: 0, ramp: 0, on: 0 });
     this.groupings = {
