@@ -9,8 +9,10 @@
  * process, the cost of requiring just one heavy dependency, as ratios to the bare baseline.
  *
  * Usage: npm run bench:memory [-- SETTLE_S [SAMPLE_S]]   (defaults 45 and 10)
- *   The services run with the NODE_OPTIONS of deploy/systemd/cicenns@.service, as deployed;
- *   SERVICE_NODE_OPTIONS='...' replaces them (SERVICE_NODE_OPTIONS= for Node's defaults)
+ *   The services run as deployed: node's command-line flags of deploy/systemd/cicenns@.service
+ *   (CICENNS_NODE_FLAGS) and the NODE_OPTIONS of deploy/env/cicenns.env. SERVICE_NODE_FLAGS='...'
+ *   and SERVICE_NODE_OPTIONS='...' replace them (empty: Node's defaults). CPU seconds over the
+ *   settle and sample window tell what a flag costs.
  *   MEMORY_PROBE_SNAPSHOT=1 also writes a heap snapshot of each (path printed)
  *   MEMORY_JSON=file writes every figure as JSON; MEMORY_DEPENDENCIES_ONLY=1 skips the services
  */
@@ -20,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAll, stopAll, waitFor } from '../test/support/servers';
 import {
+  deployedNodeFlags,
   deployedNodeOptions,
   READY_LINE,
   ROOT,
@@ -63,6 +66,8 @@ const DEPENDENCIES: Record<string, string> = {
 
 interface Figures {
   rssMb: number;
+  /** CPU seconds (user + system) from the start of the settle time to the end of the sampling */
+  cpuS?: number;
   /** the process's own pages (heap, stacks, malloc): RSS less the mapped files */
   anonMb: number;
   /** mapped files, mostly the node binary's code: the same pages in every node process */
@@ -87,6 +92,13 @@ function status(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): 
 function pss(pid: number): number {
   const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** utime + stime of a process, in seconds (/proc/<pid>/stat, clock ticks of 10 ms) */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -189,7 +201,11 @@ async function dependencies(): Promise<Record<string, Figures>> {
   return out;
 }
 
-async function services(mqttUrl: string, influxUrl: string): Promise<Record<string, Figures>> {
+async function services(
+  mqttUrl: string,
+  influxUrl: string,
+  nodeFlags: string[],
+): Promise<Record<string, Figures>> {
   const [hvPort, tempPort, simHttp, apiPort] = await freePorts(4);
   const { file } = writeTestConfig({
     hvPort,
@@ -210,12 +226,19 @@ async function services(mqttUrl: string, influxUrl: string): Promise<Record<stri
   const names = Object.keys(READY).filter((n) =>
     existsSync(join(ROOT, 'dist', 'apps', n, 'src', 'main.js')),
   ) as ServiceName[];
-  const procs = names.map((n) => new ServiceProcess(n, env, ['-r', PROBE]).start());
+  const procs = names.map((n) => new ServiceProcess(n, env, [...nodeFlags, '-r', PROBE]).start());
   try {
     for (const p of procs) await p.waitForOutput(READY[p.name]!, 60_000);
-    process.stderr.write(`all ${procs.length} services ready; at rest for ${SETTLE_S} s\n`);
+    process.stderr.write(
+      `all ${procs.length} services ready (node ${nodeFlags.join(' ')}); at rest for ${SETTLE_S} s\n`,
+    );
+    const pids = Object.fromEntries(procs.map((p) => [p.name, p.child!.pid!]));
+    const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
     await sleep(SETTLE_S * 1000);
-    return await measure(Object.fromEntries(procs.map((p) => [p.name, p.child!.pid!])));
+    const cpu1 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    const figures = await measure(pids);
+    for (const k of Object.keys(figures)) figures[k].cpuS = cpu1[k] - cpu0[k];
+    return figures;
   } finally {
     for (const p of [...procs].reverse()) await p.stop();
   }
@@ -231,6 +254,7 @@ function table(title: string, rows: Record<string, Figures>, baseline: number, w
     'files MB',
     'PSS MB',
     'peak MB',
+    'CPU s',
     'x bare',
     'heap used/total MB',
     'external MB',
@@ -246,6 +270,7 @@ function table(title: string, rows: Record<string, Figures>, baseline: number, w
       f1(f.fileMb),
       f1(f.pssMb),
       f1(f.peakMb),
+      f.cpuS === undefined ? '–' : f.cpuS.toFixed(2),
       (f.rssMb / baseline).toFixed(2),
       `${f1(f.heapUsedMb)} / ${f1(f.heapTotalMb)}`,
       f1(f.externalMb),
@@ -261,23 +286,32 @@ async function main(): Promise<void> {
   const servers = await startAll();
   try {
     const deps = await dependencies();
-    const svcs = process.env.MEMORY_DEPENDENCIES_ONLY
-      ? {}
-      : await services(servers.mqttUrl, servers.influxUrl);
+    const flags = deployedNodeFlags();
+    const runs: { name: string; flags: string[]; svcs: Record<string, Figures> }[] = [];
+    if (!process.env.MEMORY_DEPENDENCIES_ONLY)
+      runs.push({
+        name: 'as deployed',
+        flags,
+        svcs: await services(servers.mqttUrl, servers.influxUrl, flags),
+      });
     const baseline = deps['node -e (bare)'].rssMb;
-    const opts = `, services with NODE_OPTIONS='${serviceNodeOptions()}'`;
     console.log(
-      `\nMemory at rest, ${new Date().toISOString()}, node ${process.version}, settle ${SETTLE_S} s, RSS median of ${SAMPLE_S} s${opts}\n`,
+      `\nMemory at rest, ${new Date().toISOString()}, node ${process.version}, settle ${SETTLE_S} s, ` +
+        `RSS median of ${SAMPLE_S} s, CPU over settle + sampling, services with NODE_OPTIONS='${serviceNodeOptions()}'\n`,
     );
-    console.log(table('Services of the demo detector, each its own process:', svcs, baseline, true));
-    console.log(`\n${table('One dependency required alone in a bare node process:', deps, baseline, false)}`);
-    for (const [name, f] of Object.entries(svcs))
-      if (f.snapshot) console.log(`heap snapshot ${name}: ${f.snapshot}`);
+    for (const r of runs)
+      console.log(
+        `${table(`Services of the demo detector, each its own process, ${r.name} (node ${r.flags.join(' ')}):`, r.svcs, baseline, true)}\n`,
+      );
+    console.log(table('One dependency required alone in a bare node process:', deps, baseline, false));
+    for (const r of runs)
+      for (const [name, f] of Object.entries(r.svcs))
+        if (f.snapshot) console.log(`heap snapshot ${name} (${r.name}): ${f.snapshot}`);
     if (process.env.MEMORY_JSON)
       writeFileSync(
         process.env.MEMORY_JSON,
         JSON.stringify(
-          { settleS: SETTLE_S, nodeOptions: serviceNodeOptions(), services: svcs, dependencies: deps },
+          { settleS: SETTLE_S, nodeOptions: serviceNodeOptions(), runs, dependencies: deps },
           null,
           2,
         ),

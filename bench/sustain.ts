@@ -18,7 +18,8 @@
  *
  *   npm run bench:sustain -- --pmts 1000,5000 --minutes 10 [--warmup 60] [--md FILE] [--json FILE]
  *   SUSTAIN_KEEP=1 keeps each run's directory (configuration, logs, data); SERVICE_NODE_OPTIONS
- *   replaces the unit's NODE_OPTIONS (deploy/systemd) the services run with.
+ *   replaces the shipped NODE_OPTIONS (deploy/env/cicenns.env) and SERVICE_NODE_FLAGS the unit's
+ *   CICENNS_NODE_FLAGS (deploy/systemd).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -38,6 +39,7 @@ import {
 } from '@cicenns/model';
 import { startInflux, startMosquitto, stopPid, waitFor, portOpen } from '../test/support/servers';
 import {
+  deployedNodeFlags,
   deployedNodeOptions,
   freePort,
   READY_LINE,
@@ -343,7 +345,7 @@ async function runOne(n: number, o: Options): Promise<Result> {
     };
     const t0 = Date.now();
     for (const name of SERVICES) {
-      const p = new ServiceProcess(name, env, [], dir).start();
+      const p = new ServiceProcess(name, env, deployedNodeFlags(), dir).start();
       procs.push(p);
       // the intake and poller wait for the historian's session; the rest is independent
       if (name === 'historian' || name === 'simulator') await p.waitForOutput(READY_LINE[name]!, 300_000);
@@ -547,7 +549,7 @@ function markdown(results: Result[], o: Options): string {
   const lines: string[] = [];
   lines.push(
     `Sustained runs, ${results[0]?.startedAt ?? ''}, node ${process.version}, ${o.minutes} min each after ${o.warmupS} s warm-up, ` +
-      `services with NODE_OPTIONS='${deployedNodeOptions()}'. CPU in cores (the box has 2).`,
+      `services with NODE_OPTIONS='${deployedNodeOptions()}' and node flags '${deployedNodeFlags().join(' ')}'. CPU in cores (the box has 2).`,
     '',
     head([
       'PMTs',

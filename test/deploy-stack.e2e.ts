@@ -21,7 +21,14 @@ import type { MqttClient } from 'mqtt';
 import { connectAs } from './support/mqtt';
 import { parse } from 'yaml';
 import { ALERTMANAGER_BIN, type AmAlertStatus } from './support/alertmanager';
-import { freePort, ROOT, ServiceProcess, type ServiceName } from './support/processes';
+import {
+  envFileVariables,
+  freePort,
+  ROOT,
+  ServiceProcess,
+  unitEnvironment,
+  type ServiceName,
+} from './support/processes';
 import { portOpen, startInflux, stopPid, waitFor } from './support/servers';
 import { writeTestConfig } from './support/test-config';
 
@@ -41,22 +48,6 @@ const SERVICES: ServiceName[] = [
   'poller',
 ];
 type Row = Record<string, number | string | null>;
-
-/** KEY=VALUE lines of a systemd EnvironmentFile (comments and blank lines skipped). */
-function envFile(file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (m) out[m[1]] = m[2].trim();
-  }
-  return out;
-}
-
-/** The unit's own Environment= lines. */
-function unitEnvironment(): Record<string, string> {
-  const unit = readFileSync(join(DEPLOY, 'systemd', 'cicenns@.service'), 'utf8');
-  return Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
-}
 
 describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, Alertmanager, units)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cicenns-stack-'));
@@ -199,7 +190,7 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
 
     // --- the services with the environment of cicenns@<service>
     const unitEnv = { ...unitEnvironment(), CICENNS_CONFIG: file };
-    const common = envFile(join(DEPLOY, 'env', 'cicenns.env'));
+    const common = envFileVariables(join(DEPLOY, 'env', 'cicenns.env'));
     const start = async (
       name: ServiceName,
       own: Record<string, string>,
@@ -214,10 +205,12 @@ describe('deploy: the stack the Debian way (shipped Mosquitto, InfluxDB tiers, A
         CICENNS_HEALTH_LISTEN: health[name].slice('http://'.length),
       };
       if (env.MQTT_USERNAME) env.MQTT_PASSWORD = passwords[env.MQTT_USERNAME];
-      procs.set(name, new ServiceProcess(name, env, [], stateDir).start());
+      // ExecStart: node $CICENNS_NODE_FLAGS .../main.js
+      const nodeFlags = (env.CICENNS_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
+      procs.set(name, new ServiceProcess(name, env, nodeFlags, stateDir).start());
     };
     for (const name of SERVICES) {
-      const own = envFile(join(DEPLOY, 'env', `${name}.env`));
+      const own = envFileVariables(join(DEPLOY, 'env', `${name}.env`));
       expect(own.MQTT_USERNAME).toBe(name);
       expect(passwords[own.MQTT_USERNAME]).toBeDefined(); // the ACL names every service's user
       await start(name, own);

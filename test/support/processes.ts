@@ -35,14 +35,46 @@ export const READY_LINE: Partial<Record<ServiceName, RegExp>> = {
   commissioning: /commissioning: ready: /,
 };
 
+/** KEY=VALUE lines of a systemd EnvironmentFile (comments and blank lines skipped). */
+export function envFileVariables(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (m) out[m[1]] = m[2].trim();
+  }
+  return out;
+}
+
+/** A unit's own Environment= lines, `Environment=K=V` or `Environment="K=V with spaces"`. */
+export function unitEnvironment(unit = 'cicenns@.service'): Record<string, string> {
+  const text = readFileSync(join(ROOT, 'deploy', 'systemd', unit), 'utf8');
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^Environment=(?:"(\w+)=([^"]*)"|(\w+)=(.*))$/gm))
+    out[m[1] ?? m[3]] = (m[2] ?? m[4]).trim();
+  return out;
+}
+
 /**
- * The services' node options as deployed (deploy/systemd/cicenns@.service), or
- * SERVICE_NODE_OPTIONS if set (even empty: Node's defaults). For benchmarks.
+ * NODE_OPTIONS as deployed: the shipped /etc/cicenns/cicenns.env's (deploy/env), which every
+ * unit reads, else the unit's; SERVICE_NODE_OPTIONS if set (even empty). For benchmarks.
  */
 export function deployedNodeOptions(): string {
   if (process.env.SERVICE_NODE_OPTIONS !== undefined) return process.env.SERVICE_NODE_OPTIONS;
-  const unit = readFileSync(join(ROOT, 'deploy', 'systemd', 'cicenns@.service'), 'utf8');
-  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1].trim() ?? '';
+  return (
+    envFileVariables(join(ROOT, 'deploy', 'env', 'cicenns.env')).NODE_OPTIONS ??
+    unitEnvironment().NODE_OPTIONS ??
+    ''
+  );
+}
+
+/**
+ * The V8 flags the unit puts on node's command line (CICENNS_NODE_FLAGS of cicenns@.service), or
+ * SERVICE_NODE_FLAGS if set (even empty: none). For benchmarks.
+ */
+export function deployedNodeFlags(): string[] {
+  return (process.env.SERVICE_NODE_FLAGS ?? unitEnvironment().CICENNS_NODE_FLAGS ?? '')
+    .split(/\s+/)
+    .filter((f) => f !== '');
 }
 
 export class ServiceProcess {
