@@ -211,6 +211,10 @@ export class Views {
       api: {
         connections: { mqtt: { state: apiMqttUp ? 'up' : 'down' } },
         badBatches: this.cache.badBatches,
+        /** readings refused one by one inside batches whose other readings were kept */
+        badReadings: this.cache.badReadings,
+        badReadingReasons: Object.fromEntries(this.cache.badReadingReasons),
+        ...(this.cache.lastBadReading && { lastBadReading: this.cache.lastBadReading }),
         badHealth: this.cache.badHealth,
         ...(this.calibrations && { calibrations: { ...this.calibrations.counters } }),
       },
