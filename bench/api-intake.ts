@@ -32,6 +32,8 @@ interface Result {
   cpuS: number;
   seconds: number;
   rssMb: number;
+  /** the API's peak RSS since it started (VmHWM) */
+  peakMb: number;
   lags: number[];
   load: string;
 }
@@ -43,9 +45,12 @@ async function watchStream(url: string, token: string, lags: number[], stop: Abo
   const decoder = new TextDecoder();
   let buf = '';
   try {
-    for await (const chunk of res.body) {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
       const now = Date.now();
-      buf += decoder.decode(chunk as Uint8Array, { stream: true });
+      buf += decoder.decode(value, { stream: true });
       let end: number;
       while ((end = buf.indexOf('\n\n')) >= 0) {
         const frame = buf.slice(0, end);
@@ -108,6 +113,7 @@ async function measure(build: string, root: string, mqttUrl: string): Promise<Re
     await sleep(SECONDS * 1000);
     const [c1, s1, t1] = [cpuTicks(pid), sweeps, Date.now()];
     const rssMb = statusMb(pid, 'VmRSS');
+    const peakMb = statusMb(pid, 'VmHWM');
     stop.abort();
     await stream;
     return {
@@ -116,6 +122,7 @@ async function measure(build: string, root: string, mqttUrl: string): Promise<Re
       cpuS: (c1 - c0) / CLOCK_TICKS_PER_S,
       seconds: (t1 - t0) / 1000,
       rssMb,
+      peakMb,
       lags,
       load: loadAverage()
         .map((l) => l.toFixed(1))
@@ -145,7 +152,7 @@ async function main(): Promise<void> {
     const rows = results.map(
       (r) =>
         `| ${r.build} | ${r.readings.toLocaleString('en')} in ${r.seconds.toFixed(0)} s | ${per100k(r).toFixed(3)} | ` +
-        `${((r.cpuS / r.seconds) * 100).toFixed(0)} % | ${r.rssMb.toFixed(0)} MB | ${r.lags.length} | ` +
+        `${((r.cpuS / r.seconds) * 100).toFixed(0)} % | ${r.rssMb.toFixed(0)} / ${r.peakMb.toFixed(0)} MB | ${r.lags.length} | ` +
         `${pct(r.lags, 50)} / ${pct(r.lags, 99)} | ${r.load} |`,
     );
     const ratio =
@@ -155,13 +162,13 @@ async function main(): Promise<void> {
     process.stdout
       .write(`${PMTS.toLocaleString('en')} PMTs, ${SECONDS} s measured per build after ${WARMUP_S} s of warm-up, ${new Date().toISOString().slice(0, 16)} UTC
 
-| build | HV readings fed | API CPU s per 100,000 | CPU (of a core) | RSS | pmt events | reading -> event p50 / p99 ms | load average at the end |
+| build | HV readings fed | API CPU s per 100,000 | CPU (of a core) | RSS at the end / peak | pmt events | reading -> event p50 / p99 ms | load average at the end |
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 ${ratio}`);
   } finally {
     process.kill(pid);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 }); // mosquitto may still be writing
   }
 }
 
