@@ -21,6 +21,7 @@ import {
   type GeneratedApi,
 } from './support/generated-api';
 import { readServerState } from './support/servers';
+import { Topics } from '@cicenns/contracts';
 
 jest.setTimeout(180_000);
 
@@ -175,5 +176,41 @@ describe('API and console on a generated 5,000-PMT detector', () => {
       page.locator(`.group-tile[data-group="${crateOf(TRIPPED)}"]`).textContent(),
     ).resolves.toContain('2 ✖ TRIP');
     expect(cspViolations).toEqual([]);
+  });
+
+  it('a batch of every PMT with bad entries: the good readings stored, each bad one refused and counted', async () => {
+    const before = (await call(gen.url, 'GET', '/api/health')).body.api.badReadings as number;
+    const ts = Date.now();
+    const readings: unknown[] = pmts.map((p) => ({
+      m: 'hv',
+      id: p.id,
+      ts,
+      quality: 'good',
+      fields: { vset: 1200, vmon: 1234.5, imon: 2.5, status: tripped.has(p.id) ? HV_ON | HV_TRIPPED : HV_ON },
+      source: p.hv.device,
+    }));
+    const bad = [pmts[10].id, pmts[2500].id, pmts[N - 1].id];
+    readings[10] = { ...(readings[10] as object), ts: 'now' };
+    readings[2500] = { ...(readings[2500] as object), fields: { vmon: null } };
+    readings[N - 1] = { ...(readings[N - 1] as object), m: 'voltage' };
+    await feeder.client.publishAsync(
+      Topics.readings(`scale-bad-${process.pid}`),
+      JSON.stringify({ service: `scale-bad-${process.pid}`, seq: 1, readings }),
+    );
+    const vmonOf = async (ids: string[]) =>
+      ((await get(`/api/pmts?pmts=${ids.join(',')}`)).body as { id: string; vmon: { value: number } }[]).map(
+        (p) => p.vmon.value,
+      );
+    const good = [pmts[0].id, pmts[11].id, pmts[N - 2].id];
+    const until = Date.now() + 20_000;
+    while ((await vmonOf(good)).some((v) => v !== 1234.5)) {
+      if (Date.now() > until) throw new Error('the good readings of the batch did not reach the API');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await vmonOf(bad)).not.toContain(1234.5);
+    const health = (await call(gen.url, 'GET', '/api/health')).body.api;
+    expect(health.badReadings - before).toBe(3);
+    expect(health.lastBadReading).toMatchObject({ index: N - 1, reason: expect.stringMatching(/^m: /) });
+    expect((await get('/api/pmts?limit=1')).headers.get('x-total-count')).toBe(String(N));
   });
 });

@@ -29,6 +29,8 @@ export async function startGeneratedApi(o: {
   tag: string;
   /** e.g. --cpu-prof */
   nodeArgs?: string[];
+  /** run the API of another built checkout (a benchmark's baseline) */
+  root?: string;
 }) {
   writeGeneratedConfig({ pmts: o.pmts }, o.dir);
   const file = join(o.dir, 'cicenns.yaml');
@@ -50,6 +52,8 @@ export async function startGeneratedApi(o: {
       PORT: String(port),
     },
     o.nodeArgs,
+    undefined,
+    o.root,
   ).start();
   await api.waitForOutput(/api: listening/, 120_000);
   return { api, url: `http://127.0.0.1:${port}`, file, stop: () => api.stop() };

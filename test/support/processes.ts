@@ -88,10 +88,12 @@ export class ServiceProcess {
     readonly nodeArgs: string[] = [],
     /** working directory of the service (paths in the config must not depend on it) */
     readonly cwd: string = ROOT,
+    /** the checkout whose dist/ is run (a benchmark's baseline build; default this one) */
+    readonly root: string = ROOT,
   ) {}
 
   start(): this {
-    const main = join(ROOT, 'dist', 'apps', this.name, 'src', 'main.js');
+    const main = join(this.root, 'dist', 'apps', this.name, 'src', 'main.js');
     this.output = '';
     this.child = spawn(process.execPath, [...this.nodeArgs, main], {
       cwd: this.cwd,

@@ -37,3 +37,59 @@ describe('LiveCache: health messages from the bus', () => {
     expect(c.services.has('intake')).toBe(false);
   });
 });
+
+describe('LiveCache: reading batches from the bus', () => {
+  const hv = (i: number, ts = 1_800_000_000_000) => ({
+    m: 'hv',
+    id: `P${i}`,
+    ts,
+    quality: 'good',
+    fields: { vmon: 1200, status: 1 },
+    source: 'crate',
+  });
+
+  it('a 45,000-reading batch with bad entries: the good stored and passed on, each bad counted by reason', () => {
+    const c = new LiveCache();
+    const seen: number[] = [];
+    c.onReadings((rs) => seen.push(rs.length));
+    const readings: unknown[] = Array.from({ length: 45_000 }, (_, i) => hv(i));
+    readings[3] = { ...hv(3), ts: 'late' };
+    readings[40_000] = { ...hv(40_000), quality: 'stale' };
+    readings[44_000] = { ...hv(44_000), ts: 'early' };
+    c.onMessage(
+      'cicenns/sc/readings/poller',
+      Buffer.from(JSON.stringify({ service: 'poller', seq: 1, readings })),
+    );
+    expect(seen).toEqual([44_997]);
+    expect(c.get('hv', 'P0')?.fields.vmon).toBe(1200);
+    expect(c.get('hv', 'P44999')).toBeDefined();
+    expect(c.get('hv', 'P3')).toBeUndefined();
+    expect(c.badReadings).toBe(3);
+    expect(c.badBatches).toBe(0);
+    expect([...c.badReadingReasons.values()].reduce((a, b) => a + b)).toBe(3);
+    expect([...c.badReadingReasons.keys()].some((r) => r.startsWith('ts: '))).toBe(true);
+    expect(c.lastBadReading).toMatchObject({ topic: 'cicenns/sc/readings/poller', index: 44_000 });
+  });
+
+  it('keeps the newest reading of a subject; what is no batch is counted and changes nothing', () => {
+    const c = new LiveCache();
+    const batch = (ts: number) =>
+      Buffer.from(JSON.stringify({ service: 'p', seq: 1, readings: [hv(1, ts)] }));
+    c.onMessage('cicenns/sc/readings/p', batch(2000));
+    c.onMessage('cicenns/sc/readings/p', batch(1000));
+    expect(c.get('hv', 'P1')?.ts).toBe(2000);
+    for (const bad of ['{', 'null', '{"service":"p","seq":1}', '{"service":"p","seq":"1","readings":[]}'])
+      c.onMessage('cicenns/sc/readings/p', Buffer.from(bad));
+    expect(c.badBatches).toBe(4);
+    expect(c.get('hv', 'P1')?.ts).toBe(2000);
+  });
+
+  it('bounds the reasons it counts: invented field names share one "other" beyond 32 reasons', () => {
+    const c = new LiveCache();
+    const readings = Array.from({ length: 100 }, (_, i) => ({ ...hv(i), fields: { [`f${i}`]: null } }));
+    c.onMessage('cicenns/sc/readings/p', Buffer.from(JSON.stringify({ service: 'p', seq: 1, readings })));
+    expect(c.badReadings).toBe(100);
+    expect(c.badReadingReasons.size).toBe(33);
+    expect(c.badReadingReasons.get('other')).toBe(68);
+  });
+});

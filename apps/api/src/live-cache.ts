@@ -1,25 +1,29 @@
 import { subscribeAcked } from '@cicenns/bus';
-import {
-  parseHealth,
-  readingBatchSchema,
-  readingKey,
-  Topics,
-  type Reading,
-  type ServiceHealth,
-} from '@cicenns/contracts';
+import { parseHealth, parseReadingBatch, Topics, type Reading, type ServiceHealth } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 
 const HEALTH_PREFIX = Topics.healthPrefix;
 /** far more than our services; bounds a publisher inventing service names */
 const MAX_SERVICES = 64;
 const MAX_SERVICE_NAME = 64;
+/** distinct reasons counted for refused readings; the rest count as 'other' (reasons name fields) */
+const MAX_REASONS = 32;
+const REASON_CHARS = 200;
 
 /** The latest reading of every subject and the latest health of every service, from the bus. */
 export class LiveCache {
-  private readonly latest = new Map<string, Reading>();
+  /** per measurement, per subject: no key string built per reading (45,000 HV readings a second) */
+  private readonly latest = new Map<Reading['m'], Map<string, Reading>>();
   readonly services = new Map<string, { health: ServiceHealth; receivedAt: number }>();
   private readonly listeners = new Set<(readings: Reading[]) => void>();
+  /** messages on the readings topics that are no batch (not JSON, wrong envelope): nothing kept */
   badBatches = 0;
+  /** readings refused one by one inside good batches (the others of the batch are kept) */
+  badReadings = 0;
+  /** badReadings by reason (readingSchema's first issue), at most MAX_REASONS of them */
+  readonly badReadingReasons = new Map<string, number>();
+  /** the latest refused reading: where and why */
+  lastBadReading?: { topic: string; index: number; reason: string; at: number };
   /** health messages refused: malformed, too large, or one service too many */
   badHealth = 0;
 
@@ -36,16 +40,32 @@ export class LiveCache {
         return;
       }
       if (!topic.startsWith(Topics.readingsPrefix)) return; // alarm states etc.: other caches
-      const batch = readingBatchSchema.parse(JSON.parse(payload.toString()));
-      for (const r of batch.readings) {
-        const key = readingKey(r);
-        const prev = this.latest.get(key);
-        if (!prev || prev.ts <= r.ts) this.latest.set(key, r);
+      const batch = parseReadingBatch(payload);
+      if (!batch.ok) {
+        this.badBatches++;
+        return;
       }
-      for (const l of this.listeners) l(batch.readings);
+      for (const bad of batch.refused) this.refuse(topic, bad.index, bad.reason);
+      const readings = batch.readings;
+      for (const r of readings) {
+        let of = this.latest.get(r.m);
+        if (!of) this.latest.set(r.m, (of = new Map()));
+        const prev = of.get(r.id);
+        if (!prev || prev.ts <= r.ts) of.set(r.id, r);
+      }
+      if (readings.length) for (const l of this.listeners) l(readings);
     } catch {
-      this.badBatches++;
+      this.badBatches++; // a listener's failure: counted, the next message still handled
     }
+  }
+
+  private refuse(topic: string, index: number, why: string): void {
+    this.badReadings++;
+    const reason = why.slice(0, REASON_CHARS);
+    const key =
+      this.badReadingReasons.has(reason) || this.badReadingReasons.size < MAX_REASONS ? reason : 'other';
+    this.badReadingReasons.set(key, (this.badReadingReasons.get(key) ?? 0) + 1);
+    this.lastBadReading = { topic: topic.slice(0, REASON_CHARS), index, reason, at: Date.now() };
   }
 
   /**
@@ -68,7 +88,7 @@ export class LiveCache {
   }
 
   get(m: Reading['m'], id: string): Reading | undefined {
-    return this.latest.get(`${m}/${id}`);
+    return this.latest.get(m)?.get(id);
   }
 
   /** Called with every batch of readings as it arrives (live push to the console). */

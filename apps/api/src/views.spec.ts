@@ -1,6 +1,6 @@
 import type { Reading } from '@cicenns/contracts';
 import { qualityOf, Views } from './views';
-import type { LiveCache } from './live-cache';
+import { LiveCache } from './live-cache';
 
 const reading = (ts: number, quality: Reading['quality'] = 'good'): Reading => ({
   m: 'gain',
@@ -64,7 +64,7 @@ describe('Views: commissioned or not, and the calibration in force', () => {
 
   it('a fresh detector: 94 of 94 not commissioned, as two runs; a PMT view says datasheet', () => {
     const cfg = loadSystemConfig(undefined, {});
-    const views = new Views(cfg, { get: () => undefined, services: new Map() } as unknown as LiveCache, now);
+    const views = new Views(cfg, new LiveCache(), now);
     expect(views.health(true, now).commissioning).toMatchObject({
       pmts: 94,
       commissioned: 0,
@@ -81,12 +81,7 @@ describe('Views: commissioned or not, and the calibration in force', () => {
   it('an approved record from the bus: that PMT is commissioned at once, with version, run, who and when', () => {
     const cfg = loadSystemConfig(undefined, {});
     const feed = new CalibrationFeed(cfg.detector);
-    const views = new Views(
-      cfg,
-      { get: () => undefined, services: new Map() } as unknown as LiveCache,
-      now,
-      feed,
-    );
+    const views = new Views(cfg, new LiveCache(), now, feed);
     const record = {
       ...cfg.detector.currentCalibration('CsI02-B', now)!,
       version: 2,

@@ -38,10 +38,16 @@ export function qualityOf(
   return now - r.ts > periodMs * staleAfterPeriods ? 'stale' : 'good';
 }
 
+/** how long the health's commissioning summary is reused (no calibration applied meanwhile) */
+const SUMMARY_MS = 10_000;
+
 export class Views {
   private readonly statusBits = new Map<string, DeviceProfile['statusBits']>();
   /** device id -> its profile's extra registers (name -> unit) */
   private readonly extras = new Map<string, Record<string, string>>();
+
+  /** the last health's commissioning summary: which records had been applied, when, what */
+  private summary?: { applied: number; at: number; value: ReturnType<typeof commissioningSummary> };
 
   constructor(
     private readonly cfg: SystemConfig,
@@ -189,6 +195,21 @@ export class Views {
     };
   }
 
+  /**
+   * The health's commissioning summary, reused while no calibration record has been applied and
+   * for at most SUMMARY_MS (a record valid from later comes into force by the clock): at 45,000
+   * PMTs it is a walk of every PMT's calibrations, and health goes to every event stream every 2 s.
+   */
+  private commissioning(now: number) {
+    const applied = this.calibrations?.counters.applied;
+    const s = this.summary;
+    if (applied !== undefined && s && s.applied === applied && now >= s.at && now - s.at < SUMMARY_MS)
+      return s.value;
+    const value = commissioningSummary(this.cfg.detector, now);
+    if (applied !== undefined) this.summary = { applied, at: now, value };
+    return value;
+  }
+
   /** Every service's last report; a report older than 3 reporting periods means the service is gone. */
   health(apiMqttUp: boolean, now = Date.now()) {
     const expected = ['poller', 'intake', ...(this.cfg.app.influx.url ? ['historian'] : [])];
@@ -211,12 +232,16 @@ export class Views {
       api: {
         connections: { mqtt: { state: apiMqttUp ? 'up' : 'down' } },
         badBatches: this.cache.badBatches,
+        /** readings refused one by one inside batches whose other readings were kept */
+        badReadings: this.cache.badReadings,
+        badReadingReasons: Object.fromEntries(this.cache.badReadingReasons),
+        ...(this.cache.lastBadReading && { lastBadReading: this.cache.lastBadReading }),
         badHealth: this.cache.badHealth,
         ...(this.calibrations && { calibrations: { ...this.calibrations.counters } }),
       },
       services,
       /** the detector at a glance: how many tubes still have only their datasheet figures */
-      commissioning: commissioningSummary(this.cfg.detector, now),
+      commissioning: this.commissioning(now),
     };
   }
 }

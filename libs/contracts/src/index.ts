@@ -2,6 +2,7 @@
 // Transport (connections, publishers, subscriptions) is in @cicenns/bus.
 export * from './topics';
 export * from './reading';
+export * from './reading-batch';
 export * from './health';
 export * from './rejection-notice';
 export * from './hv-command';

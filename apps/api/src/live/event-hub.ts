@@ -193,6 +193,11 @@ export class EventHub {
 
   private onReadings(readings: readonly Reading[]): void {
     let beam = false;
+    // no stream takes `pmt` events (none open, or a big detector's map by group): only the beam
+    if (!this.wantsPmts()) {
+      if (readings.some((r) => r.m === 'beam')) this.emit('beam', this.views.beam());
+      return;
+    }
     for (const r of readings) {
       if (r.m === 'hv' || r.m === 'dcr' || r.m === 'gain') {
         const i = this.states.index.get(r.id);
@@ -203,6 +208,11 @@ export class EventHub {
     }
     if (beam) this.emit('beam', this.views.beam());
     this.schedulePmtFlush();
+  }
+
+  private wantsPmts(): boolean {
+    for (const c of this.clients) if (c.wantsPmts) return true;
+    return false;
   }
 
   /**

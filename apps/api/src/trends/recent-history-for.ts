@@ -1,5 +1,5 @@
 import { extraRegisters, hvProfileOf, type SystemConfig } from '@cicenns/model';
-import { RecentHistory } from './recent-history';
+import { RecentHistory, type FieldFilter } from './recent-history';
 import { trendFields, trendSubject } from './trends-query';
 
 /** The recent history of api.recentHistory, keeping only what the trends API can plot. */
@@ -9,20 +9,20 @@ export function recentHistoryFor(cfg: SystemConfig): RecentHistory {
   // registers), looked up once: readings come every second. Keyed by subject, as it was, the
   // cache held 4 x maxSeries subjects and a 45,000-PMT detector recomputed the fields for every
   // reading beyond them: half the API's CPU at 45,000 HV readings a second.
-  const known = new Map<string, Record<string, string>>();
-  const accepts = (m: string, subject: string, field: string) => {
+  const known = new Map<string, ReadonlySet<string>>();
+  const fieldsOf = (m: string, subject: string): FieldFilter | undefined => {
     // subjects not in the detector are not kept: an invented one cannot take a real one's room
-    if (!trendSubject(m, subject, cfg.detector)) return false;
+    if (!trendSubject(m, subject, cfg.detector)) return undefined;
     const key = m === 'hv' ? `hv\0${cfg.detector.pmt(subject)!.hv.device}` : m;
     let fields = known.get(key);
     if (!fields) {
-      fields = trendFields(m, subject, (id) => extraRegisters(hvProfileOf(cfg, id)));
+      fields = new Set(Object.keys(trendFields(m, subject, (id) => extraRegisters(hvProfileOf(cfg, id)))));
       known.set(key, fields); // bounded: measurements + HV devices
     }
-    return Object.hasOwn(fields, field);
+    return fields.size ? fields : undefined;
   };
   return new RecentHistory(
     { windowMs: windowMinutes * 60_000, bucketMs: bucketSeconds * 1000, maxSeries },
-    accepts,
+    fieldsOf,
   );
 }

@@ -20,21 +20,39 @@ interface Ring {
 /** bytes a series takes, whatever it holds: 8 + 8 + 4 per slot */
 const BYTES_PER_SLOT = 20;
 
+/** The fields of one subject that are kept (a Set of names, or every field). */
+export interface FieldFilter {
+  has(field: string): boolean;
+}
+const EVERY_FIELD: FieldFilter = { has: () => true };
+
+/** One subject's series, by field; only subjects `fieldsOf` names get one (so bounded by it). */
+interface Subject {
+  fields: FieldFilter;
+  rings: Map<string, Ring>;
+}
+
 /**
  * Recent history without InfluxDB: per (measurement, subject, field) the mean of each bucket
  * over the last window, in memory. Memory is fixed by the limits: at most maxSeries series of
- * windowMs / bucketMs slots (bytesBound()). Only good readings' numeric fields that `accepts`
+ * windowMs / bucketMs slots (bytesBound()). Only good readings' numeric fields that `fieldsOf`
  * names are kept (the trends API's whitelist), so nothing it cannot plot takes room.
+ *
+ * Series are found by measurement, then subject, then field (nested maps): at 45,000 HV readings
+ * a second a key string per field and a fresh `fieldsOf` per reading were a third of the API's
+ * time, most of it for readings beyond maxSeries.
  */
 export class RecentHistory {
-  private readonly series = new Map<string, Ring>();
+  private readonly subjects = new Map<string, Map<string, Subject>>();
+  private series = 0;
   private readonly slots: number;
   /** readings' fields not kept because maxSeries was reached */
   dropped = 0;
 
   constructor(
     private readonly limits: RecentHistoryLimits,
-    private readonly accepts: (m: string, subject: string, field: string) => boolean = () => true,
+    /** the fields of a subject that are kept; undefined: none (not a subject to keep) */
+    private readonly fieldsOf: (m: string, subject: string) => FieldFilter | undefined = () => EVERY_FIELD,
   ) {
     this.slots = Math.max(1, Math.ceil(limits.windowMs / limits.bucketMs));
   }
@@ -44,7 +62,7 @@ export class RecentHistory {
   }
 
   get seriesCount(): number {
-    return this.series.size;
+    return this.series;
   }
 
   /** the most this store can take, in bytes of its arrays */
@@ -55,10 +73,20 @@ export class RecentHistory {
   add(readings: readonly Reading[]): void {
     for (const r of readings) {
       if (r.quality !== 'good') continue;
-      for (const [field, value] of Object.entries(r.fields)) {
-        if (typeof value !== 'number' || !this.accepts(r.m, r.id, field)) continue;
-        const ring = this.ring(`${r.m}\0${r.id}\0${field}`);
-        if (ring) this.put(ring, r.ts, value);
+      const subject = this.subject(r.m, r.id);
+      if (!subject) continue;
+      const fields = r.fields;
+      for (const field in fields) {
+        const value = fields[field];
+        if (typeof value !== 'number') continue;
+        let ring = subject.rings.get(field);
+        if (!ring) {
+          if (!subject.fields.has(field)) continue;
+          ring = this.newRing();
+          if (!ring) continue;
+          subject.rings.set(field, ring);
+        }
+        this.put(ring, r.ts, value);
       }
     }
   }
@@ -81,7 +109,7 @@ export class RecentHistory {
     const n = Math.max(0, Math.ceil((to - first) / intervalMs));
     const sums = new Float64Array(n);
     const counts = new Float64Array(n);
-    const ring = this.series.get(`${m}\0${subject}\0${field}`);
+    const ring = this.subjects.get(m)?.get(subject)?.rings.get(field);
     if (ring) {
       for (let i = 0; i < this.slots; i++) {
         if (ring.bucket[i] < 0) continue;
@@ -97,20 +125,30 @@ export class RecentHistory {
     return points;
   }
 
-  private ring(key: string): Ring | undefined {
-    let ring = this.series.get(key);
-    if (ring) return ring;
-    if (this.series.size >= this.limits.maxSeries) {
+  /** A subject's entry, made on its first reading if `fieldsOf` keeps any of its fields. */
+  private subject(m: string, id: string): Subject | undefined {
+    let byId = this.subjects.get(m);
+    let s = byId?.get(id);
+    if (s) return s;
+    const fields = this.fieldsOf(m, id);
+    if (!fields) return undefined;
+    if (!byId) this.subjects.set(m, (byId = new Map()));
+    s = { fields, rings: new Map() };
+    byId.set(id, s);
+    return s;
+  }
+
+  private newRing(): Ring | undefined {
+    if (this.series >= this.limits.maxSeries) {
       this.dropped++;
       return undefined;
     }
-    ring = {
+    this.series++;
+    return {
       bucket: new Float64Array(this.slots).fill(-1),
       sum: new Float64Array(this.slots),
       count: new Uint32Array(this.slots),
     };
-    this.series.set(key, ring);
-    return ring;
   }
 
   private put(ring: Ring, ts: number, value: number): void {
