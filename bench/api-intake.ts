@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSystemConfig } from '@cicenns/model';
-import { GEN_PASSWORD, startGeneratedApi } from '../test/support/generated-api';
+import { startGeneratedApi, viewerToken, waitForEveryPmt } from '../test/support/generated-api';
 import { ROOT, freePort, sleep } from '../test/support/processes';
 import { portOpen, startMosquitto, waitFor } from '../test/support/servers';
 import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage, statusMb } from './proc-stats';
@@ -86,22 +86,8 @@ async function measure(build: string, root: string, mqttUrl: string): Promise<Re
   feeder.stdout!.on('data', (b: Buffer) => (sweeps += b.toString().split('\n').length - 1));
   const stop = new AbortController();
   try {
-    const login = await fetch(`${gen.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'viewer', password: GEN_PASSWORD }),
-    });
-    const token = ((await login.json()) as { token: string }).token;
-    await waitFor(
-      'the first sweep in the API',
-      async () => {
-        const r = await fetch(`${gen.url}/api/pmts?state=no-data&limit=1`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        return r.headers.get('x-total-count') === '0';
-      },
-      120_000,
-    );
+    const token = await viewerToken(gen.url);
+    await waitForEveryPmt(gen.url, token, 120_000);
     const crates = [...new Set(pmts.map((p) => p.hv.device))];
     const crate = crates[Math.floor(crates.length / 2)];
     const lags: number[] = [];

@@ -20,7 +20,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSystemConfig } from '@cicenns/model';
 import { CHROMIUM, launchChromium, loggedInPage } from '../test/support/browser';
-import { GEN_PASSWORD, startGeneratedApi } from '../test/support/generated-api';
+import { GEN_PASSWORD, startGeneratedApi, viewerToken, waitForEveryPmt } from '../test/support/generated-api';
 import { ROOT, freePort } from '../test/support/processes';
 import { startMosquitto, waitFor } from '../test/support/servers';
 import { createConnection } from 'node:net';
@@ -102,23 +102,8 @@ async function measure(n: number, mqttUrl: string): Promise<string> {
   const browser = await launchChromium();
   try {
     const base = gen.url;
-    const login = await fetch(`${base}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'viewer', password: GEN_PASSWORD }),
-    });
-    const token = ((await login.json()) as { token: string }).token;
-    // every PMT on once the first sweeps are through
-    await waitFor(
-      'the first sweep in the API',
-      async () => {
-        const r = await fetch(`${base}/api/pmts?state=no-data&limit=1`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        return r.headers.get('x-total-count') === '0';
-      },
-      60_000,
-    );
+    const token = await viewerToken(base);
+    await waitForEveryPmt(base, token, 60_000);
     const byGroup = n > 1000;
     const crates = [...new Set(pmts.map((p) => p.hv.device))];
     const crate = crates[Math.floor(crates.length / 2)];

@@ -12,8 +12,33 @@ import { Topics, type Reading } from '@cicenns/contracts';
 import { hashPassword } from '@cicenns/common';
 import { writeGeneratedConfig, type Pmt } from '@cicenns/model';
 import { ServiceProcess, freePorts } from './processes';
+import { waitFor } from './servers';
 
 export const GEN_PASSWORD = 'correct horse battery staple';
+
+/** Log in as the generated configuration's viewer: its bearer token. */
+export async function viewerToken(url: string): Promise<string> {
+  const login = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'viewer', password: GEN_PASSWORD }),
+  });
+  return ((await login.json()) as { token: string }).token;
+}
+
+/** Until the API holds an HV reading of every PMT (none left in state no-data). */
+export async function waitForEveryPmt(url: string, token: string, timeoutMs: number): Promise<void> {
+  await waitFor(
+    'the first sweep in the API',
+    async () => {
+      const r = await fetch(`${url}/api/pmts?state=no-data&limit=1`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return r.headers.get('x-total-count') === '0';
+    },
+    timeoutMs,
+  );
+}
 
 export interface GeneratedApi {
   api: ServiceProcess;
