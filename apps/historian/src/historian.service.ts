@@ -11,7 +11,7 @@ import {
 } from '@cicenns/bus';
 import { healthName, parseHealth, readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
-import type { SystemConfig } from '@cicenns/model';
+import { hvSetValueFields, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { Flusher } from './flusher';
 import { InfluxQueryError, InfluxWriter, type WriteOutcome } from './influx-writer';
@@ -79,7 +79,7 @@ export class Historian {
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
     this.setValues = SetValueFilter.fromConfig(cfg);
-    this.influx = new InfluxWriter(app.influx);
+    this.influx = new InfluxWriter(app.influx, [...hvSetValueFields(cfg.profiles.values())]);
     this.flusher = new Flusher(
       this.spool,
       {

@@ -1,5 +1,5 @@
 import type { Reading } from '@cicenns/contracts';
-import type { SystemConfig } from '@cicenns/model';
+import { hvSetValueFields, type SystemConfig } from '@cicenns/model';
 
 type Value = Reading['fields'][string];
 
@@ -24,8 +24,7 @@ interface Channel {
 }
 
 /**
- * The set values of an HV reading (the profiles' `access: rw` registers: vset, iset, power,
- * ramp_up, ramp_down, trip_time in the repository's) change only on a command, yet were stored
+ * The set values of an HV reading (hvSetValueFields: the profiles' rw registers) change only on a command, yet were stored
  * every second: most of InfluxDB's work at scale. They are stored when they change and at least
  * every influx.setValuesKeyframeMs per channel (the measured values every reading), docs/DATA.md.
  * The state is per channel, at most one per PMT of the detector (a channel beyond is stored
@@ -48,11 +47,7 @@ export class SetValueFilter {
   static fromConfig(cfg: SystemConfig): SetValueFilter | undefined {
     const ms = cfg.app.influx.setValuesKeyframeMs;
     if (ms === 0) return undefined;
-    const fields = new Set<string>();
-    for (const p of cfg.profiles.values())
-      if (p.kind === 'hv')
-        for (const [name, reg] of Object.entries(p.registers)) if (reg.access === 'rw') fields.add(name);
-    return new SetValueFilter(fields, ms, cfg.detector.pmts.length);
+    return new SetValueFilter(hvSetValueFields(cfg.profiles.values()), ms, cfg.detector.pmts.length);
   }
 
   apply(r: Reading): Stored {
