@@ -91,8 +91,9 @@ export class Flusher {
       if (!(await this.prepared())) continue;
       const chunk = this.spool.claim(batchSize);
       if (!chunk) {
-        // draining with an empty spool: wait for data or stop() instead of spinning
-        if (this.draining) await this.sleep(flushIntervalMs, true);
+        // nothing unclaimed (another writer took it): wait for data or stop() instead of
+        // spinning (a loop without an await here would hold the event loop for ever)
+        await this.sleep(flushIntervalMs, true);
         continue;
       }
       await this.writeUntilSettled(chunk);
