@@ -62,14 +62,15 @@ async function variableValues(d: Dashboard): Promise<Map<string, string[]>> {
   return values;
 }
 
-/** The historian's continuous query run once over [from, to), as docs/DATA.md's back-fill. */
+/** The historian's continuous queries (the aggregates, the held set values) run once over [from, to), as docs/DATA.md's back-fill. */
 async function backfill(from: number, to: number): Promise<void> {
-  const cq = (await influx('SHOW CONTINUOUS QUERIES'))
-    .find((s) => s.name === db)
-    ?.values.find((r) => r[0] === 'cicenns_aggregate')?.[1];
-  const select = /BEGIN (SELECT .* INTO .* FROM \S+) (GROUP BY .*) END$/.exec(String(cq));
-  if (!select) throw new Error(`no continuous query cicenns_aggregate on ${db}: ${String(cq)}`);
-  await influx(`${select[1]} WHERE time >= ${from}ms AND time < ${to}ms ${select[2]}`);
+  const cqs = (await influx('SHOW CONTINUOUS QUERIES')).find((s) => s.name === db)?.values ?? [];
+  for (const name of ['cicenns_aggregate', 'cicenns_aggregate_held']) {
+    const cq = cqs.find((r) => r[0] === name)?.[1];
+    const select = /BEGIN (SELECT .* INTO .* FROM \S+) (GROUP BY .*) END$/.exec(String(cq));
+    if (!select) throw new Error(`no continuous query ${name} on ${db}: ${String(cq)}`);
+    await influx(`${select[1]} WHERE time >= ${from}ms AND time < ${to}ms ${select[2]}`);
+  }
 }
 
 describe('Grafana dashboards on the InfluxDB the system fed', () => {
@@ -221,6 +222,33 @@ describe('Grafana dashboards on the InfluxDB the system fed', () => {
       });
     }
   }
+
+  it('the HV set values, stored on change: over the last 30 s (none stored in it) VSet and VMon - VSet show every PMT', async () => {
+    const d = loadDashboard(dashboardFiles().find((f) => f.endsWith('hv.json'))!);
+    const values = await variableValues(d);
+    // the system ran for minutes with no command: vset was stored by the first readings only
+    const [stored] = await influx(
+      `SELECT count("vset"), count("vmon") FROM ${RAW}"hv" WHERE time > now() - 30s`,
+    );
+    expect(stored.values[0][2]).toBeGreaterThan(0);
+    expect(Number(stored.values[0][1] ?? 0)).toBeLessThan(Number(stored.values[0][2]) / 10); // null: none
+    const range = { from: Date.now() - 30_000, to: Date.now(), interval: INTERVAL };
+    const targets = dataPanels(d)
+      .filter((p) => /^VMon (and|-) VSet/.test(p.title))
+      .flatMap((p) => p.targets.filter((t) => t.query.includes('"vset"') && t.query.includes(`FROM ${RAW}`)));
+    expect(targets.length).toBeGreaterThanOrEqual(2);
+    for (const t of targets) {
+      const series = await influx(substitute(t.query, values, range));
+      const pmts = /"pmt" =~ \/\^\(([^)]*)\)\$\//.exec(t.query)![1].split('|');
+      expect(series.map((x) => x.tags?.pmt).sort()).toEqual([...pmts].sort());
+      // the last interval of the range has a value for each: the set value carried into it
+      for (const x of series)
+        expect({ pmt: x.tags?.pmt, last: x.values.at(-1)![1] }).toEqual({
+          pmt: x.tags?.pmt,
+          last: expect.any(Number),
+        });
+    }
+  });
 
   it('the standing-alarms table lists the trip under its rule; the bad-readings panel sees the open sensor', async () => {
     const overview = loadDashboard(dashboardFiles().find((f) => f.endsWith('detector-overview.json'))!);

@@ -33,6 +33,9 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
   let h: ApiHarness;
   let pub: MqttClient;
   let publishing: NodeJS.Timeout;
+  /** vset goes from 1500 to 1600 here, mid-way through a 10 s bucket; stored on change, a keyframe every 15 s */
+  const changeAt = Math.ceil((Date.now() + 35_000) / 10_000) * 10_000 + 5000;
+  const KEYFRAME_MS = 15_000;
 
   const influxql = async (q: string): Promise<Row[]> => {
     const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q, epoch: 'ms' })}`);
@@ -82,7 +85,10 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
       database: db,
       services: ['historian', 'api'],
       tag: 'tiers',
-      mutate: (cfg) => (cfg.influx.tiers = TIERS),
+      mutate: (cfg) => {
+        cfg.influx.tiers = TIERS;
+        cfg.influx.setValuesKeyframeMs = KEYFRAME_MS;
+      },
     });
     pub = await testClient(servers.mqttUrl);
     // one PMT's HV readings, 4 a second, with a value that moves within each 10 s bucket
@@ -99,7 +105,12 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
             ts,
             quality: 'good',
             source: 'poller',
-            fields: { vmon: 1000 + (ts % 10_000) / 100, imon: 1.5, status: 3 },
+            fields: {
+              vmon: 1000 + (ts % 10_000) / 100,
+              imon: 1.5,
+              status: 3,
+              vset: ts < changeAt ? 1500 : 1600,
+            },
           },
         ],
       };
@@ -206,6 +217,52 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
     const aggPart = body.points.filter(([t]) => t < raw.from);
     expect(aggPart.length).toBe(rawMeans.length);
     aggPart.forEach(([, v], i) => expect(v).toBeCloseTo(rawMeans[i].mean as number, 9));
+  });
+
+  it('the set value is stored on change and every keyframe; the aggregates and the API trend hold it in between', async () => {
+    const from = Math.ceil((await firstReading()) / 10_000) * 10_000;
+    await waitFor(
+      'the change aggregated, a keyframe after it',
+      async () => Date.now() > changeAt + 25_000,
+      90_000,
+    );
+    const to = Date.now() - 2000;
+    // raw: vmon every reading, vset a few times: the first reading, keyframes, the change
+    const [counts] = await influxql(
+      `SELECT count(vset), count(vmon) FROM "${db}"."cicenns_raw"."hv" WHERE time >= ${from}ms AND time < ${to}ms`,
+    );
+    expect(counts.count_1).toBeGreaterThan(100);
+    expect(counts.count).toBeLessThanOrEqual(Math.ceil((to - from) / KEYFRAME_MS) + 3);
+    expect(counts.count).toBeGreaterThan(0);
+    // the change: the old value held up to the reading before it (an edge point), then the new
+    const around = await influxql(
+      `SELECT vset, vmon FROM "${db}"."cicenns_raw"."hv" WHERE time >= ${changeAt - 2000}ms AND time < ${changeAt + 2000}ms AND vset > 0`,
+    );
+    // (a keyframe, 1600 again, may fall in the window too)
+    expect(around.map((r) => r.vset)).toEqual([1500, ...around.slice(1).map(() => 1600)]);
+    expect(around.length).toBeLessThanOrEqual(3);
+    expect((around[1].time as number) - (around[0].time as number)).toBeLessThan(1000);
+    expect(around[0].vmon).not.toBeNull(); // merged into the stored reading, not a point of its own
+    // the aggregate minute (here 10 s) of the change has both values
+    const [bucket] = await influxql(
+      `SELECT min_vset, max_vset FROM "${db}"."cicenns_10s"."hv" WHERE time = ${changeAt - 5000}ms`,
+    );
+    expect(bucket).toMatchObject({ min_vset: 1500, max_vset: 1600 });
+    // the API's trend: every interval has the set value in force, from the aggregates and raw
+    const points = Math.ceil((to - from) / 10_000) + 1;
+    const res = await fetch(
+      `${h.apiUrl}/api/trends?measurement=hv&field=vset&subject=CsI01-A&from=${from}&to=${to}&points=${points}`,
+      { headers: { Authorization: `Bearer ${SCRIPT_TOKEN}` } },
+    );
+    const body = (await res.json()) as { tiers: { tier: string }[]; points: [number, number | null][] };
+    expect(res.status).toBe(200);
+    expect(body.tiers.map((t) => t.tier)).toEqual(['aggregate', 'raw']);
+    expect(body.points[0][0]).toBe(from);
+    for (const [t, v] of body.points) {
+      if (t + 10_000 <= changeAt) expect({ t, v }).toEqual({ t, v: 1500 });
+      else if (t > changeAt) expect({ t, v }).toEqual({ t, v: 1600 });
+      else expect(v).toBeGreaterThanOrEqual(1500); // the interval of the change
+    }
   });
 
   it('setting up again is idempotent, and changed settings are brought into InfluxDB', async () => {

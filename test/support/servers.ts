@@ -56,6 +56,11 @@ export interface InfluxOptions {
   continuousQueries?: boolean;
   /** snapshot the cache and fully compact shards this soon after writes stop (disk-size benches) */
   compactWhenCold?: { snapshot: string; full: string };
+  /**
+   * the series index: inmem (1.x's default: every series in the heap) or tsi1 (on disk, memory-
+   * mapped: what deploy/README.md advises); tests default to inmem, the scale benches use tsi1
+   */
+  index?: 'inmem' | 'tsi1';
 }
 
 export function influxConf(dir: string, port: number, rpcPort: number, opts: InfluxOptions = {}): string {
@@ -70,6 +75,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [data]
   dir = "${dir}/data"
   wal-dir = "${dir}/wal"
+  index-version = "${opts.index ?? 'inmem'}"
   query-log-enabled = false${cold}
 [http]
   bind-address = "127.0.0.1:${port}"

@@ -29,7 +29,8 @@ export function perTier(
   input: DashboardInput,
   query: (t: Tier) => InfluxQlBuilder | InfluxQlBuilder[],
 ): InfluxQlBuilder[] {
-  return tiersOf(input.system.app.influx.tiers).flatMap(query);
+  const { tiers, setValuesKeyframeMs } = input.system.app.influx;
+  return tiersOf(tiers, setValuesKeyframeMs).flatMap(query);
 }
 
 /** The raw tier, for what only it holds (the alarm journal's texts) and for tag values. */

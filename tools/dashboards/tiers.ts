@@ -24,8 +24,10 @@ export interface Tier {
   from(measurement: string): string;
   /** a mean per bucket: mean("vmon") / mean("mean_vmon") */
   mean(field: string): string;
-  /** the last value: last("vset") / last("mean_vset") */
+  /** the last value: last("status") / last("mean_status") */
   last(field: string): string;
+  /** an HV set value in force: last("vset") / last("last_vset") (retention-setup.ts heldQuery) */
+  held(field: string): string;
   /** the largest value: max("status") / max("max_status") */
   max(field: string): string;
   /** how many readings have the field: count("vmon") / sum("count_vmon") */
@@ -46,6 +48,12 @@ export interface Tier {
   where(...conditions: string[]): string;
   /** as `where`, with bad readings too (counting them, or the share of good ones) */
   whereAll(...conditions: string[]): string;
+  /**
+   * as `where`, reaching back one influx.setValuesKeyframeMs before the range: an HV set value
+   * is stored on change and at least that often (docs/DATA.md), so its last point before the
+   * range is in the answer and fill(previous) carries it into the range
+   */
+  whereHeld(...conditions: string[]): string;
 }
 
 const q = (name: string) => `"${checkedName('field', name)}"`;
@@ -63,12 +71,15 @@ export function tierGates(tiers: RetentionTiers): { raw: string; aggregate: stri
   };
 }
 
-export function tiersOf(tiers: RetentionTiers): [Tier, Tier] {
+/** `heldMs`: influx.setValuesKeyframeMs, how far back whereHeld reaches (0: not at all) */
+export function tiersOf(tiers: RetentionTiers, heldMs = 0): [Tier, Tier] {
   const gates = tierGates(tiers);
   const raw = checkedName('retention policy', tiers.raw.name);
   const agg = checkedName('retention policy', tiers.aggregate.name);
-  const join = (gate: string, conds: string[]) =>
-    ['WHERE', [gate, ...conds, '$timeFilter'].join(' AND ')].join(' ');
+  const join = (gate: string, conds: string[], time = '$timeFilter') =>
+    ['WHERE', [gate, ...conds, time].join(' AND ')].join(' ');
+  // Grafana's ${__from}/${__to} are epoch ms; InfluxQL takes the arithmetic (checked on 1.6)
+  const heldTime = heldMs > 0 ? `time >= \${__from}ms - ${heldMs}ms AND time <= \${__to}ms` : '$timeFilter';
   return [
     {
       kind: 'raw',
@@ -76,6 +87,7 @@ export function tiersOf(tiers: RetentionTiers): [Tier, Tier] {
       from: (m) => `"${raw}".${q(m)}`,
       mean: (f) => `mean(${q(f)})`,
       last: (f) => `last(${q(f)})`,
+      held: (f) => `last(${q(f)})`,
       max: (f) => `max(${q(f)})`,
       count: (f) => `count(${q(f)})`,
       bucketSeconds: '60',
@@ -83,6 +95,7 @@ export function tiersOf(tiers: RetentionTiers): [Tier, Tier] {
       gaps: 'fill(null)',
       where: (...c) => join(gates.raw, [...c, `"quality" = 'good'`]),
       whereAll: (...c) => join(gates.raw, c),
+      whereHeld: (...c) => join(gates.raw, [...c, `"quality" = 'good'`], heldTime),
     },
     {
       kind: 'aggregate',
@@ -90,6 +103,7 @@ export function tiersOf(tiers: RetentionTiers): [Tier, Tier] {
       from: (m) => `"${agg}".${q(m)}`,
       mean: (f) => `mean(${q(`mean_${f}`)})`,
       last: (f) => `last(${q(`mean_${f}`)})`,
+      held: (f) => `last(${q(`last_${f}`)})`,
       max: (f) => `max(${q(`max_${f}`)})`,
       count: (f) => `sum(${q(`count_${f}`)})`,
       // the panel's interval is at least the aggregate interval (minInterval), so no bucket is empty
@@ -98,6 +112,7 @@ export function tiersOf(tiers: RetentionTiers): [Tier, Tier] {
       gaps: 'fill(none)',
       where: (...c) => join(gates.aggregate, c),
       whereAll: (...c) => join(gates.aggregate, c),
+      whereHeld: (...c) => join(gates.aggregate, c, heldTime),
     },
   ];
 }

@@ -11,12 +11,14 @@ import {
 } from '@cicenns/bus';
 import { healthName, parseHealth, readingBatchSchema, Topics } from '@cicenns/contracts';
 import { serviceLogger, type RunningService } from '@cicenns/common';
-import type { SystemConfig } from '@cicenns/model';
+import { hvSetValueFields, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
-import { InfluxQueryError, InfluxWriter } from './influx-writer';
+import { Flusher } from './flusher';
+import { InfluxQueryError, InfluxWriter, type WriteOutcome } from './influx-writer';
 import { countServiceLines, servicePoint, ServicePointGate } from './health-points';
 import { LineEncoder } from './line-protocol';
-import { Spool } from './spool';
+import { SetValueFilter } from './set-values';
+import { Spool, type SpoolChunk } from './spool';
 
 /**
  * Subscribes to every normalized reading (cicenns/sc/readings/#), commits it to the spool, and
@@ -34,6 +36,8 @@ export class Historian {
   private readonly log = serviceLogger('historian');
   private readonly spool: Spool;
   private readonly lines: LineEncoder;
+  /** HV set values stored on change (undefined: influx.setValuesKeyframeMs 0, every field every reading) */
+  private readonly setValues?: SetValueFilter;
   private readonly influx: InfluxWriter;
   private readonly mqtt: MqttClient;
   private readonly health: HealthReporter;
@@ -43,18 +47,16 @@ export class Historian {
   private setupMessageSaid = false;
   /** who set up the retention tiers: pending, the historian (1.x), or the operator (2.x/3.x) */
   private retentionSetUp: 'pending' | 'historian' | 'operator' = 'pending';
-  private stopped = false;
-  private draining = false;
-  private wake?: () => void;
-  private wakeIdle?: () => void;
-  private flushing?: Promise<void>;
+  private readonly flusher: Flusher;
   /** resolves once the broker has acknowledged the subscription: its session holds our readings */
   readonly subscribed: Promise<void>;
   readonly counters = {
     batches: 0,
     readings: 0,
-    /** reading lines written to InfluxDB (the `service` points are counted apart) */
+    /** reading lines written to InfluxDB, setValueEdges included (the `service` points are counted apart) */
     written: 0,
+    /** points holding a set value up to its change (set-values.ts), spooled */
+    setValueEdges: 0,
     servicePointsWritten: 0,
     writes: 0,
     writeFailures: 0,
@@ -76,7 +78,17 @@ export class Historian {
     const { app } = cfg;
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
-    this.influx = new InfluxWriter(app.influx);
+    this.setValues = SetValueFilter.fromConfig(cfg);
+    this.influx = new InfluxWriter(app.influx, [...hvSetValueFields(cfg.profiles.values())]);
+    this.flusher = new Flusher(
+      this.spool,
+      {
+        prepare: () => this.prepareDatabase(),
+        write: (body) => this.influx.write(body),
+        wrote: (chunk, outcome) => this.wrote(chunk, outcome),
+      },
+      app.influx,
+    );
     this.servicePoints = new ServicePointGate(app.influx.servicePointsMs);
     const inst = serviceInstance(app, 'historian');
     this.mqtt = connectService(app.mqtt, instanceSuffix('historian', inst), 'historian', {
@@ -143,7 +155,7 @@ export class Historian {
   start(): this {
     if (this.spool.backlogLines > 0)
       this.log.log(`${this.spool.backlogLines} readings in the spool from before`);
-    this.flushing = this.flushLoop();
+    this.flusher.start();
     return this;
   }
 
@@ -159,13 +171,22 @@ export class Historian {
       this.log.warn(`refused a malformed batch on ${topic}: ${String(parsed.error).slice(0, 300)}`);
       return;
     }
-    const lines = parsed.data.readings.map((r) => this.lines.encode(r));
+    const { readings } = parsed.data;
+    const lines: string[] = [];
+    for (const r of readings) {
+      const stored = this.setValues ? this.setValues.apply(r) : { reading: r };
+      if (stored.edge) {
+        lines.push(this.lines.encodeFields(r.m, r.id, stored.edge.fields, stored.edge.ts));
+        this.counters.setValueEdges++;
+      }
+      lines.push(this.lines.encode(stored.reading));
+    }
     this.spool.append(lines);
     this.counters.batches++;
-    this.counters.readings += lines.length;
-    // A full batch wakes a waiting flusher; one backing off from a failed write is not woken,
+    this.counters.readings += readings.length;
+    // A full batch wakes a waiting writer; one backing off from a failed write is not woken,
     // or it would retry on every message during an outage.
-    if (this.spool.backlogLines >= this.cfg.app.influx.batchSize) this.wakeIdle?.();
+    this.flusher.dataArrived();
   }
 
   /** A service's health report as a `service` point through the spool; a bad one is counted and logged. */
@@ -195,74 +216,48 @@ export class Historian {
     this.counters.serviceFieldsSkipped += point.skipped;
   }
 
-  private async flushLoop(): Promise<void> {
-    let backoffMs = 250;
-    while (!this.stopped) {
-      // Write full batches (fewer, larger writes cost InfluxDB much less CPU per point), or what
-      // there is once its oldest line has waited flushIntervalMs, or at once when stopping.
-      const { batchSize, flushIntervalMs } = this.cfg.app.influx;
-      const backlog = this.spool.backlogLines;
-      if (backlog < batchSize && !this.draining) {
-        const waitMs = backlog === 0 ? flushIntervalMs : flushIntervalMs - this.spool.oldestAgeMs();
-        if (waitMs > 0) {
-          await this.sleep(waitMs, true);
-          continue;
-        }
+  /** The database, retention policies and continuous query, before the first write (Flusher). */
+  private async prepareDatabase(): Promise<boolean> {
+    if (this.dbReady) return true;
+    try {
+      const setup = await this.influx.ensureDatabase((m) => this.log.warn(m));
+      this.retentionSetUp = setup.ok ? 'historian' : 'operator';
+      // 2.x/3.x: the tiers are the operator's to set up; said once per start, not per reconnect
+      if (!setup.ok && !this.setupMessageSaid) {
+        this.log.warn(setup.operatorMustSetUp);
+        this.setupMessageSaid = true;
       }
-      const chunk = this.spool.peek(batchSize);
-      if (!chunk) {
-        // draining with an empty spool: wait for data or stop() instead of spinning (a loop
-        // without an await here would hold the event loop for ever)
-        if (this.draining) await this.sleep(flushIntervalMs, true);
-        continue;
+    } catch (e) {
+      if (!(e instanceof InfluxQueryError)) {
+        this.setInflux('down', (e as Error).message);
+        return false;
       }
-      if (!this.dbReady) {
-        try {
-          const setup = await this.influx.ensureDatabase((m) => this.log.warn(m));
-          this.retentionSetUp = setup.ok ? 'historian' : 'operator';
-          // 2.x/3.x: the tiers are the operator's to set up; said once per start, not per reconnect
-          if (!setup.ok && !this.setupMessageSaid) {
-            this.log.warn(setup.operatorMustSetUp);
-            this.setupMessageSaid = true;
-          }
-          this.dbReady = true;
-        } catch (e) {
-          if (e instanceof InfluxQueryError) {
-            // Answered but refused, e.g. InfluxDB 2.x/3.x where the database (bucket + DBRP
-            // mapping) is made by an administrator: say so and write anyway.
-            this.log.warn(`could not create database/retention policy, writing anyway: ${e.message}`);
-            this.dbReady = true;
-            continue;
-          }
-          this.setInflux('down', (e as Error).message);
-          await this.sleep(backoffMs);
-          backoffMs = Math.min(backoffMs * 2, 10_000);
-          continue;
-        }
-      }
-      const outcome = await this.influx.write(chunk.body);
-      this.counters.writes++;
-      if (outcome.ok) {
-        this.spool.remove(chunk);
-        const servicePoints = countServiceLines(chunk.body);
-        this.counters.written += chunk.lines - servicePoints;
-        this.counters.servicePointsWritten += servicePoints;
-        this.setInflux('up', '');
-        backoffMs = 250;
-      } else if (outcome.retry) {
-        this.counters.writeFailures++;
-        this.dbReady = false;
-        this.setInflux('down', outcome.message);
-        await this.sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 10_000);
-      } else {
-        this.counters.writeFailures++;
-        this.counters.deadLettered += chunk.lines;
-        this.spool.deadLetter(chunk, outcome.message);
-        this.log.error(
-          `InfluxDB refused ${chunk.lines} lines, kept in the spool's dead_letter table: ${outcome.message}`,
-        );
-      }
+      // Answered but refused, e.g. InfluxDB 2.x/3.x where the database (bucket + DBRP
+      // mapping) is made by an administrator: say so and write anyway.
+      this.log.warn(`could not create database/retention policy, writing anyway: ${e.message}`);
+    }
+    this.dbReady = true;
+    return true;
+  }
+
+  /** One write's outcome, counted (the Flusher retries or dead-letters it). */
+  private wrote(chunk: SpoolChunk, outcome: WriteOutcome): void {
+    this.counters.writes++;
+    if (outcome.ok) {
+      const servicePoints = countServiceLines(chunk.body);
+      this.counters.written += chunk.lines - servicePoints;
+      this.counters.servicePointsWritten += servicePoints;
+      this.setInflux('up', '');
+    } else if (outcome.retry) {
+      this.counters.writeFailures++;
+      this.dbReady = false;
+      this.setInflux('down', outcome.message);
+    } else {
+      this.counters.writeFailures++;
+      this.counters.deadLettered += chunk.lines;
+      this.log.error(
+        `InfluxDB refused ${chunk.lines} lines, kept in the spool's dead_letter table: ${outcome.message}`,
+      );
     }
   }
 
@@ -275,20 +270,6 @@ export class Historian {
     this.influxDetail = detail;
   }
 
-  /** Sleep; stop() wakes it, and so does new data if `idle` (nothing was there to write). */
-  private sleep(ms: number, idle = false): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(t);
-        this.wake = this.wakeIdle = undefined;
-        resolve();
-      };
-      const t = setTimeout(wake, ms);
-      this.wake = wake;
-      if (idle) this.wakeIdle = wake;
-    });
-  }
-
   /**
    * Disconnect first, keeping the subscription: the broker queues what is published meanwhile
    * for this persistent session (unsubscribing would make it drop all of it until the next
@@ -297,15 +278,13 @@ export class Historian {
   async stop(drainMs = 2000): Promise<void> {
     await this.health.stop();
     await closeBusClient(this.mqtt);
-    this.draining = true;
-    this.wakeIdle?.();
+    this.flusher.drain();
     const until = Date.now() + drainMs;
     while (this.spool.backlogLines > 0 && this.influxState === 'up' && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    this.stopped = true;
-    this.wake?.();
-    await this.flushing;
+    // the writes in flight finish (and are settled) before the spool closes
+    await this.flusher.stop();
     this.spool.close();
   }
 
@@ -322,8 +301,7 @@ export class Historian {
       seen = this.counters.batches;
       await new Promise((r) => setTimeout(r, quietMs));
     }
-    this.draining = true;
-    this.wakeIdle?.();
+    this.flusher.drain();
     const until = Date.now() + drainMs;
     while (this.spool.backlogLines > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     const left = this.spool.backlogLines;
@@ -336,9 +314,7 @@ export class Historian {
       await this.health.stop();
       await closeBusClient(this.mqtt);
     }
-    this.stopped = true;
-    this.wake?.();
-    await this.flushing;
+    await this.flusher.stop();
     this.spool.close();
     return { taken: this.counters.readings, left };
   }

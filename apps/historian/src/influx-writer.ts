@@ -21,7 +21,11 @@ export class InfluxWriter {
   private readonly base: string;
   private readonly auth: Record<string, string>;
 
-  constructor(private readonly cfg: AppConfigFile['influx']) {
+  constructor(
+    private readonly cfg: AppConfigFile['influx'],
+    /** the HV set values: their last value per aggregate interval too (retention-setup.ts heldQuery) */
+    private readonly heldFields: readonly string[] = [],
+  ) {
     this.base = cfg.url.replace(/\/+$/, '');
     this.auth =
       cfg.username !== undefined
@@ -44,7 +48,7 @@ export class InfluxWriter {
     // 1.x says "1.6.7~rc0", 2.x "v2.7.11"; a server that says nothing is tried as 1.x
     if (version && !/^v?1\./.test(version))
       return { ok: false, operatorMustSetUp: operatorSetup(this.cfg, version) };
-    await setUpRetention(this.cfg, (q) => this.query(q), warn);
+    await setUpRetention(this.cfg, (q) => this.query(q), warn, this.heldFields);
     return { ok: true };
   }
 

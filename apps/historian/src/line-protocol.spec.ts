@@ -46,4 +46,10 @@ describe('line protocol', () => {
       }),
     ).toBe('beam on=true,power_kw=140,quality="good" 7');
   });
+
+  it('some fields of a point, without quality (an HV set value held up to its change)', () => {
+    expect(encoder.encodeFields('hv', 'CsI01-A', { vset: 1500, power: 1 }, 2000)).toBe(
+      'hv,pmt=CsI01-A,group=crystal,parent=CsI01 vset=1500,power=1i 2000',
+    );
+  });
 });

@@ -24,17 +24,29 @@ export class LineEncoder {
   constructor(private readonly detector: Detector) {}
 
   encode(r: Reading): string {
-    let line = `${this.series.get(`${r.m}\u0000${r.id}`)} `;
-    for (const k in r.fields) {
-      const v = r.fields[k];
+    let line = `${this.series.get(`${r.m}\u0000${r.id}`)} ${this.fieldsOf(r.fields)}`;
+    line += r.quality === 'good' ? 'quality="good"' : `quality=${escape.quoted(r.quality)}`;
+    if (r.error) line += `,error=${escape.quoted(r.error)}`;
+    return `${line} ${Math.round(r.ts)}`;
+  }
+
+  /** Some fields of a subject's point at ts, without quality (set-values.ts: merged into a stored point). */
+  encodeFields(m: Reading['m'], id: string, fields: Reading['fields'], ts: number): string {
+    const f = this.fieldsOf(fields);
+    return `${this.series.get(`${m}\u0000${id}`)} ${f.slice(0, -1)} ${Math.round(ts)}`;
+  }
+
+  /** `k=v,` for each field (the trailing comma included). */
+  private fieldsOf(fields: Reading['fields']): string {
+    let line = '';
+    for (const k in fields) {
+      const v = fields[k];
       line += this.fieldKeys.get(k);
       if (typeof v === 'number') line += INTEGER_FIELDS.has(k) && Number.isInteger(v) ? `=${v}i,` : `=${v},`;
       else if (typeof v === 'boolean') line += `=${v},`;
       else line += `=${escape.quoted(v)},`;
     }
-    line += r.quality === 'good' ? 'quality="good"' : `quality=${escape.quoted(r.quality)}`;
-    if (r.error) line += `,error=${escape.quoted(r.error)}`;
-    return `${line} ${Math.round(r.ts)}`;
+    return line;
   }
 
   /** key: measurement NUL id */

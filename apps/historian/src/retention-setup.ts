@@ -3,8 +3,9 @@ import { formatDuration, type AppConfigFile } from '@cicenns/model';
 type InfluxSettings = AppConfigFile['influx'];
 type Query = (q: string) => Promise<unknown>;
 
-/** The one continuous query the historian owns in its database (renamed tiers: replaced). */
+/** The continuous queries the historian owns in its database (renamed tiers: replaced). */
 export const AGGREGATE_CQ = 'cicenns_aggregate';
+export const HELD_CQ = 'cicenns_aggregate_held';
 
 const id = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
 
@@ -31,6 +32,29 @@ export function aggregateSelect(cfg: InfluxSettings): string {
     `SELECT mean(*), min(*), max(*), count(*) INTO ${db}.${id(agg.name)}.:MEASUREMENT ` +
     `FROM ${db}.${id(raw.name)}./.*/`
   );
+}
+
+/**
+ * The HV set values (stored on change: set-values.ts) also as the last value per interval,
+ * last_vset, last_iset, ...: what was in force at the interval's end, which a reader carries
+ * over the intervals without a point (fill(previous)); a mean of the few points stored in an
+ * interval with a change would mix the old and the new value. Into the same points as the
+ * aggregate query's fields (same measurement, tags and times: InfluxDB merges them).
+ */
+export function heldQuery(cfg: InfluxSettings, heldFields: readonly string[]): string {
+  const agg = cfg.tiers.aggregate;
+  return (
+    `CREATE CONTINUOUS QUERY ${id(HELD_CQ)} ON ${id(cfg.database)} RESAMPLE EVERY ${agg.resampleEvery} FOR ${agg.resampleFor} ` +
+    `BEGIN ${heldSelect(cfg, heldFields)} GROUP BY time(${agg.interval}), * END`
+  );
+}
+
+/** The SELECT ... INTO of heldQuery, without its GROUP BY (a back-fill adds a WHERE). */
+export function heldSelect(cfg: InfluxSettings, heldFields: readonly string[]): string {
+  const { raw, aggregate: agg } = cfg.tiers;
+  const db = id(cfg.database);
+  const fields = heldFields.map((f) => `last(${id(f)}) AS ${id(`last_${f}`)}`).join(', ');
+  return `SELECT ${fields} INTO ${db}.${id(agg.name)}."hv" FROM ${db}.${id(raw.name)}."hv"`;
 }
 
 /** Milliseconds of a Go duration as InfluxDB 1.x shows it (720h0m0s); 0 is forever. */
@@ -71,6 +95,8 @@ export async function setUpRetention(
   cfg: InfluxSettings,
   query: Query,
   warn: (m: string) => void,
+  /** the HV set values (hvSetValueFields): their last value per interval too (heldQuery) */
+  heldFields: readonly string[] = [],
 ): Promise<void> {
   const { database, tiers } = cfg;
   await query(`CREATE DATABASE ${id(database)}`);
@@ -98,11 +124,16 @@ export async function setUpRetention(
       `ALTER RETENTION POLICY ${id(tier.name)} ON ${id(database)} DURATION ${tier.duration}${asDefault}`,
     );
   }
-  const cq = aggregateQuery(cfg);
+  await ensureContinuousQuery(query, database, AGGREGATE_CQ, aggregateQuery(cfg));
+  if (heldFields.length > 0)
+    await ensureContinuousQuery(query, database, HELD_CQ, heldQuery(cfg, heldFields));
+}
+
+async function ensureContinuousQuery(query: Query, database: string, name: string, cq: string) {
   await query(cq).catch(async (e: Error) => {
     // exists with another definition (settings changed): replace it
     if (!/already exists/.test(e.message)) throw e;
-    await query(`DROP CONTINUOUS QUERY ${id(AGGREGATE_CQ)} ON ${id(database)}`);
+    await query(`DROP CONTINUOUS QUERY ${id(name)} ON ${id(database)}`);
     await query(cq);
   });
 }
@@ -120,6 +151,7 @@ export function operatorSetup(cfg: InfluxSettings, version: string): string {
     `and one for aggregates (retention ${keep(agg.durationMs)}); DBRP mappings database "${cfg.database}" ` +
     `retention policy "${raw.name}" -> the raw bucket (default) and "${agg.name}" -> the aggregate bucket; ` +
     `a task (2.x) or processing-engine trigger (3.x) writing every ${agg.interval} the mean, min, max ` +
-    `and count of every field as mean_<field>, min_<field>, max_<field>, count_<field> into the aggregate bucket`
+    `and count of every field as mean_<field>, min_<field>, max_<field>, count_<field> into the aggregate bucket, ` +
+    `and the last of each HV set value as last_<field> (last_vset, last_iset, ...)`
   );
 }

@@ -7,19 +7,38 @@ export interface SpoolChunk {
   lines: number;
 }
 
+/** A claimed chunk awaiting its outcome (settle): kept in claim order, the oldest first. */
+interface Outstanding {
+  first: number;
+  last: number;
+  lines: number;
+  /** undefined: still being written; stored; or refused for good (the reason) */
+  outcome?: { stored: true } | { deadLetter: string };
+}
+
 /**
  * The historian's durable queue: every accepted batch of line-protocol lines is committed here
  * before the broker is acknowledged, and removed only after InfluxDB has taken it. It survives
  * a database outage and a restart (SQLite WAL; a killed process loses nothing committed).
+ *
+ * Several writes may be in flight (influx.writeConcurrency): claim() hands out the oldest rows
+ * not yet claimed, settle() records each chunk's outcome in whatever order the writes finish,
+ * and rows leave the table only as the longest settled prefix of the claims. So the table stays
+ * a queue whose oldest rows go first: SQLite never reuses a rowid still below a claim, and a
+ * crash re-sends what was written but not yet removed (the same point twice is one point in
+ * InfluxDB), never skips what was not written.
  */
 export class Spool {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
-  private readonly pending: Database.Statement;
+  private readonly pendingAfter: Database.Statement;
   private readonly removeRange: Database.Statement;
   private readonly toDeadLetter: Database.Statement;
   private readonly oldest: Database.Statement;
+  private readonly oldestAfter: Database.Statement;
   private linesQueued = 0;
+  private readonly outstanding: Outstanding[] = [];
+  private claimedLines = 0;
 
   constructor(path: string) {
     this.db = openSqlite(path);
@@ -28,14 +47,15 @@ export class Spool {
       CREATE TABLE IF NOT EXISTS dead_letter (id INTEGER PRIMARY KEY, lines INTEGER NOT NULL, body TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
     `);
     this.insert = this.db.prepare('INSERT INTO spool (lines, body, received) VALUES (?, ?, ?)');
-    this.pending = this.db.prepare('SELECT id, lines, body FROM spool ORDER BY id LIMIT ?');
+    this.pendingAfter = this.db.prepare('SELECT id, lines, body FROM spool WHERE id > ? ORDER BY id LIMIT ?');
     this.removeRange = this.db.prepare('DELETE FROM spool WHERE id <= ?');
     this.toDeadLetter = this.db.prepare(
-      'INSERT INTO dead_letter (lines, body, reason, at) SELECT lines, body, ?, ? FROM spool WHERE id <= ?',
+      'INSERT INTO dead_letter (lines, body, reason, at) SELECT lines, body, ?, ? FROM spool WHERE id BETWEEN ? AND ?',
     );
     // rows are appended in time order: the oldest is the lowest id (a primary-key look-up, where
     // MIN(received) scanned the whole spool; the flusher asks before every write)
     this.oldest = this.db.prepare('SELECT received FROM spool ORDER BY id LIMIT 1');
+    this.oldestAfter = this.db.prepare('SELECT received FROM spool WHERE id > ? ORDER BY id LIMIT 1');
     this.linesQueued = (
       this.db.prepare('SELECT COALESCE(SUM(lines), 0) AS n FROM spool').get() as { n: number }
     ).n;
@@ -47,13 +67,21 @@ export class Spool {
     this.linesQueued += lines.length;
   }
 
-  /** The oldest rows, up to about maxLines lines (at least one row). */
-  peek(maxLines: number): SpoolChunk | undefined {
+  /** The last id claimed and not yet removed (0: none; then every row is unclaimed). */
+  private get claimedTo(): number {
+    return this.outstanding.length ? this.outstanding[this.outstanding.length - 1]!.last : 0;
+  }
+
+  /**
+   * The oldest rows not yet claimed, up to about maxLines lines (at least one row), now claimed
+   * until settle(). undefined: nothing unclaimed.
+   */
+  claim(maxLines: number): SpoolChunk | undefined {
     const chunk: SpoolChunk = { ids: [], body: '', lines: 0 };
     const bodies: string[] = [];
     type Row = { id: number; lines: number; body: string };
     // iterate() reads row by row, so we stop as soon as the chunk is full
-    for (const r of this.pending.iterate(maxLines) as IterableIterator<Row>) {
+    for (const r of this.pendingAfter.iterate(this.claimedTo, maxLines) as IterableIterator<Row>) {
       if (chunk.lines > 0 && chunk.lines + r.lines > maxLines) break;
       chunk.ids.push(r.id);
       bodies.push(r.body);
@@ -61,31 +89,65 @@ export class Spool {
     }
     if (chunk.ids.length === 0) return undefined;
     chunk.body = bodies.join('\n');
+    this.outstanding.push({
+      first: chunk.ids[0]!,
+      last: chunk.ids[chunk.ids.length - 1]!,
+      lines: chunk.lines,
+    });
+    this.claimedLines += chunk.lines;
     return chunk;
   }
 
-  /** Rows are taken oldest first, so a chunk is always a prefix: delete up to its last id. */
-  remove(chunk: SpoolChunk): void {
-    this.removeRange.run(chunk.ids[chunk.ids.length - 1]);
-    this.linesQueued -= chunk.lines;
-  }
-
-  /** Data the database refuses for good (e.g. a field type conflict) is kept aside, not dropped. */
-  deadLetter(chunk: SpoolChunk, reason: string): void {
-    const last = chunk.ids[chunk.ids.length - 1];
+  /**
+   * A claimed chunk's outcome: written (stored) or refused for good (deadLetter: kept aside in
+   * the dead_letter table, not dropped). Rows go once every older claim is settled too, in one
+   * transaction.
+   */
+  settle(chunk: SpoolChunk, outcome: { stored: true } | { deadLetter: string }): void {
+    const first = chunk.ids[0];
+    const o = this.outstanding.find((x) => x.first === first);
+    if (!o || o.outcome) throw new Error(`spool: chunk from row ${first} is not outstanding`);
+    o.outcome = outcome;
+    let n = 0;
+    while (n < this.outstanding.length && this.outstanding[n]!.outcome) n++;
+    if (n === 0) return;
+    const settled = this.outstanding.splice(0, n);
+    const now = Date.now();
     this.db.transaction(() => {
-      this.toDeadLetter.run(reason, Date.now(), last);
-      this.removeRange.run(last);
+      for (const s of settled)
+        if (s.outcome && 'deadLetter' in s.outcome)
+          this.toDeadLetter.run(s.outcome.deadLetter, now, s.first, s.last);
+      this.removeRange.run(settled[settled.length - 1]!.last);
     })();
-    this.linesQueued -= chunk.lines;
+    for (const s of settled) {
+      this.linesQueued -= s.lines;
+      this.claimedLines -= s.lines;
+    }
   }
 
+  /** Claims not yet settled, and those settled but waiting for an older one. */
+  get outstandingChunks(): number {
+    return this.outstanding.length;
+  }
+
+  /** Lines in the spool, claimed or not. */
   get backlogLines(): number {
     return this.linesQueued;
   }
 
+  /** Lines no write has claimed yet. */
+  get unclaimedLines(): number {
+    return this.linesQueued - this.claimedLines;
+  }
+
   oldestAgeMs(): number {
     const row = this.oldest.get() as { received: number } | undefined;
+    return row ? Date.now() - row.received : 0;
+  }
+
+  /** Age of the oldest row no write has claimed yet (0: none). */
+  oldestUnclaimedAgeMs(): number {
+    const row = this.oldestAfter.get(this.claimedTo) as { received: number } | undefined;
     return row ? Date.now() - row.received : 0;
   }
 

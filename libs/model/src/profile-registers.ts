@@ -43,3 +43,17 @@ export function anyFlagMask(masks: ReadonlyMap<string, number>, names: readonly 
   for (const n of names) mask |= masks.get(n) ?? 0;
   return mask;
 }
+
+/**
+ * The HV set values: the registers of the HV profiles the control writes (`access: rw`: vset,
+ * iset, power, ramp_up, ramp_down, trip_time in the repository's). They change only on a command,
+ * so the historian stores them on change and at least every influx.setValuesKeyframeMs
+ * (docs/DATA.md), and whoever reads them from InfluxDB fills the gaps with the previous value.
+ */
+export function hvSetValueFields(profiles: Iterable<DeviceProfile>): Set<string> {
+  const fields = new Set<string>();
+  for (const p of profiles)
+    if (p.kind === 'hv')
+      for (const [name, reg] of Object.entries(p.registers)) if (reg.access === 'rw') fields.add(name);
+  return fields;
+}

@@ -305,6 +305,13 @@ export const appConfigSchema = z
         password: z.string().optional(),
         batchSize: positiveInt.default(5000),
         flushIntervalMs: positiveInt.default(100),
+        /** writes to InfluxDB in flight at once (the spool stays exact: apps/historian/src/flusher.ts) */
+        writeConcurrency: z.number().int().min(1).max(16).default(2),
+        /**
+         * HV set values (the profiles' rw registers) stored on change and at least this often per
+         * channel (docs/DATA.md); 0: every field of every reading
+         */
+        setValuesKeyframeMs: z.number().int().min(0).max(3_600_000).default(600_000),
         spoolPath: z.string().min(1).default('var/historian-spool.db'),
         /** the services' health as points of measurement `service`: at most one per service this often */
         servicePointsMs: z.number().int().min(1000).max(3_600_000).default(10_000),

@@ -76,7 +76,8 @@ export function hvDashboard(input: DashboardInput): DashboardBuilder {
     d.withPanel(
       timeSeries({
         title: `VMon and VSet: ${device.id}`,
-        description: 'Monitored voltage per PMT (solid) and its set voltage (dashed).',
+        description:
+          'Monitored voltage per PMT (solid) and its set voltage (dashed; stored on change and every few minutes, held in between).',
         unit: unit('vmon'),
         pos: grid.place(12, 8),
         targets: perTier(input, (t) => [
@@ -84,7 +85,7 @@ export function hvDashboard(input: DashboardInput): DashboardBuilder {
             `SELECT ${t.mean('vmon')} FROM ${t.from('hv')} ${t.where(inCrate)} GROUP BY time($__interval), "pmt" ${t.gaps}`,
           ).alias('$tag_pmt'),
           influxql(
-            `SELECT ${t.last('vset')} FROM ${t.from('hv')} ${t.where(inCrate)} GROUP BY time($__interval), "pmt" fill(previous)`,
+            `SELECT ${t.held('vset')} FROM ${t.from('hv')} ${t.whereHeld(inCrate)} GROUP BY time($__interval), "pmt" fill(previous)`,
           ).alias('$tag_pmt VSet'),
         ]),
         dashed: [{ regex: '.* VSet$' }],
@@ -99,12 +100,12 @@ export function hvDashboard(input: DashboardInput): DashboardBuilder {
     d.withPanel(
       timeSeries({
         title: `VMon - VSet: ${device.id}`,
-        description: `Deviation from the set voltage; hv-deviation warns at ${deviation.warnV} V and alarms at ${deviation.alarmV} V (while on and not ramping).`,
+        description: `Deviation from the set voltage (the last one stored: set values are stored on change, so the series is filled with the previous value, VMon's gaps too); hv-deviation warns at ${deviation.warnV} V and alarms at ${deviation.alarmV} V (while on and not ramping).`,
         unit: unit('vmon'),
         pos: grid.place(12, 8),
         targets: perTier(input, (t) =>
           influxql(
-            `SELECT ${t.mean('vmon')} - ${t.mean('vset')} FROM ${t.from('hv')} ${t.where(inCrate)} GROUP BY time($__interval), "pmt" ${t.gaps}`,
+            `SELECT ${t.mean('vmon')} - ${t.held('vset')} FROM ${t.from('hv')} ${t.whereHeld(inCrate)} GROUP BY time($__interval), "pmt" fill(previous)`,
           ).alias('$tag_pmt'),
         ),
         thresholds: band('hv-deviation', deviation.warnV, deviation.alarmV),

@@ -84,4 +84,28 @@ describe('trend tier choice', () => {
     expect(points[0][0]).toBeLessThanOrEqual(agg.from);
     expect(points.at(-1)![0]).toBeGreaterThan(now - t.intervalMs);
   });
+
+  it('an HV set value (stored on change): the last value per interval, reaching back heldMs, filled; kept from the bucket holding from', () => {
+    const held = { ...plan(3_600_000), field: 'vset', heldMs: 600_000 };
+    const t = planTierReads(held, influx, now);
+    expect(t.reads[0].influxql).toBe(
+      `SELECT last("vset") FROM "cicenns"."cicenns_raw"."hv" WHERE "pmt" = 'CsI01-A'` +
+        ` AND time >= ${now - 3_600_000 - 600_000}ms AND time < ${now}ms GROUP BY time(${t.intervalMs}ms) fill(previous)`,
+    );
+    const first = Math.floor((now - 3_600_000) / t.intervalMs) * t.intervalMs;
+    const answer: [number, number | null][] = [
+      [first - 2 * t.intervalMs, 1500], // the lookback: not in the answer
+      [first - t.intervalMs, 1500],
+      [first, 1500],
+      [first + t.intervalMs, 1600],
+    ];
+    expect(stitch(t.reads, [answer])).toEqual(answer.slice(2));
+    // the aggregates and the raw tail both reach back, each read's answer from its own start
+    const year = planTierReads({ ...plan(365 * DAY), field: 'vset', heldMs: 600_000 }, influx, now);
+    expect(year.reads.map((r) => r.influxql.match(/^SELECT (\w+\("\w+"\))/)![1])).toEqual([
+      'last("last_vset")',
+      'last("vset")',
+    ]);
+    expect(year.reads[1].influxql).toContain(`time >= ${year.reads[1].from - 600_000}ms`);
+  });
 });

@@ -9,6 +9,8 @@ export interface TierRead {
   from: number;
   to: number;
   influxql: string;
+  /** its answer is kept from here (the bucket holding `from`; it may read from earlier: heldMs) */
+  keepFrom: number;
 }
 
 export interface TieredTrend {
@@ -37,12 +39,15 @@ export function planTierReads(
   const rawFrom = raw.durationMs === 0 ? -Infinity : now - raw.durationMs;
   const select = (tier: TierRead['tier'], from: number, to: number, intervalMs: number): TierRead => {
     const policy = tier === 'raw' ? raw.name : agg.name;
-    const field = tier === 'raw' ? plan.field : `mean_${plan.field}`;
+    // a set value: the last in force per interval (last_<field> in the aggregates), its last
+    // point before the read (at most heldMs before) carried into it
+    const held = plan.heldMs ?? 0;
+    const field = tier === 'raw' ? plan.field : `${held ? 'last' : 'mean'}_${plan.field}`;
     const influxql =
-      `SELECT mean(${id(field)}) FROM ${id(influx.database)}.${id(policy)}.${id(plan.measurement)}` +
-      ` WHERE ${plan.subjectWhere} AND time >= ${Math.floor(from)}ms AND time < ${Math.ceil(to)}ms` +
-      ` GROUP BY time(${intervalMs}ms) fill(null)`;
-    return { tier, policy, from, to, influxql };
+      `SELECT ${held ? 'last' : 'mean'}(${id(field)}) FROM ${id(influx.database)}.${id(policy)}.${id(plan.measurement)}` +
+      ` WHERE ${plan.subjectWhere} AND time >= ${Math.floor(from - held)}ms AND time < ${Math.ceil(to)}ms` +
+      ` GROUP BY time(${intervalMs}ms) fill(${held ? 'previous' : 'null'})`;
+    return { tier, policy, from, to, influxql, keepFrom: Math.floor(from / intervalMs) * intervalMs };
   };
   if (plan.to - plan.from <= rawMaxSpanMs && plan.from >= rawFrom)
     return { intervalMs: plan.intervalMs, reads: [select('raw', plan.from, plan.to, plan.intervalMs)] };
@@ -71,6 +76,6 @@ export function planTierReads(
 export function stitch(reads: TierRead[], points: [number, number | null][][]): [number, number | null][] {
   const last = reads.length - 1;
   return reads.flatMap((r, i) =>
-    points[i].filter(([t]) => (i === 0 || t >= r.from) && (i === last || t < r.to)),
+    points[i].filter(([t]) => t >= (i === 0 ? r.keepFrom : r.from) && (i === last || t < r.to)),
   );
 }

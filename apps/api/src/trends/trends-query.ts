@@ -56,6 +56,11 @@ export interface TrendPlan {
   intervalMs: number;
   /** the InfluxQL condition on the subject's tag (its value from the detector's inventory) */
   subjectWhere: string;
+  /**
+   * an HV set value, stored on change and at least this often (influx.setValuesKeyframeMs): read
+   * as the last value per interval, reaching back this far, gaps filled with the previous one
+   */
+  heldMs?: number;
 }
 
 /** The fields a subject of a measurement can be plotted by (name -> unit); {} for one that is none. */

@@ -1,4 +1,4 @@
-import { extraRegisters, hvProfileOf, type SystemConfig } from '@cicenns/model';
+import { extraRegisters, hvProfileOf, hvSetValueFields, type SystemConfig } from '@cicenns/model';
 import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
 import type { RecentHistory } from './recent-history';
 import { planTierReads, stitch } from './trend-tiers';
@@ -10,10 +10,15 @@ import { planTrend, trendPoints, type TrendPlan, type TrendsQuery } from './tren
  * InfluxDB (influx.url empty), from the API's in-memory recent history, same answer.
  */
 export class TrendsService {
+  /** fields the historian stores on change (read as held values: trend-tiers.ts) */
+  private readonly setValues: Set<string>;
+
   constructor(
     private readonly cfg: SystemConfig,
     private readonly recent?: RecentHistory,
-  ) {}
+  ) {
+    this.setValues = hvSetValueFields(cfg.profiles.values());
+  }
 
   async query(q: TrendsQuery) {
     const plan = planTrend(q, this.cfg.detector, Date.now(), (id) =>
@@ -21,6 +26,8 @@ export class TrendsService {
     );
     if (typeof plan === 'string') throw new BadRequestException(plan);
     const influx = this.cfg.app.influx;
+    if (plan.measurement === 'hv' && influx.setValuesKeyframeMs > 0 && this.setValues.has(plan.field))
+      plan.heldMs = influx.setValuesKeyframeMs;
     if (!influx.url) {
       if (!this.recent)
         throw new ServiceUnavailableException('no InfluxDB configured (influx.url): no history');
