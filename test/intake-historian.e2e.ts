@@ -142,4 +142,47 @@ describe('intake and historian', () => {
     );
     expect(h.counters.accepted).toBe(good + 2);
   });
+
+  it('a readings batch with bad readings in it: the historian stores the good ones and counts each bad one by reason', async () => {
+    const ts = Date.now() - 60_000;
+    const readings: unknown[] = Array.from({ length: 1000 }, (_, i) => ({
+      m: 'temperature',
+      id: `bad-batch-${i}`,
+      ts: ts + i,
+      quality: 'good',
+      fields: { value_c: 20 + i / 1000 },
+      source: 'e2e',
+    }));
+    readings[3] = { ...(readings[3] as object), ts: 'yesterday' };
+    readings[500] = { ...(readings[500] as object), fields: { value_c: { deep: 1 } } };
+    readings[999] = 'not a reading';
+    await publish('cicenns/sc/readings/e2e-bad', JSON.stringify({ service: 'e2e-bad', seq: 1, readings }));
+    await waitFor(
+      'the 997 good readings of the batch in InfluxDB',
+      async () =>
+        (
+          await influx.query<{ count: number }>(
+            `SELECT count(value_c) FROM temperature WHERE sensor =~ /^bad-batch-/`,
+          )
+        )[0]?.count === 997,
+      30_000,
+    );
+    const stored = await influx.query<{ sensor: string }>(
+      `SELECT value_c, sensor FROM temperature WHERE sensor = 'bad-batch-3' OR sensor = 'bad-batch-4'`,
+    );
+    expect(stored.map((r) => r.sensor)).toEqual(['bad-batch-4']);
+    await waitFor(
+      'historian health with the refused readings',
+      async () => (await healthOf('historian')).counters?.badReadings === 3,
+      10_000,
+    );
+    const h = await healthOf('historian');
+    expect(Object.values(h.detail.badReadingReasons as Record<string, number>).reduce((a, b) => a + b)).toBe(
+      3,
+    );
+    expect(h.detail.lastBadReading).toMatchObject({ topic: 'cicenns/sc/readings/e2e-bad', index: 999 });
+    expect(historian.output).toMatch(
+      /refused 3 of 1000 readings on cicenns\/sc\/readings\/e2e-bad, the first at index 3/,
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import { subscribeAcked } from '@cicenns/bus';
+import { RefusedEntries } from '@cicenns/common';
 import { parseHealth, parseReadingBatch, Topics, type Reading, type ServiceHealth } from '@cicenns/contracts';
 import type { MqttClient } from 'mqtt';
 
@@ -6,9 +7,6 @@ const HEALTH_PREFIX = Topics.healthPrefix;
 /** far more than our services; bounds a publisher inventing service names */
 const MAX_SERVICES = 64;
 const MAX_SERVICE_NAME = 64;
-/** distinct reasons counted for refused readings; the rest count as 'other' (reasons name fields) */
-const MAX_REASONS = 32;
-const REASON_CHARS = 200;
 
 /** The latest reading of every subject and the latest health of every service, from the bus. */
 export class LiveCache {
@@ -19,11 +17,18 @@ export class LiveCache {
   /** messages on the readings topics that are no batch (not JSON, wrong envelope): nothing kept */
   badBatches = 0;
   /** readings refused one by one inside good batches (the others of the batch are kept) */
-  badReadings = 0;
-  /** badReadings by reason (readingSchema's first issue), at most MAX_REASONS of them */
-  readonly badReadingReasons = new Map<string, number>();
+  readonly refused = new RefusedEntries();
+  get badReadings(): number {
+    return this.refused.total;
+  }
+  /** by reason (readingSchema's first issue), bounded */
+  get badReadingReasons(): ReadonlyMap<string, number> {
+    return this.refused.byReason;
+  }
   /** the latest refused reading: where and why */
-  lastBadReading?: { topic: string; index: number; reason: string; at: number };
+  get lastBadReading() {
+    return this.refused.last;
+  }
   /** health messages refused: malformed, too large, or one service too many */
   badHealth = 0;
 
@@ -45,7 +50,7 @@ export class LiveCache {
         this.badBatches++;
         return;
       }
-      for (const bad of batch.refused) this.refuse(topic, bad.index, bad.reason);
+      for (const bad of batch.refused) this.refused.add(topic, bad.index, bad.reason);
       const readings = batch.readings;
       for (const r of readings) {
         let of = this.latest.get(r.m);
@@ -57,15 +62,6 @@ export class LiveCache {
     } catch {
       this.badBatches++; // a listener's failure: counted, the next message still handled
     }
-  }
-
-  private refuse(topic: string, index: number, why: string): void {
-    this.badReadings++;
-    const reason = why.slice(0, REASON_CHARS);
-    const key =
-      this.badReadingReasons.has(reason) || this.badReadingReasons.size < MAX_REASONS ? reason : 'other';
-    this.badReadingReasons.set(key, (this.badReadingReasons.get(key) ?? 0) + 1);
-    this.lastBadReading = { topic: topic.slice(0, REASON_CHARS), index, reason, at: Date.now() };
   }
 
   /**

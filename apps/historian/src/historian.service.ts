@@ -9,8 +9,8 @@ import {
   serviceInstance,
   subscribeAcked,
 } from '@cicenns/bus';
-import { healthName, parseHealth, readingBatchSchema, Topics } from '@cicenns/contracts';
-import { serviceLogger, type RunningService } from '@cicenns/common';
+import { healthName, parseHealth, parseReadingBatch, Topics } from '@cicenns/contracts';
+import { RateLimitedLog, RefusedEntries, serviceLogger, type RunningService } from '@cicenns/common';
 import { hvSetValueFields, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { Flusher } from './flusher';
@@ -48,6 +48,10 @@ export class Historian {
   /** who set up the retention tiers: pending, the historian (1.x), or the operator (2.x/3.x) */
   private retentionSetUp: 'pending' | 'historian' | 'operator' = 'pending';
   private readonly flusher: Flusher;
+  /** readings refused one by one inside good batches (health: badReadings, detail.badReadingReasons) */
+  private readonly refused = new RefusedEntries();
+  /** refused batches and readings: a log line at most every 10 s, with the count of the others */
+  private readonly refusedLog = new RateLimitedLog((l) => this.log.warn(l), 10_000);
   /** resolves once the broker has acknowledged the subscription: its session holds our readings */
   readonly subscribed: Promise<void>;
   readonly counters = {
@@ -129,8 +133,11 @@ export class Historian {
           ...this.counters,
           backlogLines: this.spool.backlogLines,
           deadLetterLines: this.spool.deadLetterLines(),
+          badReadings: this.refused.total,
         },
         detail: {
+          badReadingReasons: Object.fromEntries(this.refused.byReason),
+          lastBadReading: this.refused.last,
           backlogOldestMs: this.spool.oldestAgeMs(),
           database: app.influx.database,
           url: app.influx.url,
@@ -160,18 +167,22 @@ export class Historian {
   }
 
   private accept(topic: string, payload: Buffer): void {
-    let parsed;
-    try {
-      parsed = readingBatchSchema.safeParse(JSON.parse(payload.toString()));
-    } catch (e) {
-      parsed = { success: false as const, error: e as Error };
-    }
-    if (!parsed.success) {
+    const batch = parseReadingBatch(payload);
+    if (!batch.ok) {
       this.counters.badBatches++;
-      this.log.warn(`refused a malformed batch on ${topic}: ${String(parsed.error).slice(0, 300)}`);
+      this.refusedLog.say(
+        `refused a malformed batch on ${topic.slice(0, 200)}: ${batch.reason.slice(0, 300)}`,
+      );
       return;
     }
-    const { readings } = parsed.data;
+    // a bad reading is refused alone, counted with its reason; the rest of its batch is stored
+    for (const bad of batch.refused) this.refused.add(topic, bad.index, bad.reason);
+    if (batch.refused.length > 0)
+      this.refusedLog.say(
+        `refused ${batch.refused.length} of ${batch.refused.length + batch.readings.length} readings on ` +
+          `${topic.slice(0, 200)}, the first at index ${batch.refused[0].index}: ${batch.refused[0].reason.slice(0, 300)}`,
+      );
+    const { readings } = batch;
     const lines: string[] = [];
     for (const r of readings) {
       const stored = this.setValues ? this.setValues.apply(r) : { reading: r };

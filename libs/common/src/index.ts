@@ -9,3 +9,4 @@ export * from './seeded-random';
 export * from './describe-error';
 export * from './probe-endpoint';
 export * from './lag-histogram';
+export * from './refused-entries';
