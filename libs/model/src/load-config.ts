@@ -13,6 +13,7 @@ import {
 } from './schemas';
 import { loadYamlFile } from './yaml-file';
 import { formatDuration } from './retention';
+import { alarmOwnershipOf } from './alarm-partitions';
 import { applyInstanceEnv, checkShareGroup, instancePath } from './scale-out';
 
 export interface SystemConfig {
@@ -57,7 +58,9 @@ export function loadSystemConfig(file?: string, env: NodeJS.ProcessEnv = process
     loadYamlFile(calibrationFile, calibrationFileSchema).records,
   );
   crossCheck(mainFile, detectorFile, calibrationFile, app, profiles, detector);
-  return { file: mainFile, app, detector, profiles, profileFiles };
+  const cfg: SystemConfig = { file: mainFile, app, detector, profiles, profileFiles };
+  alarmOwnershipOf(cfg); // partitions checked at load, for every service (the API routes by them)
+  return cfg;
 }
 
 function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
