@@ -1,23 +1,11 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alarmOwnershipOf, checkAlarmInstance, defaultConfigDir, loadSystemConfig } from './index';
+import { alarmOwnershipOf, checkAlarmInstance, loadSystemConfig } from './index';
 import { configError } from '../../../test/support/config-error';
-
-/** A copy of the embedded configuration with these alarm partitions (YAML flow text) under scaleOut. */
-function withPartitions(partitions: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cfg-alarm-parts-'));
-  cpSync(defaultConfigDir(), dir, { recursive: true });
-  const file = join(dir, 'cicenns.yaml');
-  const yaml = readFileSync(file, 'utf8');
-  if (!yaml.includes("  instance: ''"))
-    throw new Error('scaleOut.instance not found in the embedded cicenns.yaml');
-  writeFileSync(file, yaml.replace("  instance: ''", `  instance: ''\n  alarmPartitions: ${partitions}`));
-  return file;
-}
+import { configWithAlarmPartitions, TWO_ALARM_PARTITIONS } from '../../../test/support/alarm-partitions';
 
 const TEMP = 'pt100-1, pt100-2, pt100-3';
-const GOOD = `{ a: { devices: [hv-crystal, ${TEMP}], system: true }, b: { devices: [hv-veto] } }`;
+const GOOD = TWO_ALARM_PARTITIONS;
 
 describe('scaleOut.alarmPartitions: the alarm service split by devices', () => {
   it('absent: no partitions, every alarm owned by the single alarm service', () => {
@@ -28,7 +16,7 @@ describe('scaleOut.alarmPartitions: the alarm service split by devices', () => {
   });
 
   it('a PMT by its HV device, a crystal or panel by its tubes, a sensor and device by theirs, the rest by the system one', () => {
-    const cfg = loadSystemConfig(withPartitions(GOOD), {});
+    const cfg = loadSystemConfig(configWithAlarmPartitions(GOOD), {});
     const o = alarmOwnershipOf(cfg);
     expect(o.partitions).toEqual(['a', 'b']);
     expect(o.system).toBe('a');
@@ -90,7 +78,7 @@ describe('scaleOut.alarmPartitions: the alarm service split by devices', () => {
       /groups/,
     ],
   ])('refuses %s, naming file, path and reason', (_what, partitions, path, reason) => {
-    const file = withPartitions(partitions);
+    const file = configWithAlarmPartitions(partitions);
     const e = configError(() => loadSystemConfig(file, {}));
     expect(e.file).toBe(file);
     expect(e.path).toBe(path);
@@ -98,7 +86,7 @@ describe('scaleOut.alarmPartitions: the alarm service split by devices', () => {
   });
 
   it('refuses a crystal whose tubes are on devices of two partitions, naming it', () => {
-    const file = withPartitions(GOOD);
+    const file = configWithAlarmPartitions(GOOD);
     const detFile = join(file, '..', 'detector.yaml');
     const cfg = loadSystemConfig(file, {});
     const crystal = cfg.detector.crystals[0];
@@ -118,8 +106,17 @@ describe('scaleOut.alarmPartitions: the alarm service split by devices', () => {
     expect(e.reason).toMatch(new RegExp(`${crystal.id}'s tubes .* partitions "a" and "b"`));
   });
 
+  it('refuses a panel whose sensor is owned by another partition than its tubes, naming both', () => {
+    const file = configWithAlarmPartitions(
+      `{ a: { devices: [hv-crystal, ${TEMP}], system: true }, b: { devices: [hv-veto] } }`,
+    );
+    const e = configError(() => loadSystemConfig(file, {}));
+    expect(e).toMatchObject({ file, path: 'scaleOut.alarmPartitions' });
+    expect(e.reason).toMatch(/sensor T-psv is on a device of partition "a", its tubes of "b"/);
+  });
+
   it('with partitions set, an alarm process whose instance is none of them stops, named', () => {
-    const file = withPartitions(GOOD);
+    const file = configWithAlarmPartitions(GOOD);
     const o = alarmOwnershipOf(loadSystemConfig(file, {}));
     checkAlarmInstance(file, o, 'b');
     const e = configError(() => checkAlarmInstance(file, o, 'c'));

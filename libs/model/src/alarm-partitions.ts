@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error';
-import type { Detector } from './detector';
+import { Detector, type PmtGroupEntry } from './detector';
+import type { DetectorFile } from './schemas';
 import { INSTANCE_PATTERN, INSTANCE_RULE } from './instance-id';
 import type { SystemConfig } from './load-config';
 
@@ -105,6 +106,14 @@ export function alarmOwnership(
           'scaleOut.alarmPartitions',
           `${g.id}'s tubes ${g.pmts[0]} and ${g.pmts[1]} are on devices of partitions "${a}" and "${b}": a crystal or panel's tubes must have one owner`,
         );
+      const sensorOwner = g.sensor === undefined ? a : subjectOwner.get(g.sensor);
+      if (sensorOwner !== undefined && sensorOwner !== a)
+        // the rules correct its tubes by its sensor's temperature: both must be judged in one place
+        throw new ConfigError(
+          file,
+          'scaleOut.alarmPartitions',
+          `${g.id}'s sensor ${g.sensor} is on a device of partition "${sensorOwner}", its tubes of "${a}": a crystal or panel and its sensor must have one owner`,
+        );
       subjectOwner.set(g.id, a);
     }
   }
@@ -143,4 +152,39 @@ export function alarmOwnershipOf(cfg: SystemConfig): AlarmOwnership {
     ownerships.set(cfg, o);
   }
   return o;
+}
+
+/**
+ * The configuration one alarm instance works on: its PMTs, sensors, crystals, panels and
+ * devices only (calibrations included), so that its records, memory and per-tick work are its
+ * share. With no partitions, or for the single instance (''), the whole configuration.
+ */
+export function alarmSliceOf(cfg: SystemConfig, instance: string): SystemConfig {
+  const o = alarmOwnershipOf(cfg);
+  if (o.partitions.length === 0) return cfg;
+  const mine = (subject: string) => o.ownerOfSubject(subject) === instance;
+  const d = cfg.detector;
+  const group = (g: PmtGroupEntry) => ({
+    id: g.id,
+    ...(g.sensor !== undefined && { sensor: g.sensor }),
+    pmts: g.pmts.map((id) => {
+      const p = d.pmt(id)!;
+      return { id: p.id, hv: p.hv, limits: p.limits };
+    }),
+  });
+  // every tube carries its full limits, so the defaults are only there for the schema's shape
+  const anyLimits = d.pmts[0].limits;
+  const file: DetectorFile = {
+    hvLimits: { crystal: anyLimits, veto: anyLimits },
+    crystals: d.crystals.filter((g) => mine(g.id)).map(group),
+    panels: d.panels.filter((g) => mine(g.id)).map(group),
+    sensors: d.sensors.filter((s) => mine(s.id)).map((s) => ({ ...s })),
+  } as DetectorFile;
+  const calibrations = file.crystals
+    .concat(file.panels)
+    .flatMap((g) => g.pmts.flatMap((p) => d.calibrationHistory(p.id)));
+  const app = { ...cfg.app, devices: cfg.app.devices.filter((dev) => mine(dev.id)) };
+  const slice: SystemConfig = { ...cfg, app, detector: new Detector(file, calibrations) };
+  ownerships.set(slice, o); // who owns what stays the whole configuration's answer
+  return slice;
 }

@@ -83,8 +83,8 @@ function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
 }
 
 /**
- * One instance of several (scaleOut.instance or CICENNS_INSTANCE): its own spool and dead-letter
- * files next to the configured ones, since two processes must not share one SQLite spool.
+ * One instance of several (scaleOut.instance or CICENNS_INSTANCE): its own spool, dead-letter
+ * and (alarm partitions) alarm store files next to the configured ones, since two processes must not share one SQLite spool.
  */
 function applyInstance(mainFile: string, app: AppConfigFile, env: NodeJS.ProcessEnv): void {
   applyInstanceEnv(app.scaleOut, env);
@@ -92,6 +92,9 @@ function applyInstance(mainFile: string, app: AppConfigFile, env: NodeJS.Process
   const { instance } = app.scaleOut;
   app.influx.spoolPath = instancePath(app.influx.spoolPath, instance);
   app.intake.deadLetterPath = instancePath(app.intake.deadLetterPath, instance);
+  // an alarm partition's store holds its alarms only (one alarm service: the file as configured)
+  if (Object.keys(app.scaleOut.alarmPartitions).length > 0)
+    app.alarms.storePath = instancePath(app.alarms.storePath, instance);
 }
 
 function loadProfiles(dir: string): { profiles: Map<string, DeviceProfile>; files: Map<string, string> } {
