@@ -6,6 +6,8 @@
  * the readings call for is raised exactly once, and the readings published while b was down are
  * judged after its restart (its persistent session kept them).
  */
+import { ClientMqtt } from '@nestjs/microservices';
+import { firstValueFrom, timeout } from 'rxjs';
 import { connect, type MqttClient } from 'mqtt';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -167,4 +169,22 @@ it('two alarm instances: each partition raises its alarms once, across a SIGKILL
   });
   retained.end(true);
   expect(JSON.parse(state)).toMatchObject({ alarmId: `dcr-high:${veto1}` });
+  // an ack reaches the owner and is answered by it (the other instance stays silent)
+  const client = new ClientMqtt({ url: servers.mqttUrl, clientId: `${prefix}-cmd`, protocolVersion: 4 });
+  await client.connect();
+  const request = <T>(topic: string, data: unknown) =>
+    firstValueFrom(client.send<T>(topic, data).pipe(timeout(5000)));
+  for (const id of [veto1, crystal1]) {
+    const reply = await request<{ status?: string }>('cicenns/sc/alarms/cmd/ack', {
+      alarmIds: [`dcr-high:${id}`],
+      user: 'e2e',
+    });
+    expect({ id, reply }).not.toMatchObject({ id, reply: { status: 'error' } });
+    await waitFor(
+      `ack of ${id}`,
+      async () => events.some((e) => e.action === 'ack' && e.alarmId === `dcr-high:${id}`),
+      5000,
+    );
+  }
+  await client.close();
 });

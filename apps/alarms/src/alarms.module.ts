@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { nestMqttOptions } from '@cicenns/bus';
 import { nestLogger, serviceLogger, type RunningService } from '@cicenns/common';
 import { alarmOwnershipOf, alarmSliceOf, SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
-import { alarmInstance, alarmsClientId } from './runtime/alarm-instance';
+import { alarmInstance, alarmsClientId, answersRequest } from './runtime/alarm-instance';
 import type { RuleEngine } from './contracts';
 import { AlarmsMqttServer } from './runtime/alarms-mqtt.server';
 import { AlarmsController } from './runtime/alarms.controller';
@@ -66,7 +66,10 @@ export async function startAlarms(full: SystemConfig, engine?: RuleEngine): Prom
   const cfg = alarmConfigOf(full);
   engine ??= createRuleEngine(cfg);
   const { mqtt } = cfg.app;
-  const server = new AlarmsMqttServer(nestMqttOptions(mqtt, alarmsClientId('alarms', cfg), 'server'));
+  const server = new AlarmsMqttServer(
+    nestMqttOptions(mqtt, alarmsClientId('alarms', cfg), 'server'),
+    answersRequest(cfg),
+  );
   const app = await NestFactory.createMicroservice(AlarmsModule.forConfig(cfg, engine), {
     strategy: server,
     logger: nestLogger('alarms'),
