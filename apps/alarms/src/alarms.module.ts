@@ -2,7 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { nestMqttOptions } from '@cicenns/bus';
 import { nestLogger, serviceLogger, type RunningService } from '@cicenns/common';
-import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
+import { alarmOwnershipOf, alarmSliceOf, SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
+import { alarmInstance, alarmsClientId, answersRequest } from './runtime/alarm-instance';
 import type { RuleEngine } from './contracts';
 import { AlarmsMqttServer } from './runtime/alarms-mqtt.server';
 import { AlarmsController } from './runtime/alarms.controller';
@@ -15,10 +16,22 @@ export function alarmRulesFile(cfg: SystemConfig): string {
   return cfg.app.files.alarms;
 }
 
+/**
+ * The rule engine of this alarm process. `cfg` is what it works on: the whole configuration for
+ * the single alarm service, its slice (alarmSliceOf) for one partition of several.
+ */
 export function createRuleEngine(cfg: SystemConfig): RuleEngine {
   const alarms = loadAlarmConfig(alarmRulesFile(cfg));
   for (const w of unknownStatusBits(cfg, alarms)) serviceLogger('alarms').warn(w);
-  return new DefaultRuleEngine(cfg, alarms);
+  const ownership = alarmOwnershipOf(cfg);
+  if (ownership.partitions.length === 0) return new DefaultRuleEngine(cfg, alarms);
+  const instance = alarmInstance(cfg);
+  return new DefaultRuleEngine(cfg, alarms, { system: instance === ownership.system, slice: true });
+}
+
+/** What this alarm process works on: its partition's slice of the configuration, or all of it. */
+export function alarmConfigOf(full: SystemConfig): SystemConfig {
+  return alarmSliceOf(full, alarmInstance(full));
 }
 
 @Module({})
@@ -48,12 +61,15 @@ export interface AlarmService extends RunningService {
  * lost), commands and queries answered on `<topic>/reply` by AlarmsController. Resolves once
  * the broker acknowledged the subscriptions: readings published from then on reach the rules.
  */
-export async function startAlarms(
-  cfg: SystemConfig,
-  engine: RuleEngine = createRuleEngine(cfg),
-): Promise<AlarmService> {
+export async function startAlarms(full: SystemConfig, engine?: RuleEngine): Promise<AlarmService> {
+  // one partition of several: its slice only (alarmSliceOf), so its records are its share
+  const cfg = alarmConfigOf(full);
+  engine ??= createRuleEngine(cfg);
   const { mqtt } = cfg.app;
-  const server = new AlarmsMqttServer(nestMqttOptions(mqtt, 'alarms', 'server'));
+  const server = new AlarmsMqttServer(
+    nestMqttOptions(mqtt, alarmsClientId('alarms', cfg), 'server'),
+    answersRequest(cfg),
+  );
   const app = await NestFactory.createMicroservice(AlarmsModule.forConfig(cfg, engine), {
     strategy: server,
     logger: nestLogger('alarms'),

@@ -13,3 +13,4 @@ export * from './procedures';
 export * from './retention';
 export * from './generate-detector';
 export * from './scale-out';
+export * from './alarm-partitions';

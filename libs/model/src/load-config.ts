@@ -13,6 +13,7 @@ import {
 } from './schemas';
 import { loadYamlFile } from './yaml-file';
 import { formatDuration } from './retention';
+import { alarmOwnershipOf } from './alarm-partitions';
 import { applyInstanceEnv, checkShareGroup, instancePath } from './scale-out';
 
 export interface SystemConfig {
@@ -57,7 +58,9 @@ export function loadSystemConfig(file?: string, env: NodeJS.ProcessEnv = process
     loadYamlFile(calibrationFile, calibrationFileSchema).records,
   );
   crossCheck(mainFile, detectorFile, calibrationFile, app, profiles, detector);
-  return { file: mainFile, app, detector, profiles, profileFiles };
+  const cfg: SystemConfig = { file: mainFile, app, detector, profiles, profileFiles };
+  alarmOwnershipOf(cfg); // partitions checked at load, for every service (the API routes by them)
+  return cfg;
 }
 
 function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
@@ -80,8 +83,8 @@ function applyEnv(app: AppConfigFile, env: NodeJS.ProcessEnv): void {
 }
 
 /**
- * One instance of several (scaleOut.instance or CICENNS_INSTANCE): its own spool and dead-letter
- * files next to the configured ones, since two processes must not share one SQLite spool.
+ * One instance of several (scaleOut.instance or CICENNS_INSTANCE): its own spool, dead-letter
+ * and (alarm partitions) alarm store files next to the configured ones, since two processes must not share one SQLite spool.
  */
 function applyInstance(mainFile: string, app: AppConfigFile, env: NodeJS.ProcessEnv): void {
   applyInstanceEnv(app.scaleOut, env);
@@ -89,6 +92,9 @@ function applyInstance(mainFile: string, app: AppConfigFile, env: NodeJS.Process
   const { instance } = app.scaleOut;
   app.influx.spoolPath = instancePath(app.influx.spoolPath, instance);
   app.intake.deadLetterPath = instancePath(app.intake.deadLetterPath, instance);
+  // an alarm partition's store holds its alarms only (one alarm service: the file as configured)
+  if (Object.keys(app.scaleOut.alarmPartitions).length > 0)
+    app.alarms.storePath = instancePath(app.alarms.storePath, instance);
 }
 
 function loadProfiles(dir: string): { profiles: Map<string, DeviceProfile>; files: Map<string, string> } {

@@ -16,7 +16,12 @@ function configWith(edit: (yaml: string) => string): string {
 describe('scaleOut: several intakes and historians', () => {
   it('by default a service is the single instance, its files as configured', () => {
     const cfg = loadSystemConfig(undefined, {});
-    expect(cfg.app.scaleOut).toEqual({ instance: '', shareGroup: '', sessionExpirySeconds: 604800 });
+    expect(cfg.app.scaleOut).toEqual({
+      instance: '',
+      shareGroup: '',
+      sessionExpirySeconds: 604800,
+      alarmPartitions: {},
+    });
     expect(cfg.app.influx.spoolPath).toMatch(/\/var\/historian-spool\.db$/);
     expect(cfg.app.intake.deadLetterPath).toMatch(/\/var\/intake-dead-letters\.db$/);
   });

@@ -1,13 +1,10 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error';
+import { alarmPartitionSchema } from './alarm-partitions';
 
-/**
- * An instance id names one of several processes of a scaled-out service (intake, historian):
- * it ends their MQTT client ids, their health topics and their spool and dead-letter file
- * names, so it must be safe in all three (no / + # or dots, which could climb out of a path).
- */
-export const INSTANCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/;
-const INSTANCE_RULE = 'letters, digits, "_" and "-", at most 16, starting with a letter or digit';
+import { INSTANCE_PATTERN, INSTANCE_RULE } from './instance-id';
+
+export { INSTANCE_PATTERN } from './instance-id';
 /** An MQTT 5 share name is one topic level: no / + # (MQTT 5, 4.8.2). */
 const SHARE_GROUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** MQTT 5's largest session expiry: 0xFFFFFFFF means the session never expires. */
@@ -45,6 +42,9 @@ export const scaleOutSchema = z
       .min(1)
       .max(SESSION_NEVER_EXPIRES)
       .default(7 * 24 * 3600),
+    /** the alarm service split by devices (alarm-partitions.ts); {} = one alarm service */
+    // the keys are the instance ids of the alarm processes (checked in alarmOwnership)
+    alarmPartitions: z.record(z.string(), alarmPartitionSchema).default({}),
   })
   .strict()
   .prefault({});

@@ -154,6 +154,8 @@ export class DefaultRuleEngine implements RuleEngine {
   private daqHeld = false;
   private readonly deviceSlots = new Map<string, RuleSlot<'device-down'>>();
   private readonly daqSlot: RuleSlot<'daq-down'> | undefined;
+  /** false in a non-system partition: daq-down judged here for holdStale, owned elsewhere */
+  private readonly daqOwned: boolean;
   /** when the DAQ last published anything (DCR, gain, coincidence) */
   private daqSeen?: number;
   private readonly backlogSlot?: RuleSlot<'historian-backlog'>;
@@ -171,22 +173,33 @@ export class DefaultRuleEngine implements RuleEngine {
   constructor(
     private readonly cfg: SystemConfig,
     private readonly alarmCfg: AlarmConfig,
+    /**
+     * One alarm instance of several (scaleOut.alarmPartitions): `cfg` is its slice
+     * (alarmSliceOf); only the system partition owns the alarms that are not per channel.
+     * Every instance still judges the DAQ's liveness itself (it sees every DAQ batch), so that
+     * daq-down holds back its own DAQ-side stale checks without asking the system instance.
+     */
+    partition: { system: boolean; slice: boolean } = { system: true, slice: false },
   ) {
     this.slots = new RuleSlots(alarmCfg);
+    this.daqOwned = partition.system;
     for (const s of cfg.detector.sensors) this.addSensor(s);
     for (const p of cfg.detector.pmts) this.addPmt(p);
     for (const c of cfg.detector.crystals) this.addCrystal(c.id, c.pmts);
     // the beam status comes from the accelerator, not the DAQ: daq-down does not stand for it
-    this.beamCheck = this.addStaleCheck(serviceSubject('beam'), 'beam', this.beamSeen);
+    if (partition.system) this.beamCheck = this.addStaleCheck(serviceSubject('beam'), 'beam', this.beamSeen);
     for (const d of cfg.app.devices) {
       const slot = this.slots.make('device-down', deviceSubject(d.id), 'data-quality');
       if (slot) this.deviceSlots.set(d.id, slot);
     }
-    this.backlogSlot = this.slots.make('historian-backlog', serviceSubject('historian'), 'data-quality');
-    this.brokerSlot = this.slots.make('broker-drops', serviceSubject('broker'), 'data-quality');
+    if (partition.system) {
+      this.backlogSlot = this.slots.make('historian-backlog', serviceSubject('historian'), 'data-quality');
+      this.brokerSlot = this.slots.make('broker-drops', serviceSubject('broker'), 'data-quality');
+    }
     // a device-kind subject: while it holds, the runtime suppresses every alarm on device 'daq'
-    this.daqSlot = this.slots.make('daq-down', deviceSubject(DAQ_SOURCE), 'daq');
-    this.slots.checkEverythingMatched(cfg);
+    this.daqSlot = this.slots.make('daq-down', deviceSubject(DAQ_SOURCE), 'daq', 'daq-down', this.daqOwned);
+    // (a slice holds a share of the subjects: an override for another partition matches none here)
+    if (!partition.slice) this.slots.checkEverythingMatched(cfg);
   }
 
   // ---------- RuleEngine ----------
@@ -300,7 +313,9 @@ export class DefaultRuleEngine implements RuleEngine {
     const out: Condition[] = [];
     if (this.daqSlot) {
       const v = daqDown(now - (this.daqSeen ?? this.startedAt), this.daqSlot.params);
-      if (v.severity !== this.daqSlot.severity) this.emit(out, this.daqSlot, v, now);
+      if (!this.daqOwned)
+        this.daqSlot.severity = v.severity; // judged here, raised by the system instance
+      else if (v.severity !== this.daqSlot.severity) this.emit(out, this.daqSlot, v, now);
       this.holdDaqChecks(this.daqSlot.severity !== undefined && this.daqSlot.params.holdStale, now);
     }
     for (const c of [...this.staleActive]) this.judgeStale(c, now, out);

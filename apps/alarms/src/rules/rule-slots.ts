@@ -42,6 +42,8 @@ export class RuleSlots {
     subject: AlarmSubject,
     subsystem: Subsystem,
     alarmRule: string = rule,
+    /** false: judged here but owned by another alarm instance (no record, no condition) */
+    owned = true,
   ): RuleSlot<R> | undefined {
     this.alarmCfg.overrides.forEach((o, i) => {
       if (o.rule === rule && matchesAny(o.match, subject.id)) this.matched.add(i);
@@ -56,7 +58,7 @@ export class RuleSlots {
       params,
       guidance: formatGuidance(params.guidance),
     };
-    this.all.push(slot as RuleSlot);
+    if (owned) this.all.push(slot as RuleSlot);
     return slot;
   }
 

@@ -36,6 +36,11 @@ export class MqttAlarmOutputs implements AlarmSink {
   constructor(
     private readonly client: MqttClient,
     private readonly readings: ReadingPublisher,
+    /**
+     * Whether this instance owns an alarm id (scaleOut.alarmPartitions): a retained state of
+     * another instance's alarm is that instance's, never a leftover here. Single: all.
+     */
+    private readonly owns: (alarmId: string) => boolean = () => true,
   ) {}
 
   republish(views: AlarmView[], stateOf: (alarmId: string) => AlarmStateName | undefined): void {
@@ -71,7 +76,9 @@ export class MqttAlarmOutputs implements AlarmSink {
     const prefix = Topics.alarms.statePrefix;
     const onMessage = (topic: string, payload: Buffer, packet: { retain?: boolean }) => {
       if (!packet.retain || payload.length === 0 || !topic.startsWith(prefix)) return;
-      const state = stateOf(topic.slice(prefix.length));
+      const alarmId = topic.slice(prefix.length);
+      if (!this.owns(alarmId)) return;
+      const state = stateOf(alarmId);
       if (state !== undefined && state !== 'normal') return;
       this.client.publish(topic, '', { qos: 1, retain: true });
       this.startup.leftoversCleared++;

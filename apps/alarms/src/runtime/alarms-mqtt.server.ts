@@ -21,13 +21,23 @@ const REQUEST_PREFIX = Topics.alarms.prefix;
 export class AlarmsDeserializer implements ConsumerDeserializer {
   invalidRequests = 0;
 
+  /**
+   * @param answers whether this alarm instance answers a request (scaleOut.alarmPartitions:
+   * every instance receives every request; one must answer). Single instance: every request.
+   */
+  constructor(private readonly answers: (topic: string, data: unknown) => boolean = () => true) {}
+
   deserialize(value: unknown, options?: { channel?: string }): IncomingEvent | IncomingRequest {
     const topic = options?.channel ?? '';
     const payload = String(value);
     if (topic.startsWith(REQUEST_PREFIX)) {
       try {
         const packet = JSON.parse(payload) as { id?: unknown; data?: unknown };
-        if (typeof packet.id === 'string') return { id: packet.id, pattern: topic, data: packet.data };
+        if (typeof packet.id === 'string') {
+          // another instance's request: dropped here like an event, not counted as invalid
+          if (!this.answers(topic, packet.data)) return { pattern: topic, data: undefined };
+          return { id: packet.id, pattern: topic, data: packet.data };
+        }
       } catch {
         /* counted below */
       }
@@ -45,8 +55,11 @@ export class AlarmsMqttServer extends ServerMqtt {
   /** resolves once the broker has acknowledged every subscription (set by listen()) */
   subscribed: Promise<void> = Promise.resolve();
 
-  constructor(options: Required<MqttOptions>['options']) {
-    const deserializer = new AlarmsDeserializer();
+  constructor(
+    options: Required<MqttOptions>['options'],
+    answers?: (topic: string, data: unknown) => boolean,
+  ) {
+    const deserializer = new AlarmsDeserializer(answers);
     super({ ...options, deserializer });
     this.requestDeserializer = deserializer;
   }

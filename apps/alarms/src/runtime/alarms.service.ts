@@ -7,8 +7,9 @@ import {
   HealthReporter,
   ReadingPublisher,
 } from '@cicenns/bus';
-import { parseHealth, readingBatchSchema, Topics, type ServiceHealth } from '@cicenns/contracts';
-import { SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
+import { alarmInstance, alarmsClientId } from './alarm-instance';
+import { healthName, parseHealth, readingBatchSchema, Topics, type ServiceHealth } from '@cicenns/contracts';
+import { alarmOwnershipOf, SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import type { RuleEngine } from '../contracts';
 import { MqttAlarmOutputs } from './alarm-outputs';
@@ -34,6 +35,8 @@ export class AlarmsService implements OnApplicationShutdown {
   private readonly publisher: ReadingPublisher;
   private readonly health: HealthReporter;
   private readonly startedAt = Date.now();
+  /** scaleOut.instance: the alarm partition this process owns ('' = the single alarm service) */
+  private readonly instance: string;
   badMessages = 0;
   /** ms from each reading's ts to its evaluation here (health: p50/p99 and the bucket counts) */
   readonly evaluationLag = new LagHistogram();
@@ -47,7 +50,12 @@ export class AlarmsService implements OnApplicationShutdown {
 
   constructor(@Inject(SYSTEM_CONFIG) cfg: SystemConfig, @Inject(RULE_ENGINE) engine: RuleEngine) {
     const { app } = cfg;
-    this.out = connectService(app.mqtt, 'alarms-out', SERVICE);
+    // one alarm instance of several (scaleOut.alarmPartitions): its own sessions and health
+    const instance = alarmInstance(cfg);
+    this.instance = instance;
+    const ownership = alarmOwnershipOf(cfg);
+    const owns = (alarmId: string) => ownership.ownerOfAlarm(alarmId) === instance;
+    this.out = connectService(app.mqtt, alarmsClientId('alarms-out', cfg), SERVICE, { instance });
     this.out.on('error', (e) => this.log.warn(`mqtt (publisher): ${e.message}`));
     this.publisher = new ReadingPublisher(this.out, SERVICE, 500, 50);
     this.store = new AlarmStore(app.alarms.storePath);
@@ -67,7 +75,7 @@ export class AlarmsService implements OnApplicationShutdown {
     this.runtime = new AlarmRuntime({
       engine,
       store: this.store,
-      sink: new MqttAlarmOutputs(this.out, this.publisher),
+      sink: new MqttAlarmOutputs(this.out, this.publisher, owns),
       notifier: this.notifier,
       evaluationIntervalMs: app.alarms.evaluationIntervalMs,
     });
@@ -83,7 +91,7 @@ export class AlarmsService implements OnApplicationShutdown {
       );
     });
     this.calibrationsSubscribed = this.calibrations.attach(this.out);
-    this.health = new HealthReporter(this.out, SERVICE, () => this.healthSnapshot());
+    this.health = new HealthReporter(this.out, SERVICE, () => this.healthSnapshot(), undefined, instance);
   }
 
   /** Report health from now on: called once the subscriptions are acknowledged. */
@@ -105,7 +113,7 @@ export class AlarmsService implements OnApplicationShutdown {
   }
 
   onHealth(topic: string, payload: string): void {
-    if (topic === Topics.health(SERVICE) || payload.length === 0) return;
+    if (topic === Topics.health(healthName(SERVICE, this.instance)) || payload.length === 0) return;
     this.guarded(topic, () => {
       const h = parseHealth(payload);
       if (!h) {

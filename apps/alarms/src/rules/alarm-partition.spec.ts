@@ -1,0 +1,109 @@
+import type { JournalEvent, Reading } from '@cicenns/contracts';
+import { alarmOwnershipOf, alarmSliceOf, loadSystemConfig, type SystemConfig } from '@cicenns/model';
+import { alarmConfigOf, createRuleEngine } from '../alarms.module';
+import { AlarmRuntime } from '../runtime/alarm-runtime';
+import { AlarmStore } from '../runtime/alarm-store';
+import { configWithAlarmPartitions } from '../../../../test/support/alarm-partitions';
+import { commissionEvery } from '../../../../test/support/fixtures/commissioned';
+
+const T0 = Date.parse('2026-06-01T00:00:00Z');
+const file = configWithAlarmPartitions();
+const full = loadSystemConfig(file, {});
+const instanceCfg = (instance: string) => loadSystemConfig(file, { CICENNS_INSTANCE: instance });
+const ids = (cfg: SystemConfig) =>
+  createRuleEngine(cfg)
+    .knownAlarms()
+    .map((a) => a.alarmId);
+
+describe('an alarm partition works on its slice of the configuration', () => {
+  it("each instance holds only its alarms; together exactly the single service's, none twice", () => {
+    const single = ids(loadSystemConfig(undefined, {}));
+    const a = ids(alarmConfigOf(instanceCfg('a')));
+    const b = ids(alarmConfigOf(instanceCfg('b')));
+    expect(new Set([...a, ...b]).size).toBe(a.length + b.length); // none in both
+    expect([...a, ...b].sort()).toEqual([...single].sort());
+    const o = alarmOwnershipOf(full);
+    expect(a.filter((id) => o.ownerOfAlarm(id) !== 'a')).toEqual([]);
+    expect(b.filter((id) => o.ownerOfAlarm(id) !== 'b')).toEqual([]);
+    // the alarms that are not per channel are the system partition's
+    for (const id of [
+      'daq-down:daq',
+      'stale-beam:beam',
+      'historian-backlog:historian',
+      'broker-drops:broker',
+    ])
+      expect({ id, inA: a.includes(id), inB: b.includes(id) }).toEqual({ id, inA: true, inB: false });
+  });
+
+  it('the slice holds its PMTs, sensors, groups, devices and their calibrations', () => {
+    const slice = alarmSliceOf(full, 'b');
+    expect(slice.detector.pmts.length).toBeGreaterThan(0);
+    expect(slice.detector.pmts.every((p) => p.hv.device === 'hv-veto')).toBe(true);
+    expect(slice.detector.crystals).toEqual([]);
+    expect(slice.detector.panels.length).toBe(full.detector.panels.length);
+    expect(slice.detector.sensors.map((s) => s.device)).toEqual(
+      full.detector.sensors.filter((s) => s.device === 'pt100-3').map((s) => s.device),
+    );
+    expect(slice.app.devices.map((d) => d.id)).toEqual(['hv-veto', 'pt100-3']);
+    const p = slice.detector.pmts[0];
+    expect(slice.detector.calibrationHistory(p.id)).toEqual(full.detector.calibrationHistory(p.id));
+    expect(slice.detector.pmt(p.id)!.limits).toEqual(full.detector.pmt(p.id)!.limits);
+    // the single alarm service's configuration is the whole one
+    expect(alarmConfigOf(loadSystemConfig(undefined, {}))).toBeDefined();
+  });
+
+  it('daq-down, owned by the system partition, still holds back the stale DCR checks of the others', () => {
+    const run = (instance: string) => {
+      const cfg = alarmConfigOf(instanceCfg(instance));
+      commissionEvery(cfg.detector, []);
+      let t = T0;
+      const events: JournalEvent[] = [];
+      const store = new AlarmStore(':memory:');
+      const rt = new AlarmRuntime({
+        engine: createRuleEngine(cfg),
+        store,
+        sink: { state: () => undefined, event: (ev) => events.push(ev) },
+        notifier: { update: () => undefined },
+        evaluationIntervalMs: 1000,
+        now: () => t,
+      }).start(false);
+      const reading = (m: Reading['m'], id: string, fields: Reading['fields'], source: string): Reading => ({
+        m,
+        id,
+        ts: t,
+        quality: 'good',
+        fields,
+        source,
+      });
+      const fresh = () => [
+        ...cfg.detector.pmts.map((p) => {
+          const v = cfg.detector.currentCalibration(p.id, t)!.hvV;
+          return reading('hv', p.id, { vset: v, vmon: v, power: 1, status: 1 }, 'hv');
+        }),
+        ...cfg.detector.sensors.map((s) => reading('temperature', s.id, { value_c: 22 }, 'pt100')),
+        reading('beam', '', { on: true, power_kw: 140, rep_rate_hz: 25 }, 'beam'),
+      ];
+      const dcr = () =>
+        cfg.detector.pmts.map((p) =>
+          reading(
+            'dcr',
+            p.id,
+            { rate_hz: cfg.detector.currentCalibration(p.id, t)!.dcrHz, window_s: 10 },
+            'daq',
+          ),
+        );
+      rt.onReadings([...fresh(), ...dcr()]);
+      for (let i = 0; i < 60; i++) {
+        t += 1000;
+        rt.onReadings(fresh());
+        rt.runTick();
+      }
+      store.close();
+      return events.filter((ev) => ev.action === 'raise').map((ev) => ev.alarmId);
+    };
+    // the DAQ went silent for 60 s (twice the stale limit): one daq-down, in the system partition
+    expect(run('a')).toEqual(['daq-down:daq']);
+    // and none of the veto partition's stale DCR alarms (nor a second daq-down)
+    expect(run('b')).toEqual([]);
+  });
+});
