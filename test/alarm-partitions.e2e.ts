@@ -20,6 +20,11 @@ import { writeTestConfig } from './support/test-config';
 import { writeFastAlarmRules, type JournalEventLite } from './support/alarms-harness';
 import { writeCommissionedCalibration } from './support/fixtures/commissioned';
 import { TWO_ALARM_PARTITIONS } from './support/alarm-partitions';
+import { BusRpc } from '@cicenns/bus/rpc';
+import { alarmOwnershipOf } from '@cicenns/model';
+import { AlarmsService } from '../apps/api/src/alarms/alarms.service';
+import { AlarmCache } from '../apps/api/src/alarms/alarm-cache';
+import { AuditLog } from '../apps/api/src/audit/audit-log';
 
 jest.setTimeout(120_000);
 
@@ -187,4 +192,55 @@ it('two alarm instances: each partition raises its alarms once, across a SIGKILL
     );
   }
   await client.close();
+});
+
+it("the API's alarm service: an ack of both partitions' alarms reaches both owners, the journal is both merged", async () => {
+  const [crystal, veto] = ['CsI03-A', 'PSV03-A'];
+  const high = new Map([
+    [crystal, 20],
+    [veto, 20],
+  ]);
+  for (let i = 0; i < 12; i++) {
+    await publishBatch(high);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await raisedTimes(`dcr-high:${crystal}`);
+  await raisedTimes(`dcr-high:${veto}`);
+  const ownership = alarmOwnershipOf(system);
+  expect(new Set([crystal, veto].map((id) => ownership.ownerOfAlarm(`dcr-high:${id}`))).size).toBe(2);
+  const rpc = new BusRpc(system.app.mqtt, 'api-rpc-e2e');
+  const audit = new AuditLog(':memory:');
+  const api = new AlarmsService(new AlarmCache(), rpc, audit, ownership);
+  try {
+    const by = {
+      user: { name: 'shifter-e2e', role: 'shifter' as const, via: 'session' as const },
+      origin: '127.0.0.1',
+      action: 'alarm.ack',
+      params: {},
+    };
+    const reply = (await api.ack(by, { alarmIds: [`dcr-high:${crystal}`, `dcr-high:${veto}`] })) as {
+      ok?: boolean;
+    }[];
+    // one answer per alarm, each from its owner, none refused
+    expect(reply).toHaveLength(2);
+    expect(reply.filter((r) => r.ok === false)).toEqual([]);
+    await waitFor(
+      'both acks in the journal events',
+      async () =>
+        [crystal, veto].every((id) =>
+          events.some((e) => e.action === 'ack' && e.alarmId === `dcr-high:${id}`),
+        ),
+      5000,
+    );
+    // the journal asked of each partition and merged: both partitions' events, newest first
+    const journal = (await api.journal({ limit: 1000 })) as { alarmId: string; action: string; ts: number }[];
+    const acked = journal.filter((e) => e.action === 'ack').map((e) => e.alarmId);
+    expect(acked).toEqual(expect.arrayContaining([`dcr-high:${crystal}`, `dcr-high:${veto}`]));
+    expect(journal.map((e) => e.ts)).toEqual([...journal.map((e) => e.ts)].sort((a, b) => b - a));
+    const two = (await api.journal({ limit: 2 })) as unknown[];
+    expect(two).toHaveLength(2);
+  } finally {
+    await rpc.close();
+    audit.close();
+  }
 });

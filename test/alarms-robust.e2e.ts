@@ -43,7 +43,7 @@ describe('the alarm service and bad messages on the bus', () => {
   const alarms = new ServiceProcess('alarms', { CICENNS_CONFIG: file, ALERTMANAGER_URL: '' });
   let mqtt: MqttClient;
   const states = new Map<string, { state: string }>();
-  let health: { counters: Record<string, number> } | undefined;
+  let health: { counters: Record<string, number>; detail?: Record<string, unknown> } | undefined;
 
   beforeAll(async () => {
     mqtt = await testClient(servers.mqttUrl);
@@ -93,8 +93,15 @@ describe('the alarm service and bad messages on the bus', () => {
       throw new Error(`${e.message}; states ${JSON.stringify([...states])}\n${alarms.output.slice(-3000)}`);
     });
     expect(alarms.child?.exitCode).toBeNull();
-    // the malformed ones are counted (the unknown subject is no error: nothing to judge)
-    await waitFor('bad messages counted', async () => (health?.counters.badMessages ?? 0) >= 6);
+    // the malformed ones are counted (the unknown subject is no error: nothing to judge): no
+    // batch or health at all as bad messages, a bad reading in a batch as a bad reading
+    await waitFor(
+      'bad messages and readings counted',
+      async () => (health?.counters.badMessages ?? 0) >= 4 && (health?.counters.badReadings ?? 0) >= 3,
+    );
+    expect(
+      Object.values(health!.detail?.badReadingReasons as Record<string, number>).reduce((a, b) => a + b),
+    ).toBe(health!.counters.badReadings);
     expect(health!.counters.failedMessages ?? 0).toBe(0);
   });
 });

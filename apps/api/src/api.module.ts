@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { SystemConfig } from '@cicenns/model';
+import { alarmOwnershipOf, type SystemConfig } from '@cicenns/model';
 import { nestLogger, serviceLogger } from '@cicenns/common';
 import { CalibrationFeed } from '@cicenns/bus';
 import { Registry } from 'prom-client';
@@ -182,7 +182,7 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
         {
           provide: AlarmsService,
           useFactory: (alarms: AlarmCache, rpc: BusRpc, audit: AuditLog) =>
-            new AlarmsService(alarms, rpc, audit),
+            new AlarmsService(alarms, rpc, audit, alarmOwnershipOf(cfg)),
           inject: [AlarmCache, BusRpc, AuditLog],
         },
         {

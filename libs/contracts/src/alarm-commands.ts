@@ -69,6 +69,14 @@ export const journalQuery = z
     alarmId: alarmIdSchema.optional(),
     limit: z.number().int().min(1).max(10_000).optional(),
     since: instant.optional(),
+    /**
+     * With the alarm service split (scaleOut.alarmPartitions): the partition whose journal is
+     * asked for, which alone answers; absent, the system partition (or the single service).
+     */
+    partition: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/, 'an alarm partition id')
+      .optional(),
   })
   .strict();
 export type JournalQuery = z.input<typeof journalQuery>;

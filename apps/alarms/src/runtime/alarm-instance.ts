@@ -22,17 +22,19 @@ export function alarmsClientId(suffix: string, cfg: SystemConfig): string {
 }
 
 /**
- * Which requests this alarm instance answers while the requests still come on the one request
- * topic every instance subscribes to: a command by the owner of its (first) alarm id, a query
- * by the system partition (whose answer is then its share only: routing by owner and merging
- * in the API is not done yet, docs/DEPLOY-SCALE.md). Single instance: everything.
+ * Which requests this alarm instance answers, on the one request topic every instance
+ * subscribes to: a command by the owner of its (first) alarm id (the API sends an ack of
+ * several partitions' alarms as one command per partition), a query by the partition it names
+ * (`partition`, the API asks each and merges), else by the system partition. Exactly one
+ * answers, so the caller never gets two. Single instance: everything.
  */
 export function answersRequest(cfg: SystemConfig): (topic: string, data: unknown) => boolean {
   const instance = alarmInstance(cfg);
   const ownership = alarmOwnershipOf(cfg);
   if (ownership.partitions.length === 0) return () => true;
   return (topic, data) => {
-    const d = (data ?? {}) as { alarmId?: unknown; alarmIds?: unknown };
+    const d = (data ?? {}) as { alarmId?: unknown; alarmIds?: unknown; partition?: unknown };
+    if (!COMMAND_TOPICS.has(topic) && typeof d.partition === 'string') return d.partition === instance;
     const first =
       typeof d.alarmId === 'string' ? d.alarmId : Array.isArray(d.alarmIds) ? d.alarmIds[0] : undefined;
     // a query, or a command without a readable id: the system instance answers (or refuses it)

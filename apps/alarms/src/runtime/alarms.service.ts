@@ -1,5 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { describeError, LagHistogram, processFaults, RateLimitedLog, serviceLogger } from '@cicenns/common';
+import {
+  describeError,
+  LagHistogram,
+  processFaults,
+  RateLimitedLog,
+  RefusedEntries,
+  serviceLogger,
+} from '@cicenns/common';
 import {
   CalibrationFeed,
   closeBusClient,
@@ -8,7 +15,7 @@ import {
   ReadingPublisher,
 } from '@cicenns/bus';
 import { alarmInstance, alarmsClientId } from './alarm-instance';
-import { healthName, parseHealth, readingBatchSchema, Topics, type ServiceHealth } from '@cicenns/contracts';
+import { healthName, parseHealth, parseReadingBatch, Topics, type ServiceHealth } from '@cicenns/contracts';
 import { alarmOwnershipOf, SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import type { RuleEngine } from '../contracts';
@@ -38,6 +45,8 @@ export class AlarmsService implements OnApplicationShutdown {
   /** scaleOut.instance: the alarm partition this process owns ('' = the single alarm service) */
   private readonly instance: string;
   badMessages = 0;
+  /** readings refused one by one inside good batches (health: badReadings, detail.badReadingReasons) */
+  readonly refused = new RefusedEntries();
   /** ms from each reading's ts to its evaluation here (health: p50/p99 and the bucket counts) */
   readonly evaluationLag = new LagHistogram();
   /** messages whose handling threw (a bug); see guarded() */
@@ -102,13 +111,15 @@ export class AlarmsService implements OnApplicationShutdown {
   onBatch(topic: string, payload: string): void {
     if (topic === Topics.readings(SERVICE)) return; // our own alarm readings
     this.guarded(topic, () => {
-      const batch = readingBatchSchema.safeParse(safeJson(payload));
-      if (!batch.success) {
+      const batch = parseReadingBatch(payload);
+      if (!batch.ok) {
         this.badMessages++;
         return;
       }
-      this.runtime.onReadings(batch.data.readings);
-      this.evaluationLag.observeAll(batch.data.readings, Date.now());
+      // a bad reading is refused alone (counted by reason); the rest of its batch is judged
+      for (const bad of batch.refused) this.refused.add(topic, bad.index, bad.reason);
+      this.runtime.onReadings(batch.readings);
+      this.evaluationLag.observeAll(batch.readings, Date.now());
     });
   }
 
@@ -153,6 +164,7 @@ export class AlarmsService implements OnApplicationShutdown {
         ...Object.fromEntries(Object.entries(counts).map(([s, n]) => [`state_${s}`, n])),
         ...this.runtime.counters,
         badMessages: this.badMessages,
+        badReadings: this.refused.total,
         ...this.calibrations.healthCounters(),
         failedMessages: this.failedMessages,
         unhandledRejections: processFaults.unhandledRejections,
@@ -165,7 +177,11 @@ export class AlarmsService implements OnApplicationShutdown {
         evaluationLagP99Ms: lagFigure(lagP99),
       },
       // cumulative: two reports subtract to the window between them (bench/sustain.ts)
-      detail: { evaluationLagBuckets: this.evaluationLag.sparse() },
+      detail: {
+        evaluationLagBuckets: this.evaluationLag.sparse(),
+        badReadingReasons: Object.fromEntries(this.refused.byReason),
+        lastBadReading: this.refused.last,
+      },
     };
   }
 
@@ -183,12 +199,4 @@ export class AlarmsService implements OnApplicationShutdown {
 function lagFigure(ms: number | undefined): number {
   if (ms === undefined) return -1;
   return Number.isFinite(ms) ? Math.round(ms * 10) / 10 : 2 ** 18;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -13,12 +13,17 @@ import { auditedAction, type Actor } from '../audit/audited-action';
 import type { AuditLog } from '../audit/audit-log';
 import { RpcUnavailable, type BusRpc } from '@cicenns/bus';
 import type { AlarmCache } from './alarm-cache';
+import type { AlarmOwnership } from '@cicenns/model';
 
 /** A command as the API builds it: `act` adds who and from where. */
 type Command<T> = Omit<T, 'user' | 'origin'>;
 
 /** Who asks for an alarm action, from where, and what the audit log records of the request. */
 export type AlarmActor = Actor;
+
+/** what the alarm store gives without a limit (alarm-store.ts) */
+const JOURNAL_DEFAULT_LIMIT = 1000;
+const NO_PARTITIONS = { partitions: [], ownerOfAlarm: () => '' };
 
 /** The alarm service's answer time before the API says it is unavailable. */
 const ALARM_TIMEOUT_MS = 5000;
@@ -32,21 +37,55 @@ export class AlarmsService {
     private readonly alarms: AlarmCache,
     private readonly rpc: BusRpc,
     private readonly audit: AuditLog,
+    /** the alarm service's partitions (scaleOut.alarmPartitions; none: one alarm service) */
+    private readonly ownership: Pick<AlarmOwnership, 'partitions' | 'ownerOfAlarm'> = NO_PARTITIONS,
   ) {}
 
   list(): AlarmView[] {
     return this.alarms.list();
   }
 
-  journal(q: JournalQuery): Promise<unknown> {
-    return this.call(Topics.alarms.query.journal, q);
+  /**
+   * The journal, newest first. With the alarm service split, each partition's journal is asked
+   * for and the answers merged by time, the limit applied to the whole.
+   */
+  async journal(q: JournalQuery): Promise<unknown> {
+    const { partitions } = this.ownership;
+    if (partitions.length === 0) return this.call(Topics.alarms.query.journal, q);
+    const parts = await Promise.all(
+      partitions.map((partition) => this.call(Topics.alarms.query.journal, { ...q, partition })),
+    );
+    const events = (parts as { ts: number; seq?: number }[][]).flat();
+    events.sort((a, b) => b.ts - a.ts || (b.seq ?? 0) - (a.seq ?? 0));
+    return events.slice(0, q.limit ?? JOURNAL_DEFAULT_LIMIT);
   }
 
+  /** An ack of alarms of several partitions goes as one command to each owner, audited as one action. */
   ack(by: AlarmActor, cmd: Command<AckCommand>): Promise<unknown> {
-    return this.act(by, Topics.alarms.cmd.ack, cmd.alarmIds.join(','), {
-      alarmIds: cmd.alarmIds,
+    const groups = new Map<string, string[]>();
+    for (const id of cmd.alarmIds) {
+      const owner = this.ownership.partitions.length ? this.ownership.ownerOfAlarm(id) : '';
+      groups.set(owner, [...(groups.get(owner) ?? []), id]);
+    }
+    const data = (alarmIds: string[]) => ({
+      alarmIds,
       comment: cmd.comment,
-    } satisfies Command<AckCommand>);
+      user: by.user.name,
+      origin: by.origin,
+    });
+    return auditedAction(this.audit, by, cmd.alarmIds.join(','), async () => {
+      if (groups.size === 1) return this.call(Topics.alarms.cmd.ack, data(cmd.alarmIds));
+      // each owner answers for its alarms; refused as a whole only when every part is
+      const settled = await Promise.allSettled(
+        [...groups.values()].map((ids) => this.call(Topics.alarms.cmd.ack, data(ids))),
+      );
+      const done = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value].flat() : []));
+      if (done.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
+      const failed = settled.flatMap((r) =>
+        r.status === 'rejected' ? [{ ok: false, error: String((r.reason as Error).message) }] : [],
+      );
+      return [...done, ...failed];
+    });
   }
 
   /** A shelf is asked for in minutes, sent as an instant. */
