@@ -76,13 +76,17 @@ export class AlarmsService {
     return auditedAction(this.audit, by, cmd.alarmIds.join(','), async () => {
       if (groups.size === 1) return this.call(Topics.alarms.cmd.ack, data(cmd.alarmIds));
       // each owner answers for its alarms; refused as a whole only when every part is
+      const parts = [...groups.values()];
       const settled = await Promise.allSettled(
-        [...groups.values()].map((ids) => this.call(Topics.alarms.cmd.ack, data(ids))),
+        parts.map((ids) => this.call(Topics.alarms.cmd.ack, data(ids))),
       );
       const done = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value].flat() : []));
       if (done.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
-      const failed = settled.flatMap((r) =>
-        r.status === 'rejected' ? [{ ok: false, error: String((r.reason as Error).message) }] : [],
+      // a part whose owner refused or did not answer: one result per alarm of it, saying why
+      const failed = settled.flatMap((r, i) =>
+        r.status === 'rejected'
+          ? parts[i].map((alarmId) => ({ alarmId, ok: false, error: String((r.reason as Error).message) }))
+          : [],
       );
       return [...done, ...failed];
     });

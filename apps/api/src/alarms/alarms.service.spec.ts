@@ -1,0 +1,74 @@
+import { RpcUnavailable, type BusRpc } from '@cicenns/bus';
+import { AuditLog } from '../audit/audit-log';
+import { AlarmCache } from './alarm-cache';
+import { AlarmsService } from './alarms.service';
+
+const by = {
+  user: { name: 'shifter-spec', role: 'shifter' as const, via: 'session' as const },
+  origin: '127.0.0.1',
+  action: 'alarm.ack',
+  params: {},
+};
+/** alarms of CsI* in partition a, of PSV* in b */
+const ownership = {
+  partitions: ['a', 'b'],
+  ownerOfAlarm: (id: string) => (id.includes(':CsI') ? 'a' : 'b'),
+};
+
+function service(answer: (pattern: string, data: { alarmIds?: string[]; partition?: string }) => unknown) {
+  const sent: { pattern: string; data: { alarmIds?: string[]; partition?: string } }[] = [];
+  const rpc = {
+    request: async (pattern: string, data: { alarmIds?: string[]; partition?: string }) => {
+      sent.push({ pattern, data });
+      return answer(pattern, data);
+    },
+  } as unknown as BusRpc;
+  return { api: new AlarmsService(new AlarmCache(), rpc, new AuditLog(':memory:'), ownership), sent };
+}
+
+describe("the API's alarm actions with the alarm service split", () => {
+  it('sends an ack to each owner with its own alarms, one answer per alarm', async () => {
+    const { api, sent } = service((_p, d) => d.alarmIds!.map((alarmId) => ({ alarmId, ok: true })));
+    const reply = await api.ack(by, {
+      alarmIds: ['dcr-high:CsI01-A', 'dcr-high:PSV01-A', 'hv-trip:CsI02-B'],
+    });
+    expect(sent.map((s) => s.data.alarmIds)).toEqual([
+      ['dcr-high:CsI01-A', 'hv-trip:CsI02-B'],
+      ['dcr-high:PSV01-A'],
+    ]);
+    expect(reply).toHaveLength(3);
+  });
+
+  it('an owner that does not answer: its alarms come back refused with the reason, the others done', async () => {
+    const { api } = service((_p, d) => {
+      if (d.alarmIds![0].includes(':PSV'))
+        throw new RpcUnavailable('the alarm service did not answer within 5 s');
+      return d.alarmIds!.map((alarmId) => ({ alarmId, ok: true }));
+    });
+    const reply = (await api.ack(by, { alarmIds: ['dcr-high:CsI01-A', 'dcr-high:PSV01-A'] })) as {
+      alarmId: string;
+      ok: boolean;
+      error?: string;
+    }[];
+    expect(reply).toEqual([
+      { alarmId: 'dcr-high:CsI01-A', ok: true },
+      { alarmId: 'dcr-high:PSV01-A', ok: false, error: expect.stringMatching(/did not answer/) },
+    ]);
+  });
+
+  it('the journal: each partition asked, merged newest first, the limit over the whole', async () => {
+    const { api, sent } = service((_p, d) =>
+      d.partition === 'a'
+        ? [
+            { ts: 30, alarmId: 'x:CsI01-A' },
+            { ts: 10, alarmId: 'x:CsI01-A' },
+          ]
+        : [{ ts: 20, alarmId: 'x:PSV01-A' }],
+    );
+    expect(await api.journal({ limit: 2 })).toEqual([
+      { ts: 30, alarmId: 'x:CsI01-A' },
+      { ts: 20, alarmId: 'x:PSV01-A' },
+    ]);
+    expect(sent.map((s) => s.data.partition)).toEqual(['a', 'b']);
+  });
+});
