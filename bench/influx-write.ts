@@ -82,6 +82,7 @@ function payloads(cfgFile: string, sweeps: number, t0: number): string[] {
         ts,
         quality: 'good',
         source: device,
+        ...(s > 0 ? { prevTs: ts - 1000 } : {}), // as the poller says it
         fields: {
           vset: 1200 + (i % 7),
           iset: 100,

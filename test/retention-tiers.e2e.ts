@@ -93,6 +93,7 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
     pub = await testClient(servers.mqttUrl);
     // one PMT's HV readings, 4 a second, with a value that moves within each 10 s bucket
     let seq = 0;
+    let prevTs: number | undefined; // as the poller says it (set values stored on change)
     const publish = () => {
       const ts = Date.now();
       const batch = {
@@ -105,6 +106,7 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
             ts,
             quality: 'good',
             source: 'poller',
+            ...(prevTs === undefined ? {} : { prevTs }),
             fields: {
               vmon: 1000 + (ts % 10_000) / 100,
               imon: 1.5,
@@ -114,6 +116,7 @@ describe('retention tiers on InfluxDB 1.6 with continuous queries', () => {
           },
         ],
       };
+      prevTs = ts;
       void pub.publishAsync('cicenns/sc/readings/test', JSON.stringify(batch), { qos: 1 });
     };
     publishing = setInterval(publish, 250);

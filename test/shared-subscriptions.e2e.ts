@@ -163,6 +163,44 @@ describe('intake and historian as two instances each on shared subscriptions', (
     );
   });
 
+  it("HV set values stored on change stay true although each historian sees only some of a channel's readings", async () => {
+    // a PMT's readings as the poller publishes them (prevTs: its reading before), one batch each,
+    // vset changed and changed back between readings the other historian may take
+    const ts0 = t0 - 600_000;
+    const truth = Array.from({ length: 60 }, (_, i) => (i % 7 === 3 || i % 11 === 5 ? 1200 : 1000));
+    for (let i = 0; i < truth.length; i++) {
+      const ts = ts0 + i * 1000;
+      const reading = {
+        m: 'hv',
+        id: 'CsI01-A',
+        ts,
+        quality: 'good',
+        source: 'hv-crystal',
+        ...(i > 0 ? { prevTs: ts - 1000 } : {}),
+        fields: { vset: truth[i], iset: 100, vmon: truth[i] - 0.5, imon: 2, status: 1, power: 1 },
+      };
+      await pub.publishAsync(
+        'cicenns/sc/readings/poller',
+        JSON.stringify({ service: 'poller', seq: i, readings: [reading] }),
+        {
+          qos: 1,
+        },
+      );
+    }
+    const where = `WHERE "pmt" = 'CsI01-A' AND time >= ${ts0}ms`;
+    await waitFor(
+      '60 HV readings stored',
+      async () => (await count(influx, 'hv', 'vmon', where)) === 60,
+      30_000,
+    );
+    const rows = await influx.query<{ time: Date; vset: number }>(`SELECT "vset" FROM "hv" ${where}`);
+    const points = rows.map((r) => ({ ts: r.time.getTime(), vset: r.vset })).sort((a, b) => a.ts - b.ts);
+    // what last("vset") with fill(previous) shows at each reading: the latest point at or before it
+    const shown = truth.map((_, i) => points.filter((p) => p.ts <= ts0 + i * 1000).pop()?.vset);
+    expect(shown).toEqual(truth);
+    console.log(`set values: ${points.length} vset points stored for 60 readings`);
+  });
+
   it('lose nothing when one intake and one historian are killed (SIGKILL) mid-stream and restarted', async () => {
     const from = 2000;
     const n = 6000;

@@ -29,7 +29,10 @@ interface Channel {
  * every influx.setValuesKeyframeMs per channel (the measured values every reading), docs/DATA.md.
  * The state is per channel, at most one per PMT of the detector (a channel beyond is stored
  * whole), and starts empty: the first reading after a start stores every field. A reading older
- * than its channel's last (out of order) is stored whole and changes nothing.
+ * than its channel's last (out of order) is stored whole and changes nothing. A reading is
+ * judged against the state only when it says (prevTs) that the reading before it is the one the
+ * state was last updated by: with several historians each sees only some of a channel's
+ * readings, and a value changed and changed back between two of ours would otherwise be lost.
  */
 export class SetValueFilter {
   private readonly channels = new Map<string, Channel>();
@@ -58,6 +61,12 @@ export class SetValueFilter {
       return { reading: r };
     }
     if (r.ts <= ch.lastTs) return { reading: r };
+    if (r.prevTs !== ch.lastTs) {
+      // the channel's reading before this one went elsewhere (another historian of a shared
+      // subscription), or the publisher restarted or does not say: what we hold may be stale
+      this.channels.set(r.id, this.firstOf(r));
+      return { reading: r };
+    }
     const keyframe = r.ts - ch.keyframeTs >= this.keyframeMs;
     let fields: Reading['fields'] | undefined;
     let edge: Reading['fields'] | undefined;

@@ -50,20 +50,22 @@ const fieldsArb = fc.oneof(
   fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'toString')), anyValue),
   anyValue,
 );
+const tsArb = fc.oneof(
+  { arbitrary: fc.integer({ min: 0, max: 2 ** 42 }), weight: 2 },
+  fc.double({ min: READING_TS_RANGE_MS.min * 1.01, max: READING_TS_RANGE_MS.max * 1.01 }),
+  anyValue,
+);
 /** A reading of mostly right shape, each part now and then wrong, missing or extra. */
 const readingArb = fc.record(
   {
     m: fc.oneof({ arbitrary: fc.constantFrom<unknown>(...MEASUREMENTS), weight: 4 }, anyValue),
     id: fc.oneof({ arbitrary: fc.string(), weight: 4 }, anyValue),
-    ts: fc.oneof(
-      { arbitrary: fc.integer({ min: 0, max: 2 ** 42 }), weight: 2 },
-      fc.double({ min: READING_TS_RANGE_MS.min * 1.01, max: READING_TS_RANGE_MS.max * 1.01 }),
-      anyValue,
-    ),
+    ts: tsArb,
     quality: fc.oneof({ arbitrary: fc.constantFrom<unknown>('good', 'bad', 'stale'), weight: 4 }, anyValue),
     fields: fieldsArb,
     error: fc.oneof({ arbitrary: fc.string(), weight: 4 }, anyValue),
     source: fc.oneof({ arbitrary: fc.string(), weight: 4 }, anyValue),
+    prevTs: tsArb,
     extra: anyValue,
   },
   { requiredKeys: ['m', 'id', 'ts', 'quality', 'fields', 'source'], noNullPrototype: true },

@@ -50,9 +50,8 @@ export function isPlainReading(x: unknown): x is Reading {
   for (const k in x) if (!READING_KEYS.has(k)) return false; // zod would strip it: a copy
   if (!MEASUREMENT_SET.has(x.m)) return false;
   if (typeof x.id !== 'string' || typeof x.source !== 'string') return false;
-  const ts = x.ts;
-  if (typeof ts !== 'number' || !(ts >= READING_TS_RANGE_MS.min && ts <= READING_TS_RANGE_MS.max))
-    return false;
+  if (!isReadingTs(x.ts)) return false;
+  if ('prevTs' in x && !isReadingTs(x.prevTs)) return false;
   if (x.quality !== 'good' && x.quality !== 'bad') return false;
   if ('error' in x && typeof x.error !== 'string') return false;
   const fields = x.fields;
@@ -65,6 +64,10 @@ export function isPlainReading(x: unknown): x is Reading {
     } else if (typeof v !== 'string' && typeof v !== 'boolean') return false;
   }
   return true;
+}
+
+function isReadingTs(ts: unknown): boolean {
+  return typeof ts === 'number' && ts >= READING_TS_RANGE_MS.min && ts <= READING_TS_RANGE_MS.max;
 }
 
 /** The first issue of a zod error as "path: message" (e.g. "ts: Too small"). */

@@ -28,6 +28,12 @@ export const readingSchema = z.object({
   error: z.string().optional(),
   /** the device id or 'daq' */
   source: z.string(),
+  /**
+   * The ts of this channel's previous good reading from the same publisher since its start
+   * (the poller sets it on HV readings). A consumer that takes only some of the readings (one of
+   * several historians on a shared subscription) tells by it whether it saw the one before.
+   */
+  prevTs: z.number().finite().min(READING_TS_RANGE_MS.min).max(READING_TS_RANGE_MS.max).optional(),
 });
 export type Reading = z.infer<typeof readingSchema>;
 

@@ -46,4 +46,46 @@ describe('DevicePoller', () => {
     expect(third.readings.every((r) => r.quality === 'good')).toBe(true);
     expect(veto.status).toMatchObject({ state: 'up', lastTransactions: 8 });
   });
+
+  it("each good HV reading carries its channel's good reading before as prevTs; a bad one carries none and breaks no chain", async () => {
+    const t = new FakeTransport();
+    let now = 1_000_000;
+    const link = new ModbusLink(
+      cfg.app.links.find((l) => l.id === 'hv-gw')!,
+      t,
+      {
+        log: quiet,
+        retryPauseMs: 0,
+        now: () => now,
+      },
+    );
+    const device = cfg.app.devices.find((d) => d.id === 'hv-crystal')!;
+    const p = new DevicePoller(
+      device,
+      cfg.profiles.get('generic-hv')!,
+      link,
+      cfg.detector,
+      undefined,
+      quiet,
+      () => now,
+    );
+    const first = await p.pollNow();
+    expect(first.readings.length).toBeGreaterThan(0);
+    expect(first.readings.every((r) => r.quality === 'good' && r.prevTs === undefined)).toBe(true);
+    now += 1000;
+    expect((await p.pollNow()).readings.every((r) => r.prevTs === 1_000_000)).toBe(true);
+    const read = t.read.bind(t);
+    t.read = async () => {
+      throw { message: 'Timed out', errno: 'ETIMEDOUT' };
+    };
+    now += 1000;
+    expect((await p.pollNow()).readings.every((r) => r.quality === 'bad' && r.prevTs === undefined)).toBe(
+      true,
+    );
+    t.read = read;
+    now += 5000; // past the back-off
+    expect((await p.pollNow()).readings.every((r) => r.quality === 'good' && r.prevTs === 1_001_000)).toBe(
+      true,
+    );
+  });
 });

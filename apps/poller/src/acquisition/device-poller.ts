@@ -45,6 +45,8 @@ export class DevicePoller {
    * are published as bad with the same reason without asking.
    */
   private readonly silent = new Map<number, { until: number; error: string; backoff: Backoff }>();
+  /** per PMT, the ts of its last good HV reading: each next one carries it as prevTs (Reading) */
+  private readonly lastGoodTs = new Map<string, number>();
 
   constructor(
     readonly device: DeviceConfig,
@@ -113,10 +115,25 @@ export class DevicePoller {
     // the time the values were known (after a timeout, the time we gave up)
     const ts = this.now();
     const readings = buildReadings(this.device, this.profile, this.detector, [...outcomes.values()], ts);
+    if (this.profile.kind === 'hv') this.stampPrevTs(readings);
     this.record(firstError, performance.now() - t0, stats.transactions);
     const result: PollResult = { device: this.device, readings, ok: !firstError, error: firstError };
     this.onResult(result);
     return result;
+  }
+
+  /**
+   * A historian that takes only some of the readings (several on a shared subscription) stores
+   * a set value only on change, which is right only if it saw the channel's reading before:
+   * prevTs tells it (apps/historian/src/set-values.ts).
+   */
+  private stampPrevTs(readings: Reading[]): void {
+    for (const r of readings) {
+      if (r.quality !== 'good') continue;
+      const prev = this.lastGoodTs.get(r.id);
+      if (prev !== undefined) r.prevTs = prev;
+      this.lastGoodTs.set(r.id, r.ts);
+    }
   }
 
   /** Read and decode one block into the channels' outcomes; the reason when it failed. */
