@@ -50,7 +50,7 @@ export class LiveCache {
         this.badBatches++;
         return;
       }
-      for (const bad of batch.refused) this.refused.add(topic, bad.index, bad.reason);
+      this.refused.addAll(topic, batch.refused);
       const readings = batch.readings;
       for (const r of readings) {
         let of = this.latest.get(r.m);

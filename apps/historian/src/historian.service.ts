@@ -176,7 +176,7 @@ export class Historian {
       return;
     }
     // a bad reading is refused alone, counted with its reason; the rest of its batch is stored
-    for (const bad of batch.refused) this.refused.add(topic, bad.index, bad.reason);
+    this.refused.addAll(topic, batch.refused);
     if (batch.refused.length > 0)
       this.refusedLog.say(
         `refused ${batch.refused.length} of ${batch.refused.length + batch.readings.length} readings on ` +

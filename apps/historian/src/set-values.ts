@@ -36,15 +36,12 @@ interface Channel {
  */
 export class SetValueFilter {
   private readonly channels = new Map<string, Channel>();
-  private readonly maxChannels: number;
 
   constructor(
     private readonly setFields: ReadonlySet<string>,
     private readonly keyframeMs: number,
-    maxChannels: number,
-  ) {
-    this.maxChannels = maxChannels;
-  }
+    private readonly maxChannels: number,
+  ) {}
 
   /** For the configuration: the rw registers of its HV profiles, one channel per PMT; off when keyframeMs is 0. */
   static fromConfig(cfg: SystemConfig): SetValueFilter | undefined {

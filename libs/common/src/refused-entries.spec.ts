@@ -3,8 +3,10 @@ import { RefusedEntries } from './refused-entries';
 describe('RefusedEntries', () => {
   it('counts each refusal by reason and keeps the latest with where it was', () => {
     const r = new RefusedEntries();
-    r.add('cicenns/sc/readings/poller', 3, 'ts: Too small');
-    r.add('cicenns/sc/readings/poller', 9, 'ts: Too small');
+    r.addAll('cicenns/sc/readings/poller', [
+      { index: 3, reason: 'ts: Too small' },
+      { index: 9, reason: 'ts: Too small' },
+    ]);
     r.add('cicenns/sc/readings/intake', 1, 'fields.rate_hz: Invalid input');
     expect(r.total).toBe(3);
     expect(Object.fromEntries(r.byReason)).toEqual({

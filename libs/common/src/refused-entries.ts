@@ -21,4 +21,9 @@ export class RefusedEntries {
     this.byReason.set(key, (this.byReason.get(key) ?? 0) + 1);
     this.last = { topic: topic.slice(0, this.maxChars), index, reason, at: Date.now() };
   }
+
+  /** The refused entries of one message (parseReadingBatch's `refused`). */
+  addAll(topic: string, refused: readonly { index: number; reason: string }[]): void {
+    for (const bad of refused) this.add(topic, bad.index, bad.reason);
+  }
 }

@@ -117,7 +117,7 @@ export class AlarmsService implements OnApplicationShutdown {
         return;
       }
       // a bad reading is refused alone (counted by reason); the rest of its batch is judged
-      for (const bad of batch.refused) this.refused.add(topic, bad.index, bad.reason);
+      this.refused.addAll(topic, batch.refused);
       this.runtime.onReadings(batch.readings);
       this.evaluationLag.observeAll(batch.readings, Date.now());
     });
