@@ -30,7 +30,13 @@ import { parseArgs } from 'node:util';
 import { connect, type MqttClient } from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { denseCounts, percentilesOf } from '@cicenns/common';
-import { parseHealth, Topics, type ServiceHealth } from '@cicenns/contracts';
+import {
+  healthReceiveCapBytes,
+  MAX_CONNECTIONS,
+  parseHealth,
+  Topics,
+  type ServiceHealth,
+} from '@cicenns/contracts';
 import {
   generateDetector,
   loadSystemConfig,
@@ -209,7 +215,8 @@ class Watcher {
       if (topic === '$SYS/broker/store/messages/count') w.brokerStored = Number(text);
       else if (topic === '$SYS/broker/store/messages/bytes') w.brokerBytes = Number(text);
       else if (topic.startsWith(Topics.health(''))) {
-        const h = text.length > 0 ? parseHealth(text) : undefined;
+        // the poller's lists every crate: beyond the default cap from 10,000 PMTs
+        const h = text.length > 0 ? parseHealth(text, healthReceiveCapBytes(MAX_CONNECTIONS)) : undefined;
         if (h) w.health[h.service] = h;
       }
     });

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { alarmOwnershipOf, type SystemConfig } from '@cicenns/model';
+import { alarmOwnershipOf, healthReceiveCap, type SystemConfig } from '@cicenns/model';
 import { nestLogger, serviceLogger } from '@cicenns/common';
 import { CalibrationFeed } from '@cicenns/bus';
 import { Registry } from 'prom-client';
@@ -87,7 +87,7 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
       controllers: CONTROLLERS,
       providers: [
         // what the API serves from: the caches fed by its bus connection, the views over them
-        { provide: LiveCache, useFactory: () => new LiveCache() },
+        { provide: LiveCache, useFactory: () => new LiveCache(healthReceiveCap(cfg)) },
         { provide: AlarmCache, useFactory: () => new AlarmCache() },
         { provide: IntakeRejects, useFactory: () => new IntakeRejects() },
         // approved calibration records keep the API's detector (every PMT view) current

@@ -1,3 +1,4 @@
+import { healthReceiveCapBytes } from '@cicenns/contracts';
 import { IntakeRejects } from './intake-rejects';
 import { LiveCache } from './live-cache';
 
@@ -35,6 +36,26 @@ describe('LiveCache: health messages from the bus', () => {
     expect(c.services.size).toBe(64);
     c.onMessage('cicenns/sc/health/intake', Buffer.alloc(0)); // retained report cleared
     expect(c.services.has('intake')).toBe(false);
+  });
+
+  it("takes a poller's report of every crate of a large detector up to the configuration's cap, no larger", () => {
+    // 1,776 links and crates (45,000 PMTs): about 100 KB, beyond the 64 KB a receiver took before
+    const connections = Object.fromEntries(
+      Array.from({ length: 1776 }, (_, i) => [
+        `device/hv-crate-${i}`,
+        { state: 'up', since: 1_764_000_000_000 },
+      ]),
+    );
+    const report = Buffer.from(
+      JSON.stringify({ service: 'poller', state: 'running', ts: 1, connections, counters: {} }),
+    );
+    const sized = new LiveCache(healthReceiveCapBytes(1776 + 16));
+    sized.onMessage('cicenns/sc/health/poller', report);
+    expect(Object.keys(sized.services.get('poller')!.health.connections)).toHaveLength(1776);
+    const small = new LiveCache(healthReceiveCapBytes(10));
+    small.onMessage('cicenns/sc/health/poller', report);
+    expect(small.services.has('poller')).toBe(false);
+    expect(small.badHealth).toBe(1);
   });
 });
 

@@ -32,6 +32,9 @@ export class LiveCache {
   /** health messages refused: malformed, too large, or one service too many */
   badHealth = 0;
 
+  /** `healthCap`: the largest health report taken (healthReceiveCap of the configuration) */
+  constructor(private readonly healthCap?: number) {}
+
   /** Resolves once the broker has acknowledged the subscriptions. */
   attach(client: MqttClient): Promise<void> {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
@@ -74,7 +77,7 @@ export class LiveCache {
       this.services.delete(name);
       return;
     }
-    const health = parseHealth(payload);
+    const health = parseHealth(payload, this.healthCap);
     const known = this.services.has(name);
     if (!health || name.length > MAX_SERVICE_NAME || (!known && this.services.size >= MAX_SERVICES)) {
       this.badHealth++;

@@ -11,7 +11,7 @@ import {
 } from '@cicenns/bus';
 import { healthName, parseHealth, parseReadingBatch, Topics } from '@cicenns/contracts';
 import { RateLimitedLog, RefusedEntries, serviceLogger, type RunningService } from '@cicenns/common';
-import { hvSetValueFields, type SystemConfig } from '@cicenns/model';
+import { healthReceiveCap, hvSetValueFields, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { Flusher } from './flusher';
 import { InfluxQueryError, InfluxWriter, type WriteOutcome } from './influx-writer';
@@ -73,6 +73,8 @@ export class Historian {
     serviceFieldsSkipped: 0,
   };
   private readonly servicePoints: ServicePointGate;
+  /** health reports up to the poller's with every link and device of the configuration */
+  private readonly healthCap: number;
 
   /** `retiring`: this instance is being retired (retire()): it unsubscribes instead */
   constructor(
@@ -94,6 +96,7 @@ export class Historian {
       app.influx,
     );
     this.servicePoints = new ServicePointGate(app.influx.servicePointsMs);
+    this.healthCap = healthReceiveCap(cfg);
     const inst = serviceInstance(app, 'historian');
     this.mqtt = connectService(app.mqtt, instanceSuffix('historian', inst), 'historian', {
       instance: inst.instance,
@@ -203,7 +206,7 @@ export class Historian {
   /** A service's health report as a `service` point through the spool; a bad one is counted and logged. */
   private acceptHealth(topic: string, payload: Buffer): void {
     if (payload.length === 0) return; // a retained report cleared (a retired instance): nothing to store
-    const h = parseHealth(payload);
+    const h = parseHealth(payload, this.healthCap);
     // the topic names the sender: `<service>` or `<service>-<instance>` (healthName)
     const service = topic.slice(Topics.healthPrefix.length);
     const point = h && healthName(h.service, h.instance) === service ? servicePoint(h) : undefined;

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { encodeHealth, MAX_HEALTH_BYTES, parseHealth, type ServiceHealth } from '@cicenns/contracts';
+import {
+  encodeHealth,
+  healthCapBytes,
+  healthReceiveCapBytes,
+  parseHealth,
+  type ServiceHealth,
+} from '@cicenns/contracts';
 import { HealthReporter } from './health-reporter';
 import { HistorianSession } from './historian-session';
 
@@ -21,10 +27,11 @@ describe('encodeHealth: every health message within the cap', () => {
       detail: { lastRejects: Array.from({ length: 20 }, () => 'y'.repeat(30_000)) },
     };
     const out = encodeHealth(h);
-    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(MAX_HEALTH_BYTES);
+    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(healthCapBytes(1));
     const back = parseHealth(out)!;
     expect(back).toMatchObject({ service: 'intake', state: 'running' });
-    expect(String(back.detail?.truncated)).toMatch(/cut to the 16384-byte cap/);
+    expect(back.connections.mqtt).toEqual({ state: 'up', detail: 'x'.repeat(64) });
+    expect(String(back.detail?.truncated)).toMatch(/cut to the 16640-byte cap/);
   });
 
   it('property: any report, any size, encodes within the cap and parses back with its state', () => {
@@ -37,12 +44,42 @@ describe('encodeHealth: every health message within the cap', () => {
         (connections, counters, detail) => {
           const h = { ...base, connections, counters, rejects: counters, detail } as ServiceHealth;
           const out = encodeHealth(h);
-          expect(Buffer.byteLength(out)).toBeLessThanOrEqual(MAX_HEALTH_BYTES);
-          expect(parseHealth(out)?.state).toBe('running');
+          expect(Buffer.byteLength(out)).toBeLessThanOrEqual(healthCapBytes(Object.keys(connections).length));
+          expect(parseHealth(out, healthReceiveCapBytes(30))?.state).toBe('running');
         },
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("keeps every connection of a poller of 45,000 PMTs (1,776 links and crates), whose devices' detail is cut", () => {
+    const connections = Object.fromEntries(
+      Array.from({ length: 1776 }, (_, i) => [
+        `device/hv-gw${String(i >> 5).padStart(2, '0')}-crate${String(i & 31).padStart(2, '0')}`,
+        {
+          state: i === 1775 ? ('down' as const) : ('up' as const),
+          since: 1_764_000_000_000,
+          detail: 'z'.repeat(500),
+        },
+      ]),
+    );
+    // about 250 bytes of detail per device: far above any cap, dropped first
+    const detail = {
+      devices: Object.fromEntries(
+        Object.keys(connections).map((k) => [k, { polls: 1, lastError: 'e'.repeat(200) }]),
+      ),
+    };
+    const out = encodeHealth({ ...base, service: 'poller', connections, detail });
+    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(healthCapBytes(1776));
+    // a receiver with the default cap refuses it: receivers take the configuration's (healthReceiveCap)
+    expect(parseHealth(out)).toBeUndefined();
+    const back = parseHealth(out, healthReceiveCapBytes(1776 + 16))!;
+    expect(Object.keys(back.connections)).toHaveLength(1776);
+    expect(back.connections['device/hv-gw55-crate15']).toMatchObject({
+      state: 'down',
+      detail: 'z'.repeat(64),
+    });
+    expect(String(back.detail?.truncated)).toMatch(/cut to the/);
   });
 });
 

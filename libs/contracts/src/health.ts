@@ -38,31 +38,59 @@ export function healthName(service: string, instance?: string): string {
 }
 
 /**
- * The hard cap of one health message, in bytes of JSON. It is published every 2 s, retained,
- * and served without a login: 16 KB is far above what any of our services reports (the poller
- * with 5 devices: ~3 KB) and keeps a runaway report from flooding the bus and /api/health.
+ * The cap of one health message without its connections, in bytes of JSON. It is published every
+ * 2 s, retained, and served without a login: 16 KB is far above what any of our services reports
+ * beside its connections, and keeps a runaway report from flooding the bus and /api/health.
  */
 export const MAX_HEALTH_BYTES = 16 * 1024;
+/** The room one connection takes in a report cut to its cap: its name and detail cut to CONNECTION_TEXT_CHARS. */
+export const CONNECTION_ENTRY_BYTES = 256;
+const CONNECTION_TEXT_CHARS = 64;
+/** The most connections one report carries (a poller of 45,000 PMTs has about 1,800: links and crates). */
+export const MAX_CONNECTIONS = 10_000;
 const MAX_ENTRIES = 200;
-const MAX_DETAIL_CHARS = 300;
 
 /**
- * JSON of a health report within MAX_HEALTH_BYTES. Over it: connection details are cut, maps
- * keep their first entries, and `detail` is replaced by a note; as a last resort only the state
- * is left. The cap is enforced here, where every report is serialized.
+ * The cap of a report with `connections` connections. The poller lists every link and device of
+ * its configuration, and the alarm service judges device-down from that list: a fixed cap kept
+ * the first 200 and left the other crates of a large detector without a device-down alarm.
  */
-export function encodeHealth(h: ServiceHealth, maxBytes = MAX_HEALTH_BYTES): string {
+export function healthCapBytes(connections: number): number {
+  return MAX_HEALTH_BYTES + Math.min(connections, MAX_CONNECTIONS) * CONNECTION_ENTRY_BYTES;
+}
+
+/**
+ * What a receiver accepts of a report from services with at most `connections` connections each
+ * (the configuration's links and devices): four times the cap, as before, plus their room.
+ */
+export function healthReceiveCapBytes(connections: number): number {
+  return 4 * MAX_HEALTH_BYTES + Math.min(connections, MAX_CONNECTIONS) * CONNECTION_ENTRY_BYTES;
+}
+
+/**
+ * JSON of a health report within its cap (healthCapBytes of its connections, unless given). Over
+ * it: `detail` is replaced by a note, connection names and details are cut, the other maps keep
+ * their first entries, and every connection stays (up to MAX_CONNECTIONS); as a last resort only
+ * the state is left. The cap is enforced here, where every report is serialized.
+ */
+export function encodeHealth(h: ServiceHealth, maxBytes?: number): string {
   const full = JSON.stringify(h);
-  if (Buffer.byteLength(full) <= maxBytes) return full;
+  const entries = Object.entries(h.connections);
+  const cap = maxBytes ?? healthCapBytes(entries.length);
+  if (Buffer.byteLength(full) <= cap) return full;
   const first = <T>(r: Record<string, T> | undefined) =>
     r && Object.fromEntries(Object.entries(r).slice(0, MAX_ENTRIES));
   const connections = Object.fromEntries(
-    Object.entries(first(h.connections) ?? {}).map(([k, c]) => [
-      k.slice(0, MAX_DETAIL_CHARS),
-      { ...c, ...(c.detail !== undefined && { detail: String(c.detail).slice(0, MAX_DETAIL_CHARS) }) },
+    entries.slice(0, MAX_CONNECTIONS).map(([k, c]) => [
+      k.slice(0, CONNECTION_TEXT_CHARS),
+      {
+        ...c,
+        state: String(c.state).slice(0, 32) as ConnectionState,
+        ...(c.detail !== undefined && { detail: String(c.detail).slice(0, CONNECTION_TEXT_CHARS) }),
+      },
     ]),
   );
-  const note = { truncated: `report of ${Buffer.byteLength(full)} bytes cut to the ${maxBytes}-byte cap` };
+  const note = { truncated: `report of ${Buffer.byteLength(full)} bytes cut to the ${cap}-byte cap` };
   const reduced = JSON.stringify({
     ...h,
     connections,
@@ -72,7 +100,7 @@ export function encodeHealth(h: ServiceHealth, maxBytes = MAX_HEALTH_BYTES): str
     ...(h.warnings && { warnings: first(h.warnings) }),
     detail: note,
   });
-  if (Buffer.byteLength(reduced) <= maxBytes) return reduced;
+  if (Buffer.byteLength(reduced) <= cap) return reduced;
   const { service, state, ts, startedAt, session, pid, instance } = h;
   return JSON.stringify({
     service: service.slice(0, 64),

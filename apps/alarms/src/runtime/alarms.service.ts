@@ -16,7 +16,7 @@ import {
 } from '@cicenns/bus';
 import { alarmInstance, alarmsClientId } from './alarm-instance';
 import { healthName, parseHealth, parseReadingBatch, Topics, type ServiceHealth } from '@cicenns/contracts';
-import { alarmOwnershipOf, SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
+import { alarmOwnershipOf, healthReceiveCap, SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import type { RuleEngine } from '../contracts';
 import { MqttAlarmOutputs } from './alarm-outputs';
@@ -44,6 +44,8 @@ export class AlarmsService implements OnApplicationShutdown {
   private readonly startedAt = Date.now();
   /** scaleOut.instance: the alarm partition this process owns ('' = the single alarm service) */
   private readonly instance: string;
+  /** health reports up to the poller's with every link and device of the configuration */
+  private readonly healthCap: number;
   badMessages = 0;
   /** readings refused one by one inside good batches (health: badReadings, detail.badReadingReasons) */
   readonly refused = new RefusedEntries();
@@ -62,6 +64,7 @@ export class AlarmsService implements OnApplicationShutdown {
     // one alarm instance of several (scaleOut.alarmPartitions): its own sessions and health
     const instance = alarmInstance(cfg);
     this.instance = instance;
+    this.healthCap = healthReceiveCap(cfg);
     const ownership = alarmOwnershipOf(cfg);
     const owns = (alarmId: string) => ownership.ownerOfAlarm(alarmId) === instance;
     this.out = connectService(app.mqtt, alarmsClientId('alarms-out', cfg), SERVICE, { instance });
@@ -126,7 +129,7 @@ export class AlarmsService implements OnApplicationShutdown {
   onHealth(topic: string, payload: string): void {
     if (topic === Topics.health(healthName(SERVICE, this.instance)) || payload.length === 0) return;
     this.guarded(topic, () => {
-      const h = parseHealth(payload);
+      const h = parseHealth(payload, this.healthCap);
       if (!h) {
         this.badMessages++;
         return;
