@@ -1,4 +1,5 @@
 import { RpcUnavailable, type BusRpc } from '@cicenns/bus';
+import { ServiceUnavailableException } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log';
 import { AlarmCache } from './alarm-cache';
 import { AlarmsService } from './alarms.service';
@@ -65,10 +66,44 @@ describe("the API's alarm actions with the alarm service split", () => {
           ]
         : [{ ts: 20, alarmId: 'x:PSV01-A' }],
     );
-    expect(await api.journal({ limit: 2 })).toEqual([
-      { ts: 30, alarmId: 'x:CsI01-A' },
-      { ts: 20, alarmId: 'x:PSV01-A' },
-    ]);
+    expect(await api.journal({ limit: 2 })).toEqual({
+      events: [
+        { ts: 30, alarmId: 'x:CsI01-A' },
+        { ts: 20, alarmId: 'x:PSV01-A' },
+      ],
+      missing: [],
+    });
     expect(sent.map((s) => s.data.partition)).toEqual(['a', 'b']);
+  });
+
+  it("the journal while a partition is down: the others' events, the silent one named with why", async () => {
+    const { api } = service((_p, d) => {
+      if (d.partition === 'b') throw new RpcUnavailable('the alarm service did not answer within 5 s');
+      return [{ ts: 30, alarmId: 'x:CsI01-A' }];
+    });
+    expect(await api.journal({})).toEqual({
+      events: [{ ts: 30, alarmId: 'x:CsI01-A' }],
+      missing: [{ partition: 'b', reason: expect.stringMatching(/did not answer/) }],
+    });
+  });
+
+  it('the journal when no partition answers: unavailable (503), as the single service', async () => {
+    const { api } = service(() => {
+      throw new RpcUnavailable('the alarm service did not answer within 5 s');
+    });
+    await expect(api.journal({})).rejects.toBeInstanceOf(ServiceUnavailableException);
+  });
+});
+
+describe("the API's journal with one alarm service", () => {
+  it('asks once, without a partition, and passes the answer on whole', async () => {
+    const sent: unknown[] = [];
+    const events = [{ ts: 10, alarmId: 'x:CsI01-A' }];
+    const rpc = {
+      request: async (_pattern: string, data: unknown) => (sent.push(data), events),
+    } as unknown as BusRpc;
+    const api = new AlarmsService(new AlarmCache(), rpc, new AuditLog(':memory:'));
+    expect(await api.journal({ limit: 5 })).toEqual({ events, missing: [] });
+    expect(sent).toEqual([{ limit: 5 }]);
   });
 });
