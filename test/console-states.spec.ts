@@ -10,6 +10,7 @@ import {
   HV_DISPLAY_FLAGS as CONSOLE_HV_FLAGS,
   MISSING_PARTITIONS as CONSOLE_MISSING_PARTITIONS,
   missingPartitionsNote,
+  servicesNotRunning,
 } from '../apps/console/src/format';
 
 // The console keeps copies of these (the browser can import only types from the contracts).
@@ -36,5 +37,17 @@ describe("the console's journal with the alarm service split", () => {
       "Incomplete: alarm partition b did not answer; its alarms' events are not shown.",
     );
     expect(missingPartitionsNote('b, c')).toMatch(/^Incomplete: alarm partitions b, c did not answer/);
+  });
+});
+
+describe("the console's health pill with the alarm service split", () => {
+  it('names the partition that is down by its instance, not "alarms"', () => {
+    const services = {
+      'alarms-a': { state: 'running' },
+      'alarms-b': { state: 'offline' },
+      'alarms-c': { state: 'running' },
+    };
+    expect(servicesNotRunning(services)).toBe('alarms-b: offline');
+    expect(servicesNotRunning({ alarms: { state: 'running' } })).toBe('all services running');
   });
 });

@@ -158,3 +158,14 @@ export function missingPartitionsNote(header: string | null): string | null {
     ? `Incomplete: alarm partition ${ids[0]} did not answer; its alarms' events are not shown.`
     : `Incomplete: alarm partitions ${ids.join(', ')} did not answer; their alarms' events are not shown.`;
 }
+
+/**
+ * The health pill's tooltip: each service not running, by its name in /api/health, which for an
+ * instance of a split service is `<service>-<instance>` (alarms-b: offline).
+ */
+export function servicesNotRunning(services: Record<string, { state?: string }>): string {
+  const bad = Object.entries(services)
+    .filter(([, v]) => v.state && v.state !== 'running')
+    .map(([k, v]) => `${k}: ${v.state}`);
+  return bad.length ? bad.join(', ') : 'all services running';
+}
