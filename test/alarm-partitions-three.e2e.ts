@@ -161,6 +161,13 @@ it('each partition raises its DCR alarm; Alertmanager holds each exactly once, w
       ...where,
     });
   }
+  // the journal's partial answer is described in the API's OpenAPI document
+  const doc = (await get('/api/openapi.json')).body as {
+    paths: Record<string, { get: { description?: string; responses: Record<string, { headers?: object }> } }>;
+  };
+  const journalRoute = doc.paths['/api/alarms/journal'].get;
+  expect(journalRoute.responses['200'].headers).toHaveProperty([MISSING_PARTITIONS_HEADER]);
+  expect(journalRoute.description).toContain(MISSING_PARTITIONS_HEADER);
   // the API's health: each partition by its instance id, running
   const { services } = await healthOf();
   for (const id of ['a', 'b', 'c'])
