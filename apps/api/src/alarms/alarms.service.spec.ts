@@ -16,7 +16,10 @@ const ownership = {
   ownerOfAlarm: (id: string) => (id.includes(':CsI') ? 'a' : 'b'),
 };
 
-function service(answer: (pattern: string, data: { alarmIds?: string[]; partition?: string }) => unknown) {
+function service(
+  answer: (pattern: string, data: { alarmIds?: string[]; partition?: string }) => unknown,
+  offline: (partition: string) => boolean = () => false,
+) {
   const sent: { pattern: string; data: { alarmIds?: string[]; partition?: string } }[] = [];
   const rpc = {
     request: async (pattern: string, data: { alarmIds?: string[]; partition?: string }) => {
@@ -24,7 +27,10 @@ function service(answer: (pattern: string, data: { alarmIds?: string[]; partitio
       return answer(pattern, data);
     },
   } as unknown as BusRpc;
-  return { api: new AlarmsService(new AlarmCache(), rpc, new AuditLog(':memory:'), ownership), sent };
+  return {
+    api: new AlarmsService(new AlarmCache(), rpc, new AuditLog(':memory:'), ownership, offline),
+    sent,
+  };
 }
 
 describe("the API's alarm actions with the alarm service split", () => {
@@ -85,6 +91,25 @@ describe("the API's alarm actions with the alarm service split", () => {
       events: [{ ts: 30, alarmId: 'x:CsI01-A' }],
       missing: [{ partition: 'b', reason: expect.stringMatching(/did not answer/) }],
     });
+  });
+
+  it('the journal does not wait for a partition whose health says offline: named missing at once', async () => {
+    const { api, sent } = service(
+      () => [{ ts: 30, alarmId: 'x:CsI01-A' }],
+      (p) => p === 'b',
+    );
+    expect(await api.journal({})).toEqual({
+      events: [{ ts: 30, alarmId: 'x:CsI01-A' }],
+      missing: [{ partition: 'b', reason: 'alarm partition b is offline (its health)' }],
+    });
+    expect(sent.map((s) => s.data.partition)).toEqual(['a']);
+    // every one offline: asked all the same (a health report is not an answer)
+    const all = service(
+      () => [],
+      () => true,
+    );
+    await all.api.journal({});
+    expect(all.sent.map((s) => s.data.partition)).toEqual(['a', 'b']);
   });
 
   it('the journal when no partition answers: unavailable (503), as the single service', async () => {

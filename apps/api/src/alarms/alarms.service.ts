@@ -49,6 +49,8 @@ export class AlarmsService {
     private readonly audit: AuditLog,
     /** the alarm service's partitions (scaleOut.alarmPartitions; none: one alarm service) */
     private readonly ownership: Pick<AlarmOwnership, 'partitions' | 'ownerOfAlarm'> = NO_PARTITIONS,
+    /** whether a partition's last health report says it is offline (its last will, a stop) */
+    private readonly offline: (partition: string) => boolean = () => false,
   ) {}
 
   list(): AlarmView[] {
@@ -60,19 +62,29 @@ export class AlarmsService {
    * for and the answers merged by time, the limit applied to the whole. A partition that does
    * not answer (or refuses) is left out and named in `missing`: a control room still sees the
    * others' events. Only when no partition answers is the journal refused (503 / 409), as the
-   * single service's would be.
+   * single service's would be. A partition whose health says offline is not asked (the answer
+   * does not wait out the timeout for it) unless every one does.
    */
   async journal(q: JournalQuery): Promise<MergedJournal> {
     const { partitions } = this.ownership;
     if (partitions.length === 0)
       return { events: (await this.call(Topics.alarms.query.journal, q)) as JournalEvent[], missing: [] };
+    const up = partitions.filter((p) => !this.offline(p));
+    const asked = up.length ? up : partitions;
     const settled = await Promise.allSettled(
-      partitions.map((partition) => this.call(Topics.alarms.query.journal, { ...q, partition })),
+      asked.map((partition) => this.call(Topics.alarms.query.journal, { ...q, partition })),
     );
     const answered = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value as JournalEvent[]] : []));
     if (answered.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
-    const missing = settled.flatMap((r, i) =>
-      r.status === 'rejected' ? [{ partition: partitions[i], reason: (r.reason as Error).message }] : [],
+    const failed = new Map(
+      settled.flatMap((r, i) => (r.status === 'rejected' ? [[asked[i], (r.reason as Error).message]] : [])),
+    );
+    const missing = partitions.flatMap((partition) =>
+      !asked.includes(partition)
+        ? [{ partition, reason: `alarm partition ${partition} is offline (its health)` }]
+        : failed.has(partition)
+          ? [{ partition, reason: failed.get(partition)! }]
+          : [],
     );
     const events = answered.flat();
     events.sort((a, b) => b.ts - a.ts || (b.seq ?? 0) - (a.seq ?? 0));
