@@ -75,8 +75,9 @@ export class AlarmsController {
     summary: 'Journal of alarm transitions (from the alarm service), newest first',
     description:
       'With the alarm service split into partitions (scaleOut.alarmPartitions) each partition is ' +
-      `asked and the answers merged, \`limit\` over the whole. A partition that does not answer is ` +
-      `left out and named in the ${MISSING_PARTITIONS_HEADER} header (comma list of partition ids): ` +
+      `asked and the answers merged, \`limit\` over the whole. A partition that does not answer in ` +
+      '5 s, or whose health says offline (not asked then), is left out and named in the ' +
+      `${MISSING_PARTITIONS_HEADER} header (comma list of partition ids): ` +
       'the events of its alarms are missing from this answer. 503 only when no partition answers.',
   })
   @ApiOkResponse({ description: 'an array of journal events', headers: JOURNAL_HEADERS })
