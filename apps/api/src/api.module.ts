@@ -14,6 +14,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { alarmOwnershipOf, healthReceiveCap, type SystemConfig } from '@cicenns/model';
 import { nestLogger, serviceLogger } from '@cicenns/common';
 import { CalibrationFeed } from '@cicenns/bus';
+import { healthName } from '@cicenns/contracts';
 import { Registry } from 'prom-client';
 import { AlarmCache } from './alarms/alarm-cache';
 import { AlarmsController } from './alarms/alarms.controller';
@@ -181,9 +182,15 @@ export class ApiModule implements BeforeApplicationShutdown, OnApplicationShutdo
         },
         {
           provide: AlarmsService,
-          useFactory: (alarms: AlarmCache, rpc: BusRpc, audit: AuditLog) =>
-            new AlarmsService(alarms, rpc, audit, alarmOwnershipOf(cfg)),
-          inject: [AlarmCache, BusRpc, AuditLog],
+          useFactory: (alarms: AlarmCache, rpc: BusRpc, audit: AuditLog, live: LiveCache) =>
+            new AlarmsService(
+              alarms,
+              rpc,
+              audit,
+              alarmOwnershipOf(cfg),
+              (id) => live.services.get(healthName('alarms', id))?.health.state === 'offline',
+            ),
+          inject: [AlarmCache, BusRpc, AuditLog, LiveCache],
         },
         {
           provide: CommissioningService,

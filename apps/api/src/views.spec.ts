@@ -120,3 +120,49 @@ describe('Views: commissioned or not, and the calibration in force', () => {
     expect(views.detector(now).commissioning.notCommissioned).toBe(93);
   });
 });
+
+describe('Views.health with the alarm service split', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadSystemConfig } = require('@cicenns/model') as typeof import('@cicenns/model');
+  const { configWithAlarmPartitions } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('../../../test/support/alarm-partitions') as typeof import('../../../test/support/alarm-partitions');
+
+  const report = (instance: string | undefined, state: string) =>
+    Buffer.from(
+      JSON.stringify({
+        service: 'alarms',
+        state,
+        ts: Date.now(),
+        session: `cicenns-alarms${instance ? `-${instance}` : ''}`,
+        ...(instance && { instance }),
+        connections: {},
+        counters: {},
+        rejects: {},
+      }),
+    );
+
+  it('lists each partition by its instance id: one down is that one down, one not heard of unknown', () => {
+    const cfg = loadSystemConfig(configWithAlarmPartitions(), {});
+    const cache = new LiveCache();
+    const views = new Views(cfg, cache);
+    const services = () => views.health(true, Date.now()).services as Record<string, { state: string }>;
+    cache.onMessage('cicenns/sc/health/alarms-a', report('a', 'running'));
+    // b not heard of yet: expected all the same
+    expect(services()['alarms-b']).toMatchObject({ state: 'unknown' });
+    cache.onMessage('cicenns/sc/health/alarms-b', report('b', 'offline'));
+    expect(services()['alarms-a']).toMatchObject({ state: 'running', instance: 'a' });
+    expect(services()['alarms-b']).toMatchObject({ state: 'offline', instance: 'b' });
+    expect(services().alarms).toBeUndefined();
+    expect(views.health(true).status).toBe('degraded');
+  });
+
+  it('one alarm service: listed as before, under "alarms" once it reported, not expected', () => {
+    const cfg = loadSystemConfig(undefined, {});
+    const cache = new LiveCache();
+    const views = new Views(cfg, cache);
+    expect(Object.keys(views.health(true).services).filter((k) => k.startsWith('alarms'))).toEqual([]);
+    cache.onMessage('cicenns/sc/health/alarms', report(undefined, 'running'));
+    expect(views.health(true).services).toHaveProperty('alarms.state', 'running');
+  });
+});

@@ -1,6 +1,7 @@
 import type { CalibrationFeed } from '@cicenns/bus';
-import type { Reading } from '@cicenns/contracts';
+import { healthName, type Reading } from '@cicenns/contracts';
 import {
+  alarmOwnershipOf,
   deviceById,
   extraRegisters,
   isCommissioned,
@@ -210,9 +211,19 @@ export class Views {
     return value;
   }
 
-  /** Every service's last report; a report older than 3 reporting periods means the service is gone. */
+  /**
+   * Every service's last report; a report older than 3 reporting periods means the service is
+   * gone. With the alarm service split, each partition is expected under its own name
+   * (alarms-<id>): one that never reported is "unknown", one that died "offline" (its last will),
+   * each on its own line, so one partition down is that partition down.
+   */
   health(apiMqttUp: boolean, now = Date.now()) {
-    const expected = ['poller', 'intake', ...(this.cfg.app.influx.url ? ['historian'] : [])];
+    const expected = [
+      'poller',
+      'intake',
+      ...(this.cfg.app.influx.url ? ['historian'] : []),
+      ...alarmOwnershipOf(this.cfg).partitions.map((id) => healthName('alarms', id)),
+    ];
     const services: Record<string, unknown> = {};
     let worst: 'ok' | 'degraded' | 'down' = apiMqttUp ? 'ok' : 'down';
     for (const name of new Set([...expected, ...this.cache.services.keys()])) {

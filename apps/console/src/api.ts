@@ -21,6 +21,12 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return (await request<T>(path, init)).data;
 }
 
+/** The answer with its response headers (which the API uses to say more than the body). */
+export async function apiWithHeaders<T>(path: string): Promise<{ data: T; headers: Headers }> {
+  const { data, res } = await request<T>(path, {});
+  return { data, headers: res.headers };
+}
+
 /** One page of a paged list (/api/pmts, /api/groups): its items, the total, the next page's path. */
 export async function apiPage<T>(path: string): Promise<{ items: T[]; total: number; next: string | null }> {
   const { data, res } = await request<T[]>(path, {});

@@ -1,5 +1,10 @@
 /** Pure display rules: HV state, severity order, number and time formatting. */
-import type { AlarmStateName as AlarmState, AlarmView, Severity } from '@cicenns/contracts';
+import type {
+  AlarmStateName as AlarmState,
+  AlarmView,
+  MissingPartitionsHeader,
+  Severity,
+} from '@cicenns/contracts';
 import type { PmtView, ValueView } from './types.js';
 
 export type HvState = 'ON' | 'RAMP' | 'OFF' | 'TRIP' | 'NO DATA';
@@ -138,3 +143,29 @@ export const ROLE_RANK = { viewer: 0, shifter: 1, expert: 2, admin: 3 } as const
 
 /** The marker of a tube that is not commissioned (datasheet figures only): a shape, not a colour. */
 export const NOT_COMMISSIONED_MARK = '◇';
+
+/** the API names here the alarm partitions that did not answer a journal query (the alarm service split) */
+export const MISSING_PARTITIONS: MissingPartitionsHeader = 'X-Alarm-Partitions-Missing';
+
+/** What a shifter reads above a journal that lacks some partitions' events; null when it is whole. */
+export function missingPartitionsNote(header: string | null): string | null {
+  const ids = (header ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (ids.length === 0) return null;
+  return ids.length === 1
+    ? `Incomplete: alarm partition ${ids[0]} did not answer; its alarms' events are not shown.`
+    : `Incomplete: alarm partitions ${ids.join(', ')} did not answer; their alarms' events are not shown.`;
+}
+
+/**
+ * The health pill's tooltip: each service not running, by its name in /api/health, which for an
+ * instance of a split service is `<service>-<instance>` (alarms-b: offline).
+ */
+export function servicesNotRunning(services: Record<string, { state?: string }>): string {
+  const bad = Object.entries(services)
+    .filter(([, v]) => v.state && v.state !== 'running')
+    .map(([k, v]) => `${k}: ${v.state}`);
+  return bad.length ? bad.join(', ') : 'all services running';
+}

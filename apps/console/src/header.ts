@@ -1,6 +1,6 @@
 /** The top bar: overall health, beam, unacknowledged alarms, connection, user and logout. */
 import { h, fill, setAttr, setText } from './dom.js';
-import { isLive, needsAck, num } from './format.js';
+import { isLive, needsAck, num, servicesNotRunning } from './format.js';
 import type { Store } from './store.js';
 
 export class Header {
@@ -42,10 +42,7 @@ export class Header {
     const level = { ok: 'ok', degraded: 'warning', down: 'alarm' } as const;
     setText(this.health, s ? text[s] : '? System unknown');
     setAttr(this.health, 'data-level', s ? level[s] : 'unknown');
-    const bad = Object.entries(this.store.health?.services ?? {})
-      .filter(([, v]) => v.state && v.state !== 'running')
-      .map(([k, v]) => `${k}: ${v.state}`);
-    setAttr(this.health, 'title', bad.length ? bad.join(', ') : 'all services running');
+    setAttr(this.health, 'title', servicesNotRunning(this.store.health?.services ?? {}));
   }
 
   private renderBeam(): void {

@@ -1,7 +1,7 @@
 /** The alarm journal: every transition (raise, ack, shelve, clear...) with who and when. */
-import { api, describeError } from './api.js';
+import { apiWithHeaders, describeError } from './api.js';
 import { byId, h, fill } from './dom.js';
-import { dateTimeText } from './format.js';
+import { dateTimeText, MISSING_PARTITIONS, missingPartitionsNote } from './format.js';
 import type { JournalEvent } from '@cicenns/contracts';
 
 export class JournalView {
@@ -22,10 +22,14 @@ export class JournalView {
     if (!this.dialog.open) this.dialog.showModal();
     const q = new URLSearchParams({ limit: '200', ...(alarmId && { alarmId }) });
     try {
-      const res = await api<JournalEvent[] | { events: JournalEvent[] }>(`/api/alarms/journal?${q}`);
+      const { data: res, headers } = await apiWithHeaders<JournalEvent[] | { events: JournalEvent[] }>(
+        `/api/alarms/journal?${q}`,
+      );
       const events = (Array.isArray(res) ? res : res.events).slice().sort((a, b) => b.ts - a.ts);
+      const note = missingPartitionsNote(headers.get(MISSING_PARTITIONS));
       fill(
         body,
+        ...(note ? [h('p', { class: 'error', id: 'journal-missing', role: 'status' }, note)] : []),
         events.length
           ? h(
               'table',

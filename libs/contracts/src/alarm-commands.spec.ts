@@ -1,4 +1,11 @@
-import { ackCommand, disableCommand, journalQuery, shelveCommand } from './alarm-commands';
+import {
+  ackCommand,
+  disableCommand,
+  journalQuery,
+  listQuery,
+  shelveCommand,
+  treeQuery,
+} from './alarm-commands';
 
 // One set of limits for the API's HTTP bodies and the alarm service's commands.
 describe('alarm commands', () => {
@@ -30,5 +37,14 @@ describe('alarm commands', () => {
     expect(c.until).toBe(Date.parse('2030-01-01T00:00:00Z'));
     expect(journalQuery.safeParse({ limit: 10_000 }).success).toBe(true);
     expect(journalQuery.safeParse({ limit: 10_001 }).success).toBe(false);
+  });
+
+  it('the queries list, journal and tree name an alarm partition (an instance id) the same way', () => {
+    for (const q of [listQuery, journalQuery, treeQuery]) {
+      expect(q.safeParse({}).success).toBe(true);
+      expect(q.safeParse({ partition: 'b' }).success).toBe(true);
+      expect(q.safeParse({ partition: 'b c' }).error?.issues[0].message).toBe('an alarm partition id');
+      expect(q.safeParse({ partiton: 'b' }).success).toBe(false); // a misspelt field is refused, not ignored
+    }
   });
 });

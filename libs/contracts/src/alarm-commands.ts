@@ -46,8 +46,19 @@ export type UnshelveCommand = z.input<typeof unshelveCommand>;
 export type DisableCommand = z.input<typeof disableCommand>;
 export type EnableCommand = z.input<typeof enableCommand>;
 
+/**
+ * With the alarm service split (scaleOut.alarmPartitions): the partition a query is for, which
+ * alone answers, with its own alarms only; absent, the system partition (or the single service,
+ * which ignores it). A client that wants every alarm asks each partition and merges.
+ */
+const partition = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/, 'an alarm partition id')
+  .optional();
+
 export const listQuery = z
   .object({
+    partition,
     filter: z
       .object({
         states: z.array(z.enum(ALARM_STATES)).optional(),
@@ -69,14 +80,11 @@ export const journalQuery = z
     alarmId: alarmIdSchema.optional(),
     limit: z.number().int().min(1).max(10_000).optional(),
     since: instant.optional(),
-    /**
-     * With the alarm service split (scaleOut.alarmPartitions): the partition whose journal is
-     * asked for, which alone answers; absent, the system partition (or the single service).
-     */
-    partition: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/, 'an alarm partition id')
-      .optional(),
+    partition,
   })
   .strict();
 export type JournalQuery = z.input<typeof journalQuery>;
+
+/** The alarm tree (crates, crystals and panels, their tubes and alarms); nothing else to ask. */
+export const treeQuery = z.object({ partition }).strict();
+export type TreeQuery = z.input<typeof treeQuery>;

@@ -47,3 +47,11 @@ export const journalEventSchema = z.object({
   beam: beamSnapshotSchema,
 });
 export type JournalEvent = z.infer<typeof journalEventSchema>;
+
+/**
+ * GET /api/alarms/journal with the alarm service split: the header naming the partitions (comma
+ * list of ids) that did not answer, whose alarms' events the answer lacks. The body stays the
+ * array of events; the header is absent when the journal is whole.
+ */
+export const MISSING_PARTITIONS_HEADER = 'X-Alarm-Partitions-Missing';
+export type MissingPartitionsHeader = typeof MISSING_PARTITIONS_HEADER;

@@ -3,7 +3,7 @@
 // modules import nothing that the browser cannot have (no zod values reach the page).
 export type { AlarmStateName, LatchState } from './alarm-states';
 export type { AlarmSubject, AlarmView, Severity, Subsystem } from './alarm-view';
-export type { BeamSnapshot, JournalAction, JournalEvent } from './alarm-journal';
+export type { BeamSnapshot, JournalAction, JournalEvent, MissingPartitionsHeader } from './alarm-journal';
 export type {
   GainFit,
   PmtRunView,

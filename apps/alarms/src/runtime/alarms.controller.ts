@@ -8,6 +8,7 @@ import {
   listQuery,
   shelveCommand,
   Topics,
+  treeQuery,
   unshelveCommand,
 } from '@cicenns/contracts';
 import type { RawBusMessage } from './alarms-mqtt.server';
@@ -103,7 +104,10 @@ export class AlarmsController {
   }
 
   @MessagePattern(Topics.alarms.query.tree)
-  tree() {
-    return this.alarms.runtime.tree();
+  tree(@Payload() data: unknown) {
+    return answer(() => {
+      parseCommand(treeQuery, data); // its one field (partition) is for answersRequest; refuses others
+      return this.alarms.runtime.tree();
+    });
   }
 }

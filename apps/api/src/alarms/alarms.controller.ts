@@ -4,6 +4,7 @@ import {
   alarmIdSchema,
   alarmReasonSchema,
   disableCommand,
+  MISSING_PARTITIONS_HEADER,
   type JournalQuery,
 } from '@cicenns/contracts';
 import {
@@ -17,12 +18,14 @@ import {
   Post,
   Query,
   Req,
+  Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { auditParams } from '../audit/audit-filter';
 import { originOf, type AuthedRequest } from '../auth/request-auth';
 import { Audited, RequireRole } from '../auth/roles';
+import type { HttpResponse } from '../http/http-types';
 import { ZodBody, ZodPipe, ZodQuery } from '../http/zod-pipe';
 import { AlarmsService, type AlarmActor } from './alarms.service';
 
@@ -43,6 +46,13 @@ const journalSchema = z
   })
   .strict();
 
+const JOURNAL_HEADERS = {
+  [MISSING_PARTITIONS_HEADER]: {
+    description: 'the alarm partitions that did not answer (absent: the journal is whole)',
+    schema: { type: 'string', example: 'b' },
+  },
+};
+
 /** Alarms over HTTP: the states, the journal, and the actions (AlarmsService does them). */
 @ApiTags('alarms')
 @ApiBearerAuth()
@@ -61,9 +71,23 @@ export class AlarmsController {
 
   @Get('journal')
   @ZodQuery(journalSchema)
-  @ApiOperation({ summary: 'Journal of alarm transitions (from the alarm service)' })
-  journal(@Query(new ZodPipe(journalSchema)) q: z.infer<typeof journalSchema>) {
-    return this.alarms.journal(q satisfies JournalQuery);
+  @ApiOperation({
+    summary: 'Journal of alarm transitions (from the alarm service), newest first',
+    description:
+      'With the alarm service split into partitions (scaleOut.alarmPartitions) each partition is ' +
+      `asked and the answers merged, \`limit\` over the whole. A partition that does not answer in ` +
+      '5 s, or whose health says offline (not asked then), is left out and named in the ' +
+      `${MISSING_PARTITIONS_HEADER} header (comma list of partition ids): ` +
+      'the events of its alarms are missing from this answer. 503 only when no partition answers.',
+  })
+  @ApiOkResponse({ description: 'an array of journal events', headers: JOURNAL_HEADERS })
+  async journal(
+    @Query(new ZodPipe(journalSchema)) q: z.infer<typeof journalSchema>,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ) {
+    const { events, missing } = await this.alarms.journal(q satisfies JournalQuery);
+    if (missing.length) res.setHeader(MISSING_PARTITIONS_HEADER, missing.map((m) => m.partition).join(','));
+    return events;
   }
 
   @Post('ack')

@@ -1,4 +1,5 @@
 import { RpcUnavailable, type BusRpc } from '@cicenns/bus';
+import { ServiceUnavailableException } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log';
 import { AlarmCache } from './alarm-cache';
 import { AlarmsService } from './alarms.service';
@@ -15,7 +16,10 @@ const ownership = {
   ownerOfAlarm: (id: string) => (id.includes(':CsI') ? 'a' : 'b'),
 };
 
-function service(answer: (pattern: string, data: { alarmIds?: string[]; partition?: string }) => unknown) {
+function service(
+  answer: (pattern: string, data: { alarmIds?: string[]; partition?: string }) => unknown,
+  offline: (partition: string) => boolean = () => false,
+) {
   const sent: { pattern: string; data: { alarmIds?: string[]; partition?: string } }[] = [];
   const rpc = {
     request: async (pattern: string, data: { alarmIds?: string[]; partition?: string }) => {
@@ -23,7 +27,10 @@ function service(answer: (pattern: string, data: { alarmIds?: string[]; partitio
       return answer(pattern, data);
     },
   } as unknown as BusRpc;
-  return { api: new AlarmsService(new AlarmCache(), rpc, new AuditLog(':memory:'), ownership), sent };
+  return {
+    api: new AlarmsService(new AlarmCache(), rpc, new AuditLog(':memory:'), ownership, offline),
+    sent,
+  };
 }
 
 describe("the API's alarm actions with the alarm service split", () => {
@@ -65,10 +72,63 @@ describe("the API's alarm actions with the alarm service split", () => {
           ]
         : [{ ts: 20, alarmId: 'x:PSV01-A' }],
     );
-    expect(await api.journal({ limit: 2 })).toEqual([
-      { ts: 30, alarmId: 'x:CsI01-A' },
-      { ts: 20, alarmId: 'x:PSV01-A' },
-    ]);
+    expect(await api.journal({ limit: 2 })).toEqual({
+      events: [
+        { ts: 30, alarmId: 'x:CsI01-A' },
+        { ts: 20, alarmId: 'x:PSV01-A' },
+      ],
+      missing: [],
+    });
     expect(sent.map((s) => s.data.partition)).toEqual(['a', 'b']);
+  });
+
+  it("the journal while a partition is down: the others' events, the silent one named with why", async () => {
+    const { api } = service((_p, d) => {
+      if (d.partition === 'b') throw new RpcUnavailable('the alarm service did not answer within 5 s');
+      return [{ ts: 30, alarmId: 'x:CsI01-A' }];
+    });
+    expect(await api.journal({})).toEqual({
+      events: [{ ts: 30, alarmId: 'x:CsI01-A' }],
+      missing: [{ partition: 'b', reason: expect.stringMatching(/did not answer/) }],
+    });
+  });
+
+  it('the journal does not wait for a partition whose health says offline: named missing at once', async () => {
+    const { api, sent } = service(
+      () => [{ ts: 30, alarmId: 'x:CsI01-A' }],
+      (p) => p === 'b',
+    );
+    expect(await api.journal({})).toEqual({
+      events: [{ ts: 30, alarmId: 'x:CsI01-A' }],
+      missing: [{ partition: 'b', reason: 'alarm partition b is offline (its health)' }],
+    });
+    expect(sent.map((s) => s.data.partition)).toEqual(['a']);
+    // every one offline: asked all the same (a health report is not an answer)
+    const all = service(
+      () => [],
+      () => true,
+    );
+    await all.api.journal({});
+    expect(all.sent.map((s) => s.data.partition)).toEqual(['a', 'b']);
+  });
+
+  it('the journal when no partition answers: unavailable (503), as the single service', async () => {
+    const { api } = service(() => {
+      throw new RpcUnavailable('the alarm service did not answer within 5 s');
+    });
+    await expect(api.journal({})).rejects.toBeInstanceOf(ServiceUnavailableException);
+  });
+});
+
+describe("the API's journal with one alarm service", () => {
+  it('asks once, without a partition, and passes the answer on whole', async () => {
+    const sent: unknown[] = [];
+    const events = [{ ts: 10, alarmId: 'x:CsI01-A' }];
+    const rpc = {
+      request: async (_pattern: string, data: unknown) => (sent.push(data), events),
+    } as unknown as BusRpc;
+    const api = new AlarmsService(new AlarmCache(), rpc, new AuditLog(':memory:'));
+    expect(await api.journal({ limit: 5 })).toEqual({ events, missing: [] });
+    expect(sent).toEqual([{ limit: 5 }]);
   });
 });

@@ -25,6 +25,16 @@ export type AlarmActor = Actor;
 const JOURNAL_DEFAULT_LIMIT = 1000;
 const NO_PARTITIONS = { partitions: [], ownerOfAlarm: () => '' };
 
+/** A journal event as far as the merge reads it (the API passes the rest on as it came). */
+type JournalEvent = { ts: number; seq?: number };
+
+/** The journal's answer: the events, and the alarm partitions left out because they did not answer. */
+export interface MergedJournal {
+  events: JournalEvent[];
+  /** each partition that did not answer or refused, with why (none: the journal is whole) */
+  missing: { partition: string; reason: string }[];
+}
+
 /** The alarm service's answer time before the API says it is unavailable. */
 const ALARM_TIMEOUT_MS = 5000;
 
@@ -39,6 +49,8 @@ export class AlarmsService {
     private readonly audit: AuditLog,
     /** the alarm service's partitions (scaleOut.alarmPartitions; none: one alarm service) */
     private readonly ownership: Pick<AlarmOwnership, 'partitions' | 'ownerOfAlarm'> = NO_PARTITIONS,
+    /** whether a partition's last health report says it is offline (its last will, a stop) */
+    private readonly offline: (partition: string) => boolean = () => false,
   ) {}
 
   list(): AlarmView[] {
@@ -47,17 +59,36 @@ export class AlarmsService {
 
   /**
    * The journal, newest first. With the alarm service split, each partition's journal is asked
-   * for and the answers merged by time, the limit applied to the whole.
+   * for and the answers merged by time, the limit applied to the whole. A partition that does
+   * not answer (or refuses) is left out and named in `missing`: a control room still sees the
+   * others' events. Only when no partition answers is the journal refused (503 / 409), as the
+   * single service's would be. A partition whose health says offline is not asked (the answer
+   * does not wait out the timeout for it) unless every one does.
    */
-  async journal(q: JournalQuery): Promise<unknown> {
+  async journal(q: JournalQuery): Promise<MergedJournal> {
     const { partitions } = this.ownership;
-    if (partitions.length === 0) return this.call(Topics.alarms.query.journal, q);
-    const parts = await Promise.all(
-      partitions.map((partition) => this.call(Topics.alarms.query.journal, { ...q, partition })),
+    if (partitions.length === 0)
+      return { events: (await this.call(Topics.alarms.query.journal, q)) as JournalEvent[], missing: [] };
+    const up = partitions.filter((p) => !this.offline(p));
+    const asked = up.length ? up : partitions;
+    const settled = await Promise.allSettled(
+      asked.map((partition) => this.call(Topics.alarms.query.journal, { ...q, partition })),
     );
-    const events = (parts as { ts: number; seq?: number }[][]).flat();
+    const answered = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value as JournalEvent[]] : []));
+    if (answered.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
+    const failed = new Map(
+      settled.flatMap((r, i) => (r.status === 'rejected' ? [[asked[i], (r.reason as Error).message]] : [])),
+    );
+    const missing = partitions.flatMap((partition) =>
+      !asked.includes(partition)
+        ? [{ partition, reason: `alarm partition ${partition} is offline (its health)` }]
+        : failed.has(partition)
+          ? [{ partition, reason: failed.get(partition)! }]
+          : [],
+    );
+    const events = answered.flat();
     events.sort((a, b) => b.ts - a.ts || (b.seq ?? 0) - (a.seq ?? 0));
-    return events.slice(0, q.limit ?? JOURNAL_DEFAULT_LIMIT);
+    return { events: events.slice(0, q.limit ?? JOURNAL_DEFAULT_LIMIT), missing };
   }
 
   /** An ack of alarms of several partitions goes as one command to each owner, audited as one action. */
