@@ -20,13 +20,34 @@ export function alarmRulesFile(cfg: SystemConfig): string {
  * The rule engine of this alarm process. `cfg` is what it works on: the whole configuration for
  * the single alarm service, its slice (alarmSliceOf) for one partition of several.
  */
-export function createRuleEngine(cfg: SystemConfig): RuleEngine {
+export function createRuleEngine(cfg: SystemConfig, full?: SystemConfig): RuleEngine {
   const alarms = loadAlarmConfig(alarmRulesFile(cfg));
   for (const w of unknownStatusBits(cfg, alarms)) serviceLogger('alarms').warn(w);
   const ownership = alarmOwnershipOf(cfg);
   if (ownership.partitions.length === 0) return new DefaultRuleEngine(cfg, alarms);
   const instance = alarmInstance(cfg);
-  return new DefaultRuleEngine(cfg, alarms, { system: instance === ownership.system, slice: true });
+  return new DefaultRuleEngine(cfg, alarms, {
+    system: instance === ownership.system,
+    slice: true,
+    // with the whole configuration at hand, an override matching nothing anywhere is still a typo
+    ...(full && { allSubjectIds: subjectIdsOf(full) }),
+  });
+}
+
+/** Every subject id of a configuration an alarm can be about: PMTs, sensors, crystals, panels, devices, services. */
+function subjectIdsOf(cfg: SystemConfig): ReadonlySet<string> {
+  const { detector } = cfg;
+  return new Set([
+    ...detector.pmts.map((p) => p.id),
+    ...detector.sensors.map((s) => s.id),
+    ...detector.crystals.map((c) => c.id),
+    ...detector.panels.map((p) => p.id),
+    ...cfg.app.devices.map((d) => d.id),
+    'daq',
+    'beam',
+    'historian',
+    'broker',
+  ]);
 }
 
 /** What this alarm process works on: its partition's slice of the configuration, or all of it. */
@@ -64,7 +85,7 @@ export interface AlarmService extends RunningService {
 export async function startAlarms(full: SystemConfig, engine?: RuleEngine): Promise<AlarmService> {
   // one partition of several: its slice only (alarmSliceOf), so its records are its share
   const cfg = alarmConfigOf(full);
-  engine ??= createRuleEngine(cfg);
+  engine ??= createRuleEngine(cfg, full);
   const { mqtt } = cfg.app;
   const server = new AlarmsMqttServer(
     nestMqttOptions(mqtt, alarmsClientId('alarms', cfg), 'server'),

@@ -1,5 +1,13 @@
 import type { JournalEvent, Reading } from '@cicenns/contracts';
-import { alarmOwnershipOf, alarmSliceOf, loadSystemConfig, type SystemConfig } from '@cicenns/model';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  alarmOwnershipOf,
+  alarmSliceOf,
+  ConfigError,
+  loadSystemConfig,
+  type SystemConfig,
+} from '@cicenns/model';
 import { alarmConfigOf, createRuleEngine } from '../alarms.module';
 import { AlarmRuntime } from '../runtime/alarm-runtime';
 import { AlarmStore } from '../runtime/alarm-store';
@@ -105,5 +113,24 @@ describe('an alarm partition works on its slice of the configuration', () => {
     expect(run('a')).toEqual(['daq-down:daq']);
     // and none of the veto partition's stale DCR alarms (nor a second daq-down)
     expect(run('b')).toEqual([]);
+  });
+
+  it("checks each override against the whole configuration: another partition's is fine, one matching nothing anywhere stops start-up", () => {
+    // T-hall hangs on pt100-2 (partition a): b's slice has no subject it matches
+    const b = () => createRuleEngine(alarmConfigOf(instanceCfg('b')), full);
+    expect(b).not.toThrow();
+    const alarmsFile = join(dirname(file), 'alarms.yaml');
+    const text = readFileSync(alarmsFile, 'utf8');
+    try {
+      writeFileSync(alarmsFile, text.replace('  - { match: T-hall,', '  - { match: T-hal,'));
+      expect(b).toThrow(ConfigError);
+      expect(b).toThrow(
+        /alarms\.yaml.*overrides\[0\]\.match.*"T-hal" matches no subject of rule temperature-rate/s,
+      );
+      // without the whole configuration (a caller that has only the slice) it is not checked
+      expect(() => createRuleEngine(alarmConfigOf(instanceCfg('b')))).not.toThrow();
+    } finally {
+      writeFileSync(alarmsFile, text);
+    }
   });
 });

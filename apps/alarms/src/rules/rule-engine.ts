@@ -179,7 +179,12 @@ export class DefaultRuleEngine implements RuleEngine {
      * Every instance still judges the DAQ's liveness itself (it sees every DAQ batch), so that
      * daq-down holds back its own DAQ-side stale checks without asking the system instance.
      */
-    partition: { system: boolean; slice: boolean } = { system: true, slice: false },
+    partition: {
+      system: boolean;
+      slice: boolean;
+      /** a slice's: every subject id of the whole configuration, for the override check */
+      allSubjectIds?: ReadonlySet<string>;
+    } = { system: true, slice: false },
   ) {
     this.slots = new RuleSlots(alarmCfg);
     this.daqOwned = partition.system;
@@ -198,8 +203,10 @@ export class DefaultRuleEngine implements RuleEngine {
     }
     // a device-kind subject: while it holds, the runtime suppresses every alarm on device 'daq'
     this.daqSlot = this.slots.make('daq-down', deviceSubject(DAQ_SOURCE), 'daq', 'daq-down', this.daqOwned);
-    // (a slice holds a share of the subjects: an override for another partition matches none here)
+    // a slice holds a share of the subjects: an override for another partition's matches none
+    // here, so it is checked against the whole configuration's subject ids when they are given
     if (!partition.slice) this.slots.checkEverythingMatched(cfg);
+    else if (partition.allSubjectIds) this.slots.checkEverythingMatched(cfg, partition.allSubjectIds);
   }
 
   // ---------- RuleEngine ----------

@@ -62,10 +62,20 @@ export class RuleSlots {
     return slot;
   }
 
-  /** After all slots are made: an override or expected-off entry that matches nothing is a typo. */
-  checkEverythingMatched(cfg: SystemConfig): void {
+  /**
+   * After all slots are made: an override or expected-off entry that matches nothing is a typo.
+   * `elsewhere`: one alarm partition's check, with every subject id of the whole configuration:
+   * an entry that matches none here but one of those is another partition's (by id: the rule is
+   * not checked there).
+   */
+  checkEverythingMatched(cfg: SystemConfig, elsewhere?: ReadonlySet<string>): void {
+    const matchesElsewhere = (globs: string | string[]) => {
+      if (!elsewhere) return false;
+      for (const id of elsewhere) if (matchesAny(globs, id)) return true;
+      return false;
+    };
     this.alarmCfg.overrides.forEach((o, i) => {
-      if (!this.matched.has(i)) {
+      if (!this.matched.has(i) && !matchesElsewhere(o.match)) {
         throw alarmConfigError(
           this.alarmCfg,
           `overrides[${i}].match`,
@@ -75,7 +85,7 @@ export class RuleSlots {
     });
     const pmtIds = cfg.detector.pmts.map((p) => p.id);
     this.alarmCfg.rules['hv-off'].expectedOff.forEach((g, i) => {
-      if (!pmtIds.some((id) => matchesAny(g, id))) {
+      if (!pmtIds.some((id) => matchesAny(g, id)) && !matchesElsewhere(g)) {
         throw alarmConfigError(this.alarmCfg, `rules.hv-off.expectedOff[${i}]`, `"${g}" matches no PMT`);
       }
     });
