@@ -11,15 +11,17 @@
  * long a real fault (an HV trip, no delay) waits for its alarm to be published when it arrives
  * as that second's tick starts. The late DAQ runs twice on the same detector: with daq-down
  * holding the DAQ-side stale checks (holdStale, the default) and without (each channel goes
- * stale under daq-down and is suppressed one by one, as before).
+ * stale under daq-down and is suppressed one by one, as before). Last, at rest, a gateway of up to
+ * 32 crates stops answering for 30 s and comes back (gatewayDown): the transitions under its
+ * crates' device-down, the busiest second and the wait of a trip behind another gateway.
  *
  *   npm run bench:alarm-scale                 (SIZES=1000,5000,20000,45000)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlarmStateName, AlarmView, JournalEvent, Reading } from '@cicenns/contracts';
-import { loadSystemConfig, writeGeneratedConfig, type SystemConfig } from '@cicenns/model';
+import type { AlarmStateName, AlarmView, JournalEvent, Reading, ServiceHealth } from '@cicenns/contracts';
+import { loadSystemConfig, writeGeneratedConfig, type Pmt, type SystemConfig } from '@cicenns/model';
 import { alarmRulesFile } from '../apps/alarms/src/alarms.module';
 import { loadAlarmConfig } from '../apps/alarms/src/rules/alarm-config';
 import { DefaultRuleEngine } from '../apps/alarms/src/rules/rule-engine';
@@ -29,6 +31,8 @@ import { AlarmStore } from '../apps/alarms/src/runtime/alarm-store';
 import { nextDeadline, tick } from '../apps/alarms/src/runtime/lifecycle';
 import { suppressorOf, suppressors } from '../apps/alarms/src/runtime/suppression';
 
+/** the gateway-down rows, printed after the main table */
+const gatewayRows: string[] = [];
 const SIZES = (process.env.SIZES ?? '1000,5000,20000,45000').split(',').map(Number);
 const BATCH = 1000; // intake.batchMaxReadings
 
@@ -138,12 +142,26 @@ function startRun(cfg: SystemConfig, dir: string, name: string, holdStale: boole
   return run;
 }
 
+/** What a run of seconds cost: transitions (the probes' own left out), the busiest second, the probe's wait. */
+interface SecondsStats {
+  mostInOneSecond: number;
+  all: number;
+  busiest: number;
+  faultMax: number;
+  faultMedian: number;
+}
+
 /**
- * 45 s of HV and temperatures, then the DAQ appears for 15 s. Every second an HV trip on another
- * tube arrives as the tick starts: the time until its alarm is published is what a real fault
- * waits behind that second's work.
+ * `seconds` simulated seconds, each with the inputs `at(s)` gives. Every second an HV trip on the
+ * tube `probeAt(s)` arrives as the tick starts: the time until its alarm is published is what a
+ * real fault waits behind that second's work.
  */
-function lateDaq(run: Run) {
+function probedSeconds(
+  run: Run,
+  seconds: number,
+  at: (s: number) => { readings: Reading[][]; health?: ServiceHealth },
+  probeAt: (s: number) => Pmt,
+): SecondsStats {
   const { cfg, rt, sink } = run;
   const transitionsPerSecond: number[] = [];
   const faultMs: number[] = [];
@@ -153,29 +171,31 @@ function lateDaq(run: Run) {
   sink.onState = (v) => {
     if (v.alarmId === probe && v.state === 'active-unack') published = Number(process.hrtime.bigint());
   };
-  const second = (s: number, readings: Reading[][]) => {
+  for (let s = 0; s < seconds; s++) {
+    run.t += 1000;
+    const input = at(s);
     const before = rt.counters.transitions;
     const c0 = process.hrtime.bigint();
-    for (const r of readings) feed(rt, r);
-    const p = cfg.detector.pmts[s];
+    if (input.health) rt.onHealth(input.health);
+    for (const r of input.readings) feed(rt, r);
+    const p = probeAt(s);
     const v = cfg.detector.currentCalibration(p.id, run.t)!.hvV;
-    const trip = { ...hvSweep(cfg, run.t)[s], fields: { vmon: v, vset: v, imon: 100, power: 1, status: 65 } };
+    const trip: Reading = {
+      m: 'hv',
+      id: p.id,
+      ts: run.t,
+      quality: 'good',
+      fields: { vmon: v, vset: v, imon: 100, power: 1, status: 65 },
+      source: 'poller',
+    };
     probe = `hv-trip:${p.id}`;
     published = undefined;
     const arrived = Number(process.hrtime.bigint());
     rt.runTick();
-    rt.onReadings([trip as Reading]);
+    rt.onReadings([trip]);
     faultMs.push(published === undefined ? NaN : (published - arrived) / 1e6);
     busiest = Math.max(busiest, ms(c0));
     transitionsPerSecond.push(rt.counters.transitions - before);
-  };
-  for (let s = 0; s < 45; s++) {
-    run.t += 1000;
-    second(s, [hvSweep(cfg, run.t), s % 2 ? [] : temperatures(cfg, run.t)]);
-  }
-  for (let s = 45; s < 60; s++) {
-    run.t += 1000;
-    second(s, [hvSweep(cfg, run.t), dcrSweep(cfg, run.t), s % 2 ? [] : temperatures(cfg, run.t)]);
   }
   sink.onState = undefined;
   // the probes' own raises and clears are not the burst
@@ -187,6 +207,71 @@ function lateDaq(run: Run) {
     faultMax: Math.max(...faultMs),
     faultMedian: [...faultMs].sort((a, b) => a - b)[faultMs.length >> 1],
   };
+}
+
+/** 45 s of HV and temperatures, then the DAQ appears for 15 s; the probe on tube s. */
+function lateDaq(run: Run): SecondsStats {
+  const { cfg } = run;
+  return probedSeconds(
+    run,
+    60,
+    (s) => ({
+      readings: [
+        hvSweep(cfg, run.t),
+        s >= 45 ? dcrSweep(cfg, run.t) : [],
+        s % 2 ? [] : temperatures(cfg, run.t),
+      ],
+    }),
+    (s) => cfg.detector.pmts[s],
+  );
+}
+
+/**
+ * At rest, the first HV gateway (up to 32 crates of 64) stops answering from second 5 to 35: the
+ * poller publishes its channels as bad and says each crate is down in its health. Each channel's
+ * stale-hv (3 s) goes active under its crate's device-down and is suppressed; at the end each is
+ * released. The probe is a tube behind another gateway. Returns the gateway's channels too.
+ */
+function gatewayDown(run: Run): SecondsStats & { crates: number; channels: number } {
+  const { cfg } = run;
+  const hvDevices = cfg.app.devices.filter((d) => cfg.profiles.get(d.profile)?.kind === 'hv');
+  const link = hvDevices[0]!.link;
+  const crates = new Set(hvDevices.filter((d) => d.link === link).map((d) => d.id));
+  const behind = new Set(cfg.detector.pmts.filter((p) => crates.has(p.hv.device)).map((p) => p.id));
+  const others = cfg.detector.pmts.filter((p) => !behind.has(p.id));
+  const down = (s: number) => s >= 5 && s < 35;
+  const health = (s: number): ServiceHealth => ({
+    service: 'poller',
+    state: down(s) ? 'degraded' : 'running',
+    ts: run.t,
+    connections: Object.fromEntries(
+      hvDevices.map((d) => [
+        `device/${d.id}`,
+        down(s) && crates.has(d.id)
+          ? { state: 'down' as const, detail: 'timeout after 1000 ms', since: run.t }
+          : { state: 'up' as const, since: run.t },
+      ]),
+    ),
+    counters: {},
+  });
+  const stats = probedSeconds(
+    run,
+    50,
+    (s) => ({
+      health: health(s),
+      readings: [
+        hvSweep(cfg, run.t).map((r) =>
+          down(s) && behind.has(r.id)
+            ? { ...r, quality: 'bad' as const, fields: {}, error: 'timeout after 1000 ms' }
+            : r,
+        ),
+        dcrSweep(cfg, run.t),
+        s % 2 ? [] : temperatures(cfg, run.t),
+      ],
+    }),
+    (s) => others[s % others.length]!,
+  );
+  return { ...stats, crates: crates.size, channels: behind.size };
 }
 
 function measure(n: number): string {
@@ -230,6 +315,11 @@ function measure(n: number): string {
     }
     global.gc?.();
     const heapMb = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
+    const gw = gatewayDown(run);
+    gatewayRows.push(
+      `| ${n.toLocaleString('en')} | ${gw.crates} / ${gw.channels.toLocaleString('en')} | ${gw.mostInOneSecond} / ${gw.all} | ` +
+        `${gw.busiest.toFixed(0)} | ${gw.faultMax.toFixed(1)} | ${gw.faultMedian.toFixed(2)} |`,
+    );
     const usPerReading = (x: number) => ((x / rounds) * 1000) / n;
     const states = rt.countsByState();
     const notNormal = rt.size - states.normal;
@@ -254,6 +344,12 @@ function main(): void {
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
   );
   for (const n of SIZES) process.stdout.write(`${measure(n)}\n`);
+  process.stdout.write(
+    '\nA gateway down for 30 s at rest, then back (gatewayDown):\n\n' +
+      '| PMTs | crates / channels behind it | transitions, most in one second / all | busiest second ms | HV trip elsewhere arriving at the tick: ms to published, worst | median |\n' +
+      '|---|---|---|---|---|---|\n' +
+      gatewayRows.map((r) => `${r}\n`).join(''),
+  );
 }
 
 main();
