@@ -4,7 +4,7 @@ import { decodeValue, planDevicePoll, type ReadBlock } from '@cicenns/modbus';
 import { Backoff } from '../links/backoff';
 import type { Logger } from '../logger';
 import type { CallStats, ModbusLink } from '../links/modbus-link';
-import { buildReadings, channelSubject, type ChannelOutcome } from './reading-builder';
+import { buildReadings, channelSubjects, type ChannelOutcome } from './reading-builder';
 import { TransactionError } from '../links/transaction-error';
 
 export interface DeviceStatus {
@@ -36,6 +36,8 @@ export class DevicePoller {
   /** channels that feed a PMT or sensor: spare channels cost transactions and give no reading */
   readonly channels: number[];
   readonly blocks: ReadBlock[];
+  /** the PMT or sensor of each of those channels, looked up once */
+  private readonly subjects: ReadonlyMap<number, string>;
   private timer?: NodeJS.Timeout;
   private running?: Promise<PollResult>;
   /**
@@ -57,9 +59,8 @@ export class DevicePoller {
     private readonly log?: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    this.channels = Array.from({ length: device.channels }, (_, ch) => ch).filter(
-      (ch) => channelSubject(detector, device, profile.kind, ch) !== undefined,
-    );
+    this.subjects = channelSubjects(detector, device, profile.kind);
+    this.channels = [...this.subjects.keys()];
     this.blocks = planDevicePoll(profile, device.unitId, this.channels);
     this.status = {
       state: this.channels.length ? 'connecting' : 'disabled',
@@ -114,7 +115,14 @@ export class DevicePoller {
     });
     // the time the values were known (after a timeout, the time we gave up)
     const ts = this.now();
-    const readings = buildReadings(this.device, this.profile, this.detector, [...outcomes.values()], ts);
+    const readings = buildReadings(
+      this.device,
+      this.profile,
+      this.detector,
+      [...outcomes.values()],
+      ts,
+      this.subjects,
+    );
     if (this.profile.kind === 'hv') this.stampPrevTs(readings);
     this.record(firstError, performance.now() - t0, stats.transactions);
     const result: PollResult = { device: this.device, readings, ok: !firstError, error: firstError };
@@ -154,7 +162,7 @@ export class DevicePoller {
       });
       for (const it of block.items) {
         const at = it.address - block.start;
-        const v = decodeValue(it.spec, words.slice(at, at + it.count), this.profile.wordOrder);
+        const v = decodeValue(it.spec, words, this.profile.wordOrder, at);
         outcomes.get(it.channel)!.values[it.name] = v;
       }
       if (this.silent.delete(block.unitId)) {
