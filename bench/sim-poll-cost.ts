@@ -41,7 +41,10 @@ interface Figure {
 }
 
 type Workload = 'tick' | 'tick+faults' | 'render' | 'dcr' | 'poll' | 'floor';
-const WORKLOADS: Workload[] = ['floor', 'tick', 'tick+faults', 'render', 'dcr', 'poll'];
+/** SIM_COST_ONLY=poll,tick: only those (e.g. to profile one: node --cpu-prof ... --child DIST FILE) */
+const WORKLOADS = (['floor', 'tick', 'tick+faults', 'render', 'dcr', 'poll'] as Workload[]).filter(
+  (w) => !process.env.SIM_COST_ONLY || process.env.SIM_COST_ONLY.split(',').includes(w),
+);
 const UNIT: Record<Workload, string> = {
   floor: 'channel-tick',
   tick: 'channel-tick',
@@ -244,7 +247,8 @@ async function main(): Promise<void> {
         median(xs.map((x) => x[w][k]));
       for (const w of WORKLOADS) {
         const o = med(ours, w, 'us');
-        const floorO = w.startsWith('tick') ? `${f2(o / med(ours, 'floor', 'us'))}` : '';
+        const hasFloor = WORKLOADS.includes('floor') && w.startsWith('tick');
+        const floorO = hasFloor ? `${f2(o / med(ours, 'floor', 'us'))}` : '';
         if (!base) {
           console.log(
             `| ${w} | ${UNIT[w]} | ${f2(o)} | ${f2(med(ours, w, 'scavenges'))} | ${f2(med(ours, w, 'gcMs'))} | ${floorO} |`,
@@ -252,7 +256,7 @@ async function main(): Promise<void> {
           continue;
         }
         const t = med(theirs, w, 'us');
-        const floorT = w.startsWith('tick') ? `${f2(t / med(theirs, 'floor', 'us'))} / ${floorO}` : '';
+        const floorT = hasFloor ? `${f2(t / med(theirs, 'floor', 'us'))} / ${floorO}` : '';
         console.log(
           `| ${w} | ${UNIT[w]} | ${f2(t)} | ${f2(o)} | **${f2(o / t)}** | ` +
             `${f2(med(theirs, w, 'scavenges'))} / ${f2(med(ours, w, 'scavenges'))} | ` +
@@ -267,7 +271,7 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === '--child') {
   child(resolve(process.argv[3]), process.argv[4]).then(
-    (r) => process.send!(r, () => process.exit(0)),
+    (r) => (process.send ? process.send(r, () => process.exit(0)) : console.log(JSON.stringify(r))),
     (err: Error) => {
       console.error(err.stack ?? err.message);
       process.exit(1);
