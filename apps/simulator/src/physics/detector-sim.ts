@@ -1,6 +1,6 @@
 import { accidentalRate, type CalibrationRecord, type SystemConfig } from '@cicenns/model';
 import type { Fault } from '../faults/fault-schema';
-import type { FaultRegistry } from '../faults/fault-registry';
+import type { FaultOf, FaultRegistry } from '../faults/fault-registry';
 import { HvChannel } from './hv-channel';
 import type { Random } from '@cicenns/common';
 import { datasheetTube, drawTube, tubeDcr, tubeGain, type TrueTube } from './true-tubes';
@@ -200,8 +200,9 @@ export class DetectorSim {
     }
     const overCurrent = this.faults.byTarget('over-current');
     const interlock = this.faults.byTarget('interlock');
-    const dividerFaults =
-      this.faults.byTarget('divider-open').size + this.faults.byTarget('divider-short').size;
+    const dividerOpen = this.faults.byTarget('divider-open');
+    const dividerShort = this.faults.byTarget('divider-short');
+    const dividerFaults = dividerOpen.size + dividerShort.size > 0;
     for (const c of this.channels) {
       const ch = c.hv;
       const pmtId = c.pmtId;
@@ -209,7 +210,10 @@ export class DetectorSim {
       let forced: number | undefined;
       if (oc) for (const f of oc) forced = Math.max(forced ?? -Infinity, f.imonUa ?? ch.iset * 1.5);
       ch.interlocked = interlock.size > 0 && interlock.has(c.device);
-      ch.dividerScale = pmtId !== undefined && dividerFaults ? this.dividerScale(pmtId) : 1;
+      ch.dividerScale =
+        pmtId !== undefined && dividerFaults
+          ? dividerScale(dividerOpen.get(pmtId), dividerShort.get(pmtId))
+          : 1;
       ch.step(dt, this.rng, noise, forced);
       const st = c.settle;
       if (st && ch.vTrue !== st.lastV) {
@@ -224,14 +228,6 @@ export class DetectorSim {
       this.wander.set(f.id, w * (1 - a) + Math.sqrt(2 * a) * noise * this.rng.gaussian());
     }
     for (const fn of this.tickListeners) fn(nowMs);
-  }
-
-  /** The divider's resistance as a multiple of the tube's (short: a fraction, open: infinite). */
-  private dividerScale(pmtId: string): number {
-    if (this.faults.on('divider-open', pmtId).length) return Infinity;
-    let scale = 1;
-    for (const f of this.faults.on('divider-short', pmtId)) scale *= f.factor ?? DEFAULT_SHORT_FACTOR;
-    return scale;
   }
 
   /** 1 + A exp(-t / tau), t since the tube's voltage last changed (A elevated while it ramps). */
@@ -399,4 +395,15 @@ export class DetectorSim {
     if (ev === 'added' && f.type === 'hv-trip') ch.trip();
     if (ev === 'removed' && ch.tripped) ch.setPower(true);
   }
+}
+
+/** The divider's resistance as a multiple of the tube's (short: a fraction, open: infinite). */
+function dividerScale(
+  open: readonly Fault[] | undefined,
+  shorts: readonly FaultOf<'divider-short'>[] | undefined,
+): number {
+  if (open?.length) return Infinity;
+  let scale = 1;
+  for (const f of shorts ?? NONE) scale *= f.factor ?? DEFAULT_SHORT_FACTOR;
+  return scale;
 }
