@@ -208,7 +208,7 @@ export class PollerService implements Poller {
     this.counters.polls++;
     if (!r.ok) this.counters.failedPolls++;
     if (!r.readings.length) return;
-    this.counters.badReadings += r.readings.filter((x) => x.quality === 'bad').length;
+    for (const x of r.readings) if (x.quality === 'bad') this.counters.badReadings++;
     const batch: ReadingBatch = { service: 'poller', seq: ++this.seq, readings: r.readings };
     if (this.opts.sink) {
       this.opts.sink(batch);

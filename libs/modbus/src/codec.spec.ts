@@ -24,6 +24,19 @@ describe('register codec', () => {
     expect(encodeRaw(1400.5, 'float32', order)).toEqual(words);
   });
 
+  it('decodes in place from an offset into a reply as from a copy of those words', () => {
+    const reply = [7, 0x1000, 0x44af, 0xfffe, 0xffff, 0x8000];
+    for (const order of ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const) {
+      for (const type of ['float32', 'int32', 'uint32', 'int16', 'uint16'] as const) {
+        for (let at = 0; at <= reply.length; at++) {
+          const s = spec({ type, invalidRaw: [-32768] });
+          expect(decodeValue(s, reply, order, at)).toEqual(decodeValue(s, reply.slice(at, at + 2), order));
+        }
+      }
+    }
+    expect(decodeValue(spec({}), reply, 'ABCD', 5).error).toBe('short reply: 2 registers needed, 1 received');
+  });
+
   it('int32 and uint32 in CDAB', () => {
     expect(decodeRaw([0xfffe, 0xffff], 'int32', 'CDAB')).toBe(-2);
     expect(decodeRaw([0x0001, 0x8000], 'uint32', 'CDAB')).toBe(0x80000001);

@@ -16,8 +16,10 @@ export function registerCount(type: ValueType): number {
 // allocating a Buffer per 32-bit value was the poller's largest per-sweep cost.
 const scratch = Buffer.alloc(4);
 
-function toBigEndian(words: readonly number[], order: WordOrder): Buffer {
-  const [first, second] = order === 'CDAB' || order === 'DCBA' ? [words[1], words[0]] : [words[0], words[1]];
+function toBigEndian(words: readonly number[], order: WordOrder, at: number): Buffer {
+  const swap = order === 'CDAB' || order === 'DCBA';
+  const first = swap ? words[at + 1] : words[at];
+  const second = swap ? words[at] : words[at + 1];
   scratch.writeUInt16BE(first & 0xffff, 0);
   scratch.writeUInt16BE(second & 0xffff, 2);
   if (order === 'BADC' || order === 'DCBA') scratch.swap16();
@@ -30,19 +32,19 @@ function fromBigEndian(b: Buffer, order: WordOrder): number[] {
   return order === 'CDAB' || order === 'DCBA' ? [w[1], w[0]] : w;
 }
 
-/** Raw (unscaled) value of the registers. */
-export function decodeRaw(words: readonly number[], type: ValueType, order: WordOrder): number {
+/** Raw (unscaled) value of the registers from words[at]. */
+export function decodeRaw(words: readonly number[], type: ValueType, order: WordOrder, at = 0): number {
   switch (type) {
     case 'uint16':
-      return words[0] & 0xffff;
+      return words[at] & 0xffff;
     case 'int16':
-      return ((words[0] & 0xffff) << 16) >> 16;
+      return ((words[at] & 0xffff) << 16) >> 16;
     case 'uint32':
-      return toBigEndian(words, order).readUInt32BE(0);
+      return toBigEndian(words, order, at).readUInt32BE(0);
     case 'int32':
-      return toBigEndian(words, order).readInt32BE(0);
+      return toBigEndian(words, order, at).readInt32BE(0);
     case 'float32':
-      return toBigEndian(words, order).readFloatBE(0);
+      return toBigEndian(words, order, at).readFloatBE(0);
   }
 }
 
@@ -75,7 +77,8 @@ export interface DecodedValue {
 }
 
 /**
- * Decode one value from the registers of a reply. Never throws: a reply too short for the type,
+ * Decode one value from the registers of a reply, starting at words[at] (a poller decodes a
+ * block's values in place rather than slicing a copy per value). Never throws: a reply too short for the type,
  * a word that is not a 16-bit register value, a NaN/Infinity float or a scaled value beyond
  * the double range gives value null and (for the reply's faults) the reason.
  */
@@ -83,18 +86,20 @@ export function decodeValue(
   spec: RegisterSpec,
   words: readonly number[],
   profileOrder: WordOrder,
+  at = 0,
 ): DecodedValue {
   const n = registerCount(spec.type);
-  if (words.length < n) {
-    return { value: null, raw: NaN, error: `short reply: ${n} registers needed, ${words.length} received` };
+  const available = Math.max(0, words.length - at);
+  if (available < n) {
+    return { value: null, raw: NaN, error: `short reply: ${n} registers needed, ${available} received` };
   }
   for (let i = 0; i < n; i++) {
-    const w = words[i];
+    const w = words[at + i];
     if (!Number.isInteger(w) || w < 0 || w > 0xffff) {
       return { value: null, raw: NaN, error: `register value ${String(w)} is not a 16-bit word` };
     }
   }
-  const raw = decodeRaw(words, spec.type, spec.wordOrder ?? profileOrder);
+  const raw = decodeRaw(words, spec.type, spec.wordOrder ?? profileOrder, at);
   if (spec.invalidRaw.includes(raw) || !Number.isFinite(raw)) return { value: null, raw };
   const value = raw * spec.scale + spec.add;
   if (!Number.isFinite(value)) return { value: null, raw, error: `raw ${raw} scaled is out of range` };

@@ -4,7 +4,7 @@ import { decodeValue, planDevicePoll, type ReadBlock } from '@cicenns/modbus';
 import { Backoff } from '../links/backoff';
 import type { Logger } from '../logger';
 import type { CallStats, ModbusLink } from '../links/modbus-link';
-import { buildReadings, channelSubject, type ChannelOutcome } from './reading-builder';
+import { buildReadings, channelSubjects, type ChannelOutcome } from './reading-builder';
 import { TransactionError } from '../links/transaction-error';
 
 export interface DeviceStatus {
@@ -36,6 +36,10 @@ export class DevicePoller {
   /** channels that feed a PMT or sensor: spare channels cost transactions and give no reading */
   readonly channels: number[];
   readonly blocks: ReadBlock[];
+  /** the PMT or sensor of each of those channels, looked up once */
+  private readonly subjects: ReadonlyMap<number, string>;
+  /** per block, per item: the index in `channels` of the item's channel (its outcome in a poll) */
+  private readonly slots: number[][];
   private timer?: NodeJS.Timeout;
   private running?: Promise<PollResult>;
   /**
@@ -57,10 +61,10 @@ export class DevicePoller {
     private readonly log?: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    this.channels = Array.from({ length: device.channels }, (_, ch) => ch).filter(
-      (ch) => channelSubject(detector, device, profile.kind, ch) !== undefined,
-    );
+    this.subjects = channelSubjects(detector, device, profile.kind);
+    this.channels = [...this.subjects.keys()];
     this.blocks = planDevicePoll(profile, device.unitId, this.channels);
+    this.slots = this.blocks.map((b) => b.items.map((it) => this.channels.indexOf(it.channel)));
     this.status = {
       state: this.channels.length ? 'connecting' : 'disabled',
       since: now(),
@@ -101,20 +105,20 @@ export class DevicePoller {
   private async poll(): Promise<PollResult> {
     const t0 = performance.now();
     const stats: CallStats = { transactions: 0 };
-    const outcomes = new Map<number, ChannelOutcome>(
-      this.channels.map((ch) => [ch, { channel: ch, values: {} }]),
-    );
+    const outcomes: ChannelOutcome[] = this.channels.map((ch) => ({ channel: ch, values: {} }));
     // all blocks queued at once: the link sends the next request while this one is decoded
-    const errors = await Promise.all(this.blocks.map((b) => this.readBlock(b, outcomes, stats)));
+    const errors = await Promise.all(
+      this.blocks.map((b, i) => this.readBlock(b, this.slots[i], outcomes, stats)),
+    );
     let firstError: string | undefined;
     errors.forEach((error, i) => {
       if (!error) return;
       firstError ??= error;
-      for (const it of this.blocks[i].items) outcomes.get(it.channel)!.error ??= error;
+      for (const slot of this.slots[i]) outcomes[slot].error ??= error;
     });
     // the time the values were known (after a timeout, the time we gave up)
     const ts = this.now();
-    const readings = buildReadings(this.device, this.profile, this.detector, [...outcomes.values()], ts);
+    const readings = buildReadings(this.device, this.profile, this.detector, outcomes, ts, this.subjects);
     if (this.profile.kind === 'hv') this.stampPrevTs(readings);
     this.record(firstError, performance.now() - t0, stats.transactions);
     const result: PollResult = { device: this.device, readings, ok: !firstError, error: firstError };
@@ -139,7 +143,8 @@ export class DevicePoller {
   /** Read and decode one block into the channels' outcomes; the reason when it failed. */
   private async readBlock(
     block: ReadBlock,
-    outcomes: Map<number, ChannelOutcome>,
+    slots: readonly number[],
+    outcomes: ChannelOutcome[],
     stats: CallStats,
   ): Promise<string | undefined> {
     try {
@@ -152,10 +157,10 @@ export class DevicePoller {
         },
         onError: (err) => this.onReadError(block.unitId, err),
       });
-      for (const it of block.items) {
-        const at = it.address - block.start;
-        const v = decodeValue(it.spec, words.slice(at, at + it.count), this.profile.wordOrder);
-        outcomes.get(it.channel)!.values[it.name] = v;
+      for (let k = 0; k < block.items.length; k++) {
+        const it = block.items[k];
+        const v = decodeValue(it.spec, words, this.profile.wordOrder, it.address - block.start);
+        outcomes[slots[k]].values[it.name] = v;
       }
       if (this.silent.delete(block.unitId)) {
         this.log?.log(`device ${this.device.id} unit ${block.unitId} answers again`);

@@ -20,6 +20,23 @@ export function channelSubject(
   return kind === 'hv' ? detector.pmtByHv(device.id, ch)?.id : detector.sensorByChannel(device.id, ch)?.id;
 }
 
+/**
+ * The subject of each of a device's channels that feeds one (spare channels absent): a device's
+ * mapping never changes, so a poller looks it up once rather than per channel per poll.
+ */
+export function channelSubjects(
+  detector: Detector,
+  device: DeviceConfig,
+  kind: DeviceProfile['kind'],
+): Map<number, string> {
+  const out = new Map<number, string>();
+  for (let ch = 0; ch < device.channels; ch++) {
+    const id = channelSubject(detector, device, kind, ch);
+    if (id !== undefined) out.set(ch, id);
+  }
+  return out;
+}
+
 /** Field name in the Reading: registers keep their profile names, a temperature's value is value_c. */
 export function fieldName(kind: DeviceProfile['kind'], register: string): string {
   return kind === 'temperature' && register === 'value' ? 'value_c' : register;
@@ -38,6 +55,8 @@ export function buildReadings(
   detector: Detector,
   outcomes: readonly ChannelOutcome[],
   ts: number,
+  /** channelSubjects(detector, device, profile.kind), when the caller keeps it (DevicePoller) */
+  subjects: ReadonlyMap<number, string> = channelSubjects(detector, device, profile.kind),
 ): Reading[] {
   const m = profile.kind === 'hv' ? 'hv' : 'temperature';
   // a sweep builds ~100 readings of ~10 fields: no spreads or Object.entries in this loop
@@ -47,7 +66,7 @@ export function buildReadings(
   const source = device.id;
   const readings: Reading[] = [];
   for (const o of outcomes) {
-    const id = channelSubject(detector, device, profile.kind, o.channel);
+    const id = subjects.get(o.channel);
     if (!id) continue;
     let error = o.error;
     const fields: Record<string, number> = {};

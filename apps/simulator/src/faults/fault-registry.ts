@@ -3,7 +3,11 @@ import { describeIssue, faultSpecSchema, type Fault, type FaultSpec, type FaultT
 
 export class FaultError extends Error {}
 
-type FaultOf<T extends FaultType> = Extract<Fault, { type: T }>;
+export type FaultOf<T extends FaultType> = Extract<Fault, { type: T }>;
+
+/** What on() and ofType() answer when no fault matches: shared, so asking allocates nothing. */
+const NONE: readonly never[] = Object.freeze([]);
+const NO_TARGETS: ReadonlyMap<string, readonly never[]> = new Map();
 
 /**
  * The active faults. Physics and the Modbus servers ask it on every step / request, so
@@ -14,6 +18,13 @@ export class FaultRegistry {
   private readonly faults = new Map<string, Fault>();
   private seq = 0;
   private readonly listeners: ((ev: 'added' | 'removed', f: Fault) => void)[] = [];
+  /**
+   * The faults in force by type, and by type and target: the physics asks for every channel on
+   * every tick (10,000 channels at 10 Hz), so the answer is looked up, not filtered out of the
+   * list each time. Rebuilt on every add and remove, which are rare.
+   */
+  private byType = new Map<FaultType, Fault[]>();
+  private byTypeAndTarget = new Map<FaultType, Map<string, Fault[]>>();
 
   constructor(
     private readonly config: SystemConfig,
@@ -37,6 +48,7 @@ export class FaultRegistry {
       injectedAtMs: at,
     };
     this.faults.set(fault.id, fault);
+    this.reindex();
     for (const l of this.listeners) l('added', fault);
     return fault;
   }
@@ -45,6 +57,7 @@ export class FaultRegistry {
     const f = this.faults.get(id);
     if (!f) return undefined;
     this.faults.delete(id);
+    this.reindex();
     for (const l of this.listeners) l('removed', f);
     return f;
   }
@@ -59,13 +72,41 @@ export class FaultRegistry {
     return [...this.faults.values()];
   }
 
-  ofType<T extends FaultType>(type: T): FaultOf<T>[] {
-    return this.list().filter((f): f is FaultOf<T> => f.type === type);
+  /** The faults of one type, in the order they were injected. */
+  ofType<T extends FaultType>(type: T): readonly FaultOf<T>[] {
+    return (this.byType.get(type) as FaultOf<T>[] | undefined) ?? NONE;
   }
 
-  /** Faults of a type aimed at one target (pmt, device or sensor id). */
-  on<T extends FaultType>(type: T, target: string): FaultOf<T>[] {
-    return this.ofType(type).filter((f) => targetOf(f) === target);
+  /** Faults of a type aimed at one target (pmt, device or sensor id), in the order injected. */
+  on<T extends FaultType>(type: T, target: string): readonly FaultOf<T>[] {
+    return (this.byTypeAndTarget.get(type)?.get(target) as FaultOf<T>[] | undefined) ?? NONE;
+  }
+
+  /**
+   * The faults of one type by their target (only targets with at least one): a loop over every
+   * channel takes this once and looks each channel up, or skips the look-ups when it is empty.
+   */
+  byTarget<T extends FaultType>(type: T): ReadonlyMap<string, readonly FaultOf<T>[]> {
+    return (this.byTypeAndTarget.get(type) as Map<string, FaultOf<T>[]> | undefined) ?? NO_TARGETS;
+  }
+
+  private reindex(): void {
+    const byType = new Map<FaultType, Fault[]>();
+    const byTypeAndTarget = new Map<FaultType, Map<string, Fault[]>>();
+    for (const f of this.faults.values()) {
+      const ofType = byType.get(f.type) ?? [];
+      if (!ofType.length) byType.set(f.type, ofType);
+      ofType.push(f);
+      const target = targetOf(f);
+      if (target === undefined) continue;
+      let targets = byTypeAndTarget.get(f.type);
+      if (!targets) byTypeAndTarget.set(f.type, (targets = new Map()));
+      const onTarget = targets.get(target) ?? [];
+      if (!onTarget.length) targets.set(target, onTarget);
+      onTarget.push(f);
+    }
+    this.byType = byType;
+    this.byTypeAndTarget = byTypeAndTarget;
   }
 
   private checkReferences(spec: FaultSpec): void {

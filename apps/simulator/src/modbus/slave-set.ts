@@ -2,6 +2,7 @@ import { encodeRaw, encodeValue, decodeValue, locate, registerCount, type Table 
 import type { DeviceConfig, DeviceProfile, RegisterSpec } from '@cicenns/model';
 import type { FaultRegistry } from '../faults/fault-registry';
 import type { DetectorSim } from '../physics/detector-sim';
+import type { HvChannel } from '../physics/hv-channel';
 import { ExceptionCode, ModbusException } from './modbus-exception';
 
 interface Entry {
@@ -12,10 +13,18 @@ interface Entry {
   spec: RegisterSpec;
   address: number;
   count: number;
+  /** the simulated channel it shows (hv profiles), looked up once: a render was a string key each */
+  hv?: HvChannel;
+  /** the sensor it shows (temperature profiles); undefined: a spare input, which reads open */
+  sensorId?: string;
 }
 
 interface Unit {
   deviceId: string;
+  /**
+   * by address, so a read finds the registers it covers by a binary search (where a profile's
+   * registers overlap, which no shipped profile does, the one at the higher address is served)
+   */
   entries: Record<Table, Entry[]>;
   /** one past the highest readable address per table; reserved words below it read 0 */
   end: Record<Table, number>;
@@ -50,7 +59,11 @@ export class SlaveSet {
           const { unitId, address } = locate(profile, device.unitId, channel, spec);
           const unit = this.unit(unitId, device.id);
           const count = registerCount(spec.type);
-          unit.entries[spec.table].push({ device, profile, channel, name, spec, address, count });
+          const entry: Entry = { device, profile, channel, name, spec, address, count };
+          if (profile.kind === 'temperature') {
+            entry.sensorId = sim.config.detector.sensorByChannel(device.id, channel)?.id;
+          } else entry.hv = sim.hvChannel(device.id, channel);
+          unit.entries[spec.table].push(entry);
           unit.end[spec.table] = Math.max(unit.end[spec.table], address + count);
         }
       }
@@ -64,6 +77,10 @@ export class SlaveSet {
           }
         }
       }
+    }
+    for (const unit of this.units.values()) {
+      for (const table of ['holding', 'input'] as const)
+        unit.entries[table].sort((x, y) => x.address - y.address);
     }
   }
 
@@ -150,8 +167,19 @@ export class SlaveSet {
 
   private render(unit: Unit, table: Table, address: number, count: number): number[] {
     const out = new Array<number>(count).fill(0);
-    for (const e of unit.entries[table]) {
-      if (e.address >= address + count || e.address + e.count <= address) continue;
+    const entries = unit.entries[table];
+    // the first entry that may cover `address`: a register is at most 2 words long
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[mid].address < address - 1) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < entries.length; k++) {
+      const e = entries[k];
+      if (e.address >= address + count) break;
+      if (e.address + e.count <= address) continue;
       const words = this.encode(e);
       for (let i = 0; i < e.count; i++) {
         const a = e.address + i - address;
@@ -176,10 +204,9 @@ export class SlaveSet {
 
   private valueOf(e: Entry): number | null {
     if (e.profile.kind === 'temperature') {
-      const sensor = this.sim.config.detector.sensorByChannel(e.device.id, e.channel);
-      return sensor ? this.sim.temperatureReading(sensor.id) : null; // spare input: open
+      return e.sensorId !== undefined ? this.sim.temperatureReading(e.sensorId) : null; // spare input: open
     }
-    const ch = this.sim.hvChannel(e.device.id, e.channel);
+    const ch = e.hv;
     if (!ch) return 0;
     switch (e.name) {
       case 'vset':

@@ -1,6 +1,6 @@
-import { accidentalRate, type CalibrationRecord, type Pmt, type SystemConfig } from '@cicenns/model';
+import { accidentalRate, type CalibrationRecord, type SystemConfig } from '@cicenns/model';
 import type { Fault } from '../faults/fault-schema';
-import type { FaultRegistry } from '../faults/fault-registry';
+import type { FaultOf, FaultRegistry } from '../faults/fault-registry';
 import { HvChannel } from './hv-channel';
 import type { Random } from '@cicenns/common';
 import { datasheetTube, drawTube, tubeDcr, tubeGain, type TrueTube } from './true-tubes';
@@ -15,6 +15,7 @@ const BASE_TEMP_C: Record<string, number> = {
   'T-psv': 22.5,
 };
 const TEMP_NOISE_C = 0.02;
+const NONE: readonly never[] = [];
 const GAIN_REL_ERR = 0.01;
 
 export interface DetectorSimOptions {
@@ -38,6 +39,28 @@ interface SettleState {
   changedAtMs: number;
 }
 
+/**
+ * One HV channel of a crate with what a tick needs of it, looked up once: a tick steps every
+ * channel (10,000 at 10 Hz), and building and parsing "device/ch" keys, a PMT look-up per
+ * channel and the arrays they made were most of the simulator's CPU at that size.
+ */
+interface SimChannel {
+  device: string;
+  hv: HvChannel;
+  /** the PMT it feeds; undefined for a spare channel */
+  pmtId?: string;
+  settle?: SettleState;
+}
+
+/** A temperature sensor's ambient value and, after each tick, its true value and its reading. */
+interface SimSensor {
+  id: string;
+  base: number;
+  trueC: number;
+  /** null: the sensor reads open */
+  reading: number | null;
+}
+
 export interface BeamStatus {
   on: boolean;
   power_kw: number;
@@ -50,16 +73,18 @@ export interface BeamStatus {
  * methods draw one noisy measurement of the present state and remember it for /truth.
  */
 export class DetectorSim {
-  private readonly hv = new Map<string, HvChannel>();
+  /** every HV channel of every crate, in the configuration's order (the order of the noise draws) */
+  private readonly channels: SimChannel[] = [];
+  /** a crate's channels by channel number */
+  private readonly hvByDevice = new Map<string, HvChannel[]>();
   private readonly hvByPmt = new Map<string, HvChannel>();
   private readonly tubes = new Map<string, TrueTube>();
   private readonly settle = new Map<string, SettleState>();
   /** the random-walk part of each gain-wander fault, by fault id */
   private readonly wander = new Map<string, number>();
   private readonly tickListeners = new Set<(nowMs: number) => void>();
-  private readonly tempBase = new Map<string, number>();
-  private readonly tempTrue = new Map<string, number>();
-  private readonly tempReading = new Map<string, number | null>();
+  private readonly sensors: SimSensor[] = [];
+  private readonly sensorById = new Map<string, SimSensor>();
   readonly last = {
     dcr: {} as Record<string, number>,
     gain: {} as Record<string, number>,
@@ -91,6 +116,8 @@ export class DetectorSim {
     const hvOn = (opts.hvStart ?? 'on') === 'on';
     for (const dev of config.app.devices) {
       if (config.profiles.get(dev.profile)?.kind !== 'hv') continue;
+      const ofDevice: HvChannel[] = [];
+      this.hvByDevice.set(dev.id, ofDevice);
       for (let ch = 0; ch < dev.channels; ch++) {
         const pmt = d.pmtByHv(dev.id, ch);
         const cal = pmt && this.calibration(pmt.id);
@@ -101,24 +128,31 @@ export class DetectorSim {
               ? new HvChannel(cal.hvV, true, tube.dividerMOhm, pmt.limits.vmax)
               : new HvChannel(0, false, tube.dividerMOhm, pmt.limits.vmax)
             : new HvChannel(0, false, 10, 2000); // spare channel: off
-        this.hv.set(`${dev.id}/${ch}`, channel);
+        ofDevice[ch] = channel;
+        const sim: SimChannel = { device: dev.id, hv: channel };
         if (pmt) {
           this.hvByPmt.set(pmt.id, channel);
           // settled long ago: the detector has been running before the simulator started
-          this.settle.set(pmt.id, { lastV: channel.vTrue, changedAtMs: -Infinity });
+          const settle = { lastV: channel.vTrue, changedAtMs: -Infinity };
+          this.settle.set(pmt.id, settle);
+          sim.pmtId = pmt.id;
+          sim.settle = settle;
         }
+        this.channels.push(sim);
       }
     }
     for (const s of d.sensors) {
       const base = BASE_TEMP_C[s.id] ?? 22 + 0.6 * (rng.next() - 0.5);
-      this.tempBase.set(s.id, base);
+      const sensor: SimSensor = { id: s.id, base, trueC: base, reading: null };
+      this.sensors.push(sensor);
+      this.sensorById.set(s.id, sensor);
     }
     faults.onChange((ev, f) => this.onFault(ev, f));
     this.tick(nowMs);
   }
 
   hvChannel(device: string, channel: number): HvChannel | undefined {
-    return this.hv.get(`${device}/${channel}`);
+    return this.hvByDevice.get(device)?.[channel];
   }
 
   hvOfPmt(pmtId: string): HvChannel | undefined {
@@ -151,24 +185,37 @@ export class DetectorSim {
     const dt = Math.max(0, (nowMs - this.lastTickMs) / 1000);
     this.lastTickMs = nowMs;
     const noise = this.opts.noise;
-    for (const s of this.config.detector.sensors) {
-      let t = this.tempBase.get(s.id) ?? 22;
-      for (const f of this.faults.on('temperature-offset', s.id)) t += f.deltaC;
-      for (const f of this.faults.on('temperature-cycle', s.id)) {
+    // each fault type looked up once per tick; with no fault of a type, no look-up per channel
+    const offsets = this.faults.byTarget('temperature-offset');
+    const cycles = this.faults.byTarget('temperature-cycle');
+    const open = this.faults.byTarget('sensor-open');
+    for (const s of this.sensors) {
+      let t = s.base;
+      for (const f of offsets.get(s.id) ?? NONE) t += f.deltaC;
+      for (const f of cycles.get(s.id) ?? NONE) {
         t += f.amplitudeC * Math.sin((2 * Math.PI * (nowMs - f.injectedAtMs)) / 1000 / f.periodS);
       }
-      this.tempTrue.set(s.id, t);
-      const open = this.faults.on('sensor-open', s.id).length > 0;
-      this.tempReading.set(s.id, open ? null : t + TEMP_NOISE_C * noise * this.rng.gaussian());
+      s.trueC = t;
+      s.reading = open.has(s.id) ? null : t + TEMP_NOISE_C * noise * this.rng.gaussian();
     }
-    for (const [key, ch] of this.hv) {
-      const pmt = this.pmtOfKey(key);
-      const oc = pmt ? this.faults.on('over-current', pmt.id) : [];
-      const forced = oc.length ? Math.max(...oc.map((f) => f.imonUa ?? ch.iset * 1.5)) : undefined;
-      ch.interlocked = this.faults.on('interlock', key.slice(0, key.lastIndexOf('/'))).length > 0;
-      ch.dividerScale = pmt ? this.dividerScale(pmt.id) : 1;
+    const overCurrent = this.faults.byTarget('over-current');
+    const interlock = this.faults.byTarget('interlock');
+    const dividerOpen = this.faults.byTarget('divider-open');
+    const dividerShort = this.faults.byTarget('divider-short');
+    const dividerFaults = dividerOpen.size + dividerShort.size > 0;
+    for (const c of this.channels) {
+      const ch = c.hv;
+      const pmtId = c.pmtId;
+      const oc = pmtId !== undefined && overCurrent.size ? overCurrent.get(pmtId) : undefined;
+      let forced: number | undefined;
+      if (oc) for (const f of oc) forced = Math.max(forced ?? -Infinity, f.imonUa ?? ch.iset * 1.5);
+      ch.interlocked = interlock.size > 0 && interlock.has(c.device);
+      ch.dividerScale =
+        pmtId !== undefined && dividerFaults
+          ? dividerScale(dividerOpen.get(pmtId), dividerShort.get(pmtId))
+          : 1;
       ch.step(dt, this.rng, noise, forced);
-      const st = pmt && this.settle.get(pmt.id);
+      const st = c.settle;
       if (st && ch.vTrue !== st.lastV) {
         st.lastV = ch.vTrue;
         st.changedAtMs = nowMs;
@@ -183,14 +230,6 @@ export class DetectorSim {
     for (const fn of this.tickListeners) fn(nowMs);
   }
 
-  /** The divider's resistance as a multiple of the tube's (short: a fraction, open: infinite). */
-  private dividerScale(pmtId: string): number {
-    if (this.faults.on('divider-open', pmtId).length) return Infinity;
-    let scale = 1;
-    for (const f of this.faults.on('divider-short', pmtId)) scale *= f.factor ?? DEFAULT_SHORT_FACTOR;
-    return scale;
-  }
-
   /** 1 + A exp(-t / tau), t since the tube's voltage last changed (A elevated while it ramps). */
   dcrSettleFactor(pmtId: string): number {
     const a = this.opts.dcrSettleAmplitude ?? 0;
@@ -202,13 +241,12 @@ export class DetectorSim {
 
   /** Physical temperature (also when the sensor reads open); the hall's 22 degC where none is configured. */
   temperature(sensorId: string | undefined): number {
-    return (sensorId !== undefined ? this.tempTrue.get(sensorId) : undefined) ?? 22;
+    return (sensorId !== undefined ? this.sensorById.get(sensorId)?.trueC : undefined) ?? 22;
   }
 
   /** What the PT100 transmitter reports: null when the sensor is open. */
   temperatureReading(sensorId: string): number | null {
-    const v = this.tempReading.get(sensorId);
-    return v === undefined ? null : v;
+    return this.sensorById.get(sensorId)?.reading ?? null;
   }
 
   /**
@@ -349,11 +387,6 @@ export class DetectorSim {
     return this.rng.poisson(expectedHz * windowS) / windowS;
   }
 
-  private pmtOfKey(key: string): Pmt | undefined {
-    const i = key.lastIndexOf('/');
-    return this.config.detector.pmtByHv(key.slice(0, i), Number(key.slice(i + 1)));
-  }
-
   /** Trips are events: inject one trips the channel; removing the fault resets the channel. */
   private onFault(ev: 'added' | 'removed', f: Fault): void {
     if (f.type !== 'hv-trip' && f.type !== 'over-current') return;
@@ -362,4 +395,15 @@ export class DetectorSim {
     if (ev === 'added' && f.type === 'hv-trip') ch.trip();
     if (ev === 'removed' && ch.tripped) ch.setPower(true);
   }
+}
+
+/** The divider's resistance as a multiple of the tube's (short: a fraction, open: infinite). */
+function dividerScale(
+  open: readonly Fault[] | undefined,
+  shorts: readonly FaultOf<'divider-short'>[] | undefined,
+): number {
+  if (open?.length) return Infinity;
+  let scale = 1;
+  for (const f of shorts ?? NONE) scale *= f.factor ?? DEFAULT_SHORT_FACTOR;
+  return scale;
 }
