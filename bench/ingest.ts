@@ -8,7 +8,7 @@
  * result is the median round. Usage: npm run bench:ingest [-- N [ROUNDS]]
  *
  * BENCH_NODE_FLAG_SETS='name=flags;name2=flags' compares node flag sets instead (what a V8 option
- * costs under load): each round runs the pipeline once per set, back to back, without the
+ * costs under load; KEY=VALUE tokens are environment variables of both services): each round runs the pipeline once per set, back to back, without the
  * ceilings, and the result is each set's rate and CPU seconds (intake, historian), median of the
  * rounds, and their ratio to the first set's.
  */
@@ -138,6 +138,7 @@ async function pipeline(
   serverPids: Record<string, number>,
   round: number | string,
   nodeFlags: string[] = [],
+  env: Record<string, string> = {},
 ) {
   const db = `bench_pipeline_${round}`;
   // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of each service there (node --cpu-prof)
@@ -148,6 +149,7 @@ async function pipeline(
     database: db,
     clientIdPrefix: 'bench', // one persistent session per service across rounds (see above)
     nodeArgs: [...nodeFlags, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+    env,
   });
   // BENCH_STAGES=1: also time when the intake has forwarded every reading onto the internal bus.
   // Off by default: the tap parses every batch and the broker sends each twice, which loads the
@@ -226,22 +228,32 @@ async function compareFlagSets(servers: Awaited<ReturnType<typeof startAll>>, sp
     .filter((p) => p.includes('='))
     .map((p) => {
       const eq = p.indexOf('=');
-      return {
-        name: p.slice(0, eq).trim(),
-        flags: p
-          .slice(eq + 1)
-          .split(/\s+/)
-          .filter((f) => f !== ''),
-      };
+      const tokens = p
+        .slice(eq + 1)
+        .split(/\s+/)
+        .filter((f) => f !== '');
+      // KEY=VALUE tokens are environment variables (e.g. MALLOC_TRIM_THRESHOLD_=65536)
+      const isEnv = (t: string) => /^[A-Z_][A-Z0-9_]*=/.test(t);
+      const env = Object.fromEntries(
+        tokens.filter(isEnv).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
+      );
+      return { name: p.slice(0, eq).trim(), flags: tokens.filter((t) => !isEnv(t)), env, tokens };
     });
   const runs: { set: string; rate: number; intake: number; historian: number; lost: number }[] = [];
   for (let round = 1; round <= ROUNDS; round++)
     for (const [i, set] of sets.entries()) {
-      const p = await pipeline(servers.mqttUrl, servers.influxUrl, servers.pids, `${round}_${i}`, set.flags);
+      const p = await pipeline(
+        servers.mqttUrl,
+        servers.influxUrl,
+        servers.pids,
+        `${round}_${i}`,
+        set.flags,
+        set.env,
+      );
       const { intake, historian } = p.cpu as Record<string, number>;
       runs.push({ set: set.name, rate: p.rate, intake, historian, lost: N - p.stored });
       process.stderr.write(
-        `  round ${round}, ${set.name} (${set.flags.join(' ')}): ${p.rate.toFixed(0)} points/s, CPU s intake ` +
+        `  round ${round}, ${set.name} (${set.tokens.join(' ')}): ${p.rate.toFixed(0)} points/s, CPU s intake ` +
           `${intake.toFixed(2)}, historian ${historian.toFixed(2)}, lost ${N - p.stored}, ` +
           `load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
       );
@@ -264,7 +276,7 @@ async function compareFlagSets(servers: Awaited<ReturnType<typeof startAll>>, sp
         .join(', ')})`;
     const lost = runs.filter((r) => r.set === set.name).reduce((n, r) => n + r.lost, 0);
     lines.push(
-      `| ${set.name} | ${set.flags.join(' ')} | ${list('rate', 0)} | ${list('intake', 2)} | ${list('historian', 2)} | ` +
+      `| ${set.name} | ${set.tokens.join(' ')} | ${list('rate', 0)} | ${list('intake', 2)} | ${list('historian', 2)} | ` +
         `${(cpu(set.name) / cpu(first)).toFixed(2)} | ${lost} |`,
     );
   }

@@ -10,8 +10,9 @@
  *
  * Usage: npm run bench:memory [-- SETTLE_S [SAMPLE_S]]   (defaults 45 and 10)
  *   The services run as deployed: node's command-line flags of deploy/systemd/cicenns@.service
- *   (CICENNS_NODE_FLAGS) and the NODE_OPTIONS of deploy/env/cicenns.env. SERVICE_NODE_FLAGS='...'
- *   and SERVICE_NODE_OPTIONS='...' replace them (empty: Node's defaults). CPU seconds over the
+ *   (CICENNS_NODE_FLAGS), its MALLOC_* settings and the NODE_OPTIONS of deploy/env/cicenns.env.
+ *   SERVICE_NODE_FLAGS='...' and SERVICE_NODE_OPTIONS='...' replace them (empty: Node's
+ *   defaults); SERVICE_MALLOC_DEFAULTS=1 leaves out the MALLOC_* settings. CPU seconds over the
  *   settle and sample window tell what a flag costs.
  *   MEMORY_VARIANTS='name=TOKENS;name2=TOKENS' runs the services once more per variant, in the
  *   same run, after "as deployed" (MEMORY_ROUNDS=n: n rounds of all, alternating). TOKENS: node
@@ -27,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAll, stopAll, waitFor } from '../test/support/servers';
 import {
+  deployedMallocEnvironment,
   deployedNodeFlags,
   deployedNodeOptions,
   READY_LINE,
@@ -289,6 +291,7 @@ async function services(
     SIM_HTTP_PORT: String(simHttp),
     MEMORY_PROBE_DIR: probeDir,
     NODE_OPTIONS: serviceNodeOptions(),
+    ...deployedMallocEnvironment(),
     ...variant.env,
   };
   const names = Object.keys(READY).filter((n) =>
@@ -451,7 +454,10 @@ async function main(): Promise<void> {
       );
     console.log(
       `\nMemory at rest, ${new Date().toISOString()}, node ${process.version}, settle ${SETTLE_S} s, ` +
-        `RSS median of ${SAMPLE_S} s, CPU over settle + sampling, services with NODE_OPTIONS='${serviceNodeOptions()}'\n`,
+        `RSS median of ${SAMPLE_S} s, CPU over settle + sampling, services with NODE_OPTIONS='${serviceNodeOptions()}' ` +
+        `${Object.entries(deployedMallocEnvironment())
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}\n`,
     );
     console.log(table('One dependency required alone in a bare node process:', deps, baseline, false));
     console.log(`\n${breakdownTable('Where it is, MB, one dependency alone:', deps)}\n`);
