@@ -6,6 +6,11 @@
  * Also the peak RSS of each service. The machine's speed drifts between runs (a shared VM), so
  * the three are measured back to back in ROUNDS rounds and each round gives its own ratio; the
  * result is the median round. Usage: npm run bench:ingest [-- N [ROUNDS]]
+ *
+ * BENCH_NODE_FLAG_SETS='name=flags;name2=flags' compares node flag sets instead (what a V8 option
+ * costs under load; KEY=VALUE tokens are environment variables of both services): each round runs the pipeline once per set, back to back, without the
+ * ceilings, and the result is each set's rate and CPU seconds (intake, historian), median of the
+ * rounds, and their ratio to the first set's.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -131,7 +136,9 @@ async function pipeline(
   mqttUrl: string,
   influxUrl: string,
   serverPids: Record<string, number>,
-  round: number,
+  round: number | string,
+  nodeFlags: string[] = [],
+  env: Record<string, string> = {},
 ) {
   const db = `bench_pipeline_${round}`;
   // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of each service there (node --cpu-prof)
@@ -141,7 +148,8 @@ async function pipeline(
     influxUrl,
     database: db,
     clientIdPrefix: 'bench', // one persistent session per service across rounds (see above)
-    nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+    nodeArgs: [...nodeFlags, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+    env,
   });
   // BENCH_STAGES=1: also time when the intake has forwarded every reading onto the internal bus.
   // Off by default: the tap parses every batch and the broker sends each twice, which loads the
@@ -213,9 +221,74 @@ type Round = {
   lost: number;
 };
 
+/** BENCH_NODE_FLAG_SETS: each set's pipeline back to back in every round (see the header). */
+async function compareFlagSets(servers: Awaited<ReturnType<typeof startAll>>, spec: string): Promise<void> {
+  const sets = spec
+    .split(';')
+    .filter((p) => p.includes('='))
+    .map((p) => {
+      const eq = p.indexOf('=');
+      const tokens = p
+        .slice(eq + 1)
+        .split(/\s+/)
+        .filter((f) => f !== '');
+      // KEY=VALUE tokens are environment variables (e.g. MALLOC_TRIM_THRESHOLD_=65536)
+      const isEnv = (t: string) => /^[A-Z_][A-Z0-9_]*=/.test(t);
+      const env = Object.fromEntries(
+        tokens.filter(isEnv).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
+      );
+      return { name: p.slice(0, eq).trim(), flags: tokens.filter((t) => !isEnv(t)), env, tokens };
+    });
+  const runs: { set: string; rate: number; intake: number; historian: number; lost: number }[] = [];
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const [i, set] of sets.entries()) {
+      const p = await pipeline(
+        servers.mqttUrl,
+        servers.influxUrl,
+        servers.pids,
+        `${round}_${i}`,
+        set.flags,
+        set.env,
+      );
+      const { intake, historian } = p.cpu as Record<string, number>;
+      runs.push({ set: set.name, rate: p.rate, intake, historian, lost: N - p.stored });
+      process.stderr.write(
+        `  round ${round}, ${set.name} (${set.tokens.join(' ')}): ${p.rate.toFixed(0)} points/s, CPU s intake ` +
+          `${intake.toFixed(2)}, historian ${historian.toFixed(2)}, lost ${N - p.stored}, ` +
+          `load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
+      );
+    }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const of = (set: string, k: 'rate' | 'intake' | 'historian') =>
+    runs.filter((r) => r.set === set).map((r) => r[k]);
+  const first = sets[0].name;
+  const lines = [
+    `Node flag sets, N = ${N} readings, ${ROUNDS} rounds, median (each round in brackets):`,
+    '',
+    '| set | flags | points/s | CPU s intake | CPU s historian | CPU intake + historian / first | lost |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  const cpu = (set: string) => med(of(set, 'intake')) + med(of(set, 'historian'));
+  for (const set of sets) {
+    const list = (k: 'rate' | 'intake' | 'historian', d: number) =>
+      `${med(of(set.name, k)).toFixed(d)} (${of(set.name, k)
+        .map((x) => x.toFixed(d))
+        .join(', ')})`;
+    const lost = runs.filter((r) => r.set === set.name).reduce((n, r) => n + r.lost, 0);
+    lines.push(
+      `| ${set.name} | ${set.tokens.join(' ')} | ${list('rate', 0)} | ${list('intake', 2)} | ${list('historian', 2)} | ` +
+        `${(cpu(set.name) / cpu(first)).toFixed(2)} | ${lost} |`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (runs.some((r) => r.lost !== 0)) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const servers = await startAll();
   try {
+    if (process.env.BENCH_NODE_FLAG_SETS)
+      return await compareFlagSets(servers, process.env.BENCH_NODE_FLAG_SETS);
     process.stderr.write(`ingest benchmark: N = ${N}, ${ROUNDS} rounds\n`);
     const rounds: Round[] = [];
     for (let round = 1; round <= ROUNDS; round++) {

@@ -10,9 +10,15 @@
  *
  * Usage: npm run bench:memory [-- SETTLE_S [SAMPLE_S]]   (defaults 45 and 10)
  *   The services run as deployed: node's command-line flags of deploy/systemd/cicenns@.service
- *   (CICENNS_NODE_FLAGS) and the NODE_OPTIONS of deploy/env/cicenns.env. SERVICE_NODE_FLAGS='...'
- *   and SERVICE_NODE_OPTIONS='...' replace them (empty: Node's defaults). CPU seconds over the
+ *   (CICENNS_NODE_FLAGS), its MALLOC_* settings and the NODE_OPTIONS of deploy/env/cicenns.env.
+ *   SERVICE_NODE_FLAGS='...' and SERVICE_NODE_OPTIONS='...' replace them (empty: Node's
+ *   defaults); SERVICE_MALLOC_DEFAULTS=1 leaves out the MALLOC_* settings. CPU seconds over the
  *   settle and sample window tell what a flag costs.
+ *   MEMORY_VARIANTS='name=TOKENS;name2=TOKENS' runs the services once more per variant, in the
+ *   same run, after "as deployed" (MEMORY_ROUNDS=n: n rounds of all, alternating). TOKENS: node
+ *   flags added to the deployed ones, KEY=VALUE environment variables (e.g. MALLOC_ARENA_MAX=2),
+ *   and `@gc` (each service gets --expose-gc and, once all are ready, 6 full collections through
+ *   the probe: what a GC at the end of start-up would give back, bytecode flushing included).
  *   MEMORY_PROBE_SNAPSHOT=1 also writes a heap snapshot of each (path printed)
  *   MEMORY_JSON=file writes every figure as JSON; MEMORY_DEPENDENCIES_ONLY=1 skips the services
  */
@@ -22,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAll, stopAll, waitFor } from '../test/support/servers';
 import {
+  deployedMallocEnvironment,
   deployedNodeFlags,
   deployedNodeOptions,
   READY_LINE,
@@ -33,6 +40,7 @@ import {
 } from '../test/support/processes';
 import { writeTestConfig } from '../test/support/test-config';
 import type { ProbeReport } from './memory-probe';
+import { smapsBreakdown, type SmapsBreakdown } from './smaps-breakdown';
 
 const SETTLE_S = Number(process.argv[2] ?? 45);
 const SAMPLE_S = Number(process.argv[3] ?? 10);
@@ -81,6 +89,46 @@ interface Figures {
   modules?: number;
   topPackages?: string;
   snapshot?: string;
+  /** resident pages by kind of mapping, read with the probe's report */
+  smaps?: SmapsBreakdown;
+  /** V8 spaces: resident bytes (MB) per space, and code held in the heap (MB) */
+  v8PhysicalMb?: Record<string, number>;
+  bytecodeMb?: number;
+  machineCodeMb?: number;
+}
+
+/** One set of node flags and environment the services run with (MEMORY_VARIANTS). */
+interface Variant {
+  name: string;
+  flags: string[];
+  env: Record<string, string>;
+  /** full collections through the probe once all services are ready */
+  gcAtReady: boolean;
+}
+
+/** GCs for --bytecode-old-age=5: bytecode not run since the first is flushed by the sixth. */
+const GC_AT_READY = 6;
+
+function parseVariants(spec: string | undefined, deployed: string[]): Variant[] {
+  const out: Variant[] = [{ name: 'as deployed', flags: deployed, env: {}, gcAtReady: false }];
+  for (const part of (spec ?? '').split(';').filter((p) => p.trim() !== '')) {
+    const eq = part.indexOf('=');
+    if (eq < 1) throw new Error(`MEMORY_VARIANTS: "${part}" is not name=tokens`);
+    const v: Variant = { name: part.slice(0, eq).trim(), flags: [...deployed], env: {}, gcAtReady: false };
+    for (const token of part
+      .slice(eq + 1)
+      .split(/\s+/)
+      .filter((t) => t !== '')) {
+      const env = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(token);
+      if (token === '@gc') {
+        v.gcAtReady = true;
+        v.flags.push('--expose-gc');
+      } else if (env) v.env[env[1]] = env[2];
+      else v.flags.push(token);
+    }
+    out.push(v);
+  }
+  return out;
 }
 
 function status(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number {
@@ -142,11 +190,22 @@ async function probe(pid: number): Promise<ProbeReport | undefined> {
   }
 }
 
+/** Full garbage collections in each process, through the probe (needs --expose-gc). */
+async function collectGarbage(pids: Record<string, number>, times: number): Promise<void> {
+  for (const pid of Object.values(pids)) {
+    writeFileSync(join(probeDir, `${pid}.cmd`), `gc ${times}`);
+    process.kill(pid, 'SIGUSR2');
+    await waitFor(`gc in ${pid}`, async () => existsSync(join(probeDir, `${pid}.done`)), 30_000);
+    rmSync(join(probeDir, `${pid}.done`));
+  }
+}
+
 /** RSS once a second for SAMPLE_S seconds, then the probe's report. */
 async function measure(pids: Record<string, number>): Promise<Record<string, Figures>> {
   const samples = await sampleRss(pids, SAMPLE_S, 1000);
   const out: Record<string, Figures> = {};
   for (const [name, pid] of Object.entries(pids)) {
+    const smaps = smapsBreakdown(pid);
     const r = await probe(pid);
     const top = r
       ? Object.entries(r.modulesByPackage)
@@ -164,6 +223,10 @@ async function measure(pids: Record<string, number>): Promise<Record<string, Fig
       modules: r?.modules,
       topPackages: top,
       snapshot: r?.snapshot,
+      smaps,
+      v8PhysicalMb: r && Object.fromEntries(r.heapSpaces.map((sp) => [sp.space, sp.physicalBytes / MB])),
+      bytecodeMb: r && r.code.bytecodeBytes / MB,
+      machineCodeMb: r && r.code.machineCodeBytes / MB,
     };
   }
   return out;
@@ -187,6 +250,7 @@ async function dependencies(): Promise<Record<string, Figures>> {
   const rss = await sampleRss(pids, 3, 500);
   const out: Record<string, Figures> = {};
   for (const [name, pid] of Object.entries(pids)) {
+    const smaps = smapsBreakdown(pid);
     const r = await probe(pid);
     out[name] = {
       ...rss[name],
@@ -195,6 +259,10 @@ async function dependencies(): Promise<Record<string, Figures>> {
       heapTotalMb: r && r.memory.heapTotal / MB,
       externalMb: r && r.memory.external / MB,
       modules: r?.modules,
+      smaps,
+      v8PhysicalMb: r && Object.fromEntries(r.heapSpaces.map((sp) => [sp.space, sp.physicalBytes / MB])),
+      bytecodeMb: r && r.code.bytecodeBytes / MB,
+      machineCodeMb: r && r.code.machineCodeBytes / MB,
     };
     children[name].kill('SIGKILL');
   }
@@ -204,8 +272,9 @@ async function dependencies(): Promise<Record<string, Figures>> {
 async function services(
   mqttUrl: string,
   influxUrl: string,
-  nodeFlags: string[],
+  variant: Variant,
 ): Promise<Record<string, Figures>> {
+  const nodeFlags = variant.flags;
   const [hvPort, tempPort, simHttp, apiPort] = await freePorts(4);
   const { file } = writeTestConfig({
     hvPort,
@@ -222,6 +291,8 @@ async function services(
     SIM_HTTP_PORT: String(simHttp),
     MEMORY_PROBE_DIR: probeDir,
     NODE_OPTIONS: serviceNodeOptions(),
+    ...deployedMallocEnvironment(),
+    ...variant.env,
   };
   const names = Object.keys(READY).filter((n) =>
     existsSync(join(ROOT, 'dist', 'apps', n, 'src', 'main.js')),
@@ -230,9 +301,14 @@ async function services(
   try {
     for (const p of procs) await p.waitForOutput(READY[p.name]!, 60_000);
     process.stderr.write(
-      `all ${procs.length} services ready (node ${nodeFlags.join(' ')}); at rest for ${SETTLE_S} s\n`,
+      `${new Date().toISOString()} ${variant.name}: all ${procs.length} services ready (node ${nodeFlags.join(' ')}` +
+        ` ${Object.entries(variant.env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}); at rest for ${SETTLE_S} s, ` +
+        `load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
     );
     const pids = Object.fromEntries(procs.map((p) => [p.name, p.child!.pid!]));
+    if (variant.gcAtReady) await collectGarbage(pids, GC_AT_READY);
     const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
     await sleep(SETTLE_S * 1000);
     const cpu1 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
@@ -282,32 +358,92 @@ function table(title: string, rows: Record<string, Figures>, baseline: number, w
   return lines.join('\n');
 }
 
+/**
+ * Where each service's resident pages are: node's code, other files, thread stacks, V8's spaces
+ * (resident pages, from the probe), and the rest of the anonymous memory, which is malloc's
+ * (Node's and V8's own C++ objects, buffers) less what the probe cannot see.
+ */
+function breakdownTable(title: string, rows: Record<string, Figures>): string {
+  const head = [
+    '',
+    'RSS',
+    'node binary',
+    'other files',
+    'stacks (threads)',
+    'V8 heap resident',
+    'of it old / code / new / large / other',
+    'bytecode / machine code',
+    'malloc and other anon',
+  ];
+  const lines = [`${title}`, `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
+  for (const [name, f] of Object.entries(rows)) {
+    const s = f.smaps;
+    const v8 = f.v8PhysicalMb;
+    if (!s || !v8) continue;
+    const total = Object.values(v8).reduce((a, b) => a + b, 0);
+    const space = (k: string) => v8[k] ?? 0;
+    const large =
+      space('large_object_space') + space('code_large_object_space') + space('new_large_object_space');
+    const main = space('old_space') + space('code_space') + space('new_space') + large;
+    const anon = s.brkHeapMb + s.otherAnonMb;
+    lines.push(
+      `| ${[
+        name,
+        f1(f.rssMb),
+        f1(s.nodeBinaryMb),
+        f1(s.otherFilesMb),
+        `${f1(s.stacksMb)} (${s.threadStacks})`,
+        f1(total),
+        [space('old_space'), space('code_space'), space('new_space'), large, total - main]
+          .map(f1)
+          .join(' / '),
+        `${f1(f.bytecodeMb)} / ${f1(f.machineCodeMb)}`,
+        f1(anon - total),
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** RSS per service per variant (median over the rounds), and the ratio to "as deployed". */
+function comparisonTable(runs: { variant: Variant; svcs: Record<string, Figures> }[]): string {
+  const variants = [...new Set(runs.map((r) => r.variant.name))];
+  const serviceNames = [...new Set(runs.flatMap((r) => Object.keys(r.svcs)))];
+  const rss = (v: string, s: string) =>
+    runs.filter((r) => r.variant.name === v && r.svcs[s]).map((r) => r.svcs[s].rssMb);
+  const head = [
+    '',
+    ...variants.map((v) => `${v} RSS MB (runs)`),
+    ...variants.slice(1).map((v) => `${v} / deployed`),
+  ];
+  const lines = [
+    'RSS at rest per variant, same run (median of the rounds; each run in brackets):',
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => ' --- ').join('|')}|`,
+  ];
+  for (const s of serviceNames) {
+    const base = median(rss(variants[0], s));
+    lines.push(
+      `| ${[
+        s,
+        ...variants.map((v) => `${f1(median(rss(v, s)))} (${rss(v, s).map(f1).join(', ')})`),
+        ...variants.slice(1).map((v) => (median(rss(v, s)) / base).toFixed(2)),
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 async function main(): Promise<void> {
   const servers = await startAll();
   try {
     const deps = await dependencies();
-    const flags = deployedNodeFlags();
-    const runs: { name: string; flags: string[]; svcs: Record<string, Figures> }[] = [];
-    if (!process.env.MEMORY_DEPENDENCIES_ONLY)
-      runs.push({
-        name: 'as deployed',
-        flags,
-        svcs: await services(servers.mqttUrl, servers.influxUrl, flags),
-      });
     const baseline = deps['node -e (bare)'].rssMb;
-    console.log(
-      `\nMemory at rest, ${new Date().toISOString()}, node ${process.version}, settle ${SETTLE_S} s, ` +
-        `RSS median of ${SAMPLE_S} s, CPU over settle + sampling, services with NODE_OPTIONS='${serviceNodeOptions()}'\n`,
-    );
-    for (const r of runs)
-      console.log(
-        `${table(`Services of the demo detector, each its own process, ${r.name} (node ${r.flags.join(' ')}):`, r.svcs, baseline, true)}\n`,
-      );
-    console.log(table('One dependency required alone in a bare node process:', deps, baseline, false));
-    for (const r of runs)
-      for (const [name, f] of Object.entries(r.svcs))
-        if (f.snapshot) console.log(`heap snapshot ${name} (${r.name}): ${f.snapshot}`);
-    if (process.env.MEMORY_JSON)
+    const variants = parseVariants(process.env.MEMORY_VARIANTS, deployedNodeFlags());
+    const rounds = Number(process.env.MEMORY_ROUNDS ?? 1);
+    const runs: { name: string; flags: string[]; variant: Variant; svcs: Record<string, Figures> }[] = [];
+    const saveJson = () =>
+      process.env.MEMORY_JSON &&
       writeFileSync(
         process.env.MEMORY_JSON,
         JSON.stringify(
@@ -316,6 +452,42 @@ async function main(): Promise<void> {
           2,
         ),
       );
+    console.log(
+      `\nMemory at rest, ${new Date().toISOString()}, node ${process.version}, settle ${SETTLE_S} s, ` +
+        `RSS median of ${SAMPLE_S} s, CPU over settle + sampling, services with NODE_OPTIONS='${serviceNodeOptions()}' ` +
+        `${Object.entries(deployedMallocEnvironment())
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}\n`,
+    );
+    console.log(table('One dependency required alone in a bare node process:', deps, baseline, false));
+    console.log(`\n${breakdownTable('Where it is, MB, one dependency alone:', deps)}\n`);
+    if (!process.env.MEMORY_DEPENDENCIES_ONLY)
+      for (let round = 1; round <= rounds; round++)
+        for (const variant of variants) {
+          const name = rounds > 1 ? `${variant.name}, round ${round}` : variant.name;
+          let svcs: Record<string, Figures>;
+          try {
+            svcs = await services(servers.mqttUrl, servers.influxUrl, variant);
+          } catch (e) {
+            // one service that did not come up (a loaded box) costs this run, not the others
+            console.log(`${name}: not measured: ${String(e).split('\n')[0]}\n`);
+            continue;
+          }
+          const r = { name, flags: variant.flags, variant, svcs };
+          runs.push(r);
+          // printed as each run ends: a long comparison keeps what it measured if a later run fails
+          const env = Object.entries(variant.env).map(([k, v]) => ` ${k}=${v}`);
+          const what = `${name} (node ${r.flags.join(' ')}${env.join('')}${variant.gcAtReady ? ', GCs at ready' : ''})`;
+          console.log(
+            `${table(`Services of the demo detector, each its own process, ${what}:`, svcs, baseline, true)}\n`,
+          );
+          console.log(`${breakdownTable(`Where it is, MB, ${what}:`, svcs)}\n`);
+          for (const [service, f] of Object.entries(svcs))
+            if (f.snapshot) console.log(`heap snapshot ${service} (${name}): ${f.snapshot}`);
+          saveJson();
+        }
+    if (variants.length > 1 || rounds > 1) console.log(`${comparisonTable(runs)}\n`);
+    saveJson();
   } finally {
     await stopAll(servers);
     if (!process.env.MEMORY_PROBE_SNAPSHOT) rmSync(probeDir, { recursive: true, force: true });

@@ -5,9 +5,9 @@
  * heap snapshot beside it when MEMORY_PROBE_SNAPSHOT is set. It loads nothing but Node built-ins
  * and does nothing until asked, so it adds no cost of its own to what is measured.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import { getHeapCodeStatistics, getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 export interface ProbeReport {
   pid: number;
@@ -16,6 +16,10 @@ export interface ProbeReport {
   modules: number;
   /** loaded modules per package (node_modules/<pkg>), our own code as "(ours)" */
   modulesByPackage: Record<string, number>;
+  /** V8's spaces (old, code, new, large objects...): bytes in use and pages resident */
+  heapSpaces: { space: string; usedBytes: number; physicalBytes: number }[];
+  /** bytecode, machine code and script sources held in the heap (v8.getHeapCodeStatistics) */
+  code: { bytecodeBytes: number; machineCodeBytes: number; scriptSourceBytes: number };
   snapshot?: string;
 }
 
@@ -37,11 +41,36 @@ function report(dir: string): void {
     heapSizeLimit: getHeapStatistics().heap_size_limit,
     modules: files.length,
     modulesByPackage,
+    heapSpaces: getHeapSpaceStatistics().map((s) => ({
+      space: s.space_name,
+      usedBytes: s.space_used_size,
+      physicalBytes: s.physical_space_size,
+    })),
+    code: (({ bytecode_and_metadata_size, code_and_metadata_size, external_script_source_size }) => ({
+      bytecodeBytes: bytecode_and_metadata_size,
+      machineCodeBytes: code_and_metadata_size,
+      scriptSourceBytes: external_script_source_size,
+    }))(getHeapCodeStatistics()),
   };
   if (process.env.MEMORY_PROBE_SNAPSHOT)
     r.snapshot = writeHeapSnapshot(join(dir, `${process.pid}.heapsnapshot`));
   writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(r));
 }
 
+/**
+ * A command left in MEMORY_PROBE_DIR/<pid>.cmd before the signal: `gc <n>` runs n full garbage
+ * collections (node started with --expose-gc; V8 flushes bytecode not run for
+ * --bytecode-old-age=5 of them), to measure what start-up code leaves behind. No file: report.
+ */
+function onSignal(dir: string): void {
+  const cmdFile = join(dir, `${process.pid}.cmd`);
+  if (!existsSync(cmdFile)) return report(dir);
+  const [cmd, arg] = readFileSync(cmdFile, 'utf8').trim().split(/\s+/);
+  rmSync(cmdFile);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (cmd === 'gc' && gc) for (let i = 0; i < Number(arg ?? 1); i++) gc();
+  writeFileSync(join(dir, `${process.pid}.done`), cmd);
+}
+
 const dir = process.env.MEMORY_PROBE_DIR;
-if (dir) process.on('SIGUSR2', () => report(dir));
+if (dir) process.on('SIGUSR2', () => onSignal(dir));

@@ -12,10 +12,12 @@ export async function startDaqPath(o: {
   clientIdPrefix: string;
   /** extra node options for both, e.g. --cpu-prof */
   nodeArgs?: string[];
+  /** extra environment for both, e.g. MALLOC_TRIM_THRESHOLD_ (a benchmark's variant) */
+  env?: Record<string, string>;
 }): Promise<{ intake: ServiceProcess; historian: ServiceProcess }> {
-  const { nodeArgs, ...settings } = o;
+  const { nodeArgs, env: extraEnv, ...settings } = o;
   const { file } = writeTestConfig({ hvPort: 1, tempPort: 2, ...settings });
-  const env = { CICENNS_CONFIG: file };
+  const env = { ...extraEnv, CICENNS_CONFIG: file };
   const intake = new ServiceProcess('intake', env, nodeArgs).start();
   const historian = new ServiceProcess('historian', env, nodeArgs).start();
   await intake.waitForOutput(/intake: subscribed/);

@@ -68,6 +68,16 @@ export function deployedNodeOptions(): string {
 }
 
 /**
+ * The unit's settings of glibc's allocator (its MALLOC_* Environment= lines, e.g.
+ * MALLOC_TRIM_THRESHOLD_), which every service gets. For benchmarks that start services as
+ * deployed; SERVICE_MALLOC_DEFAULTS=1 leaves them out (glibc's defaults).
+ */
+export function deployedMallocEnvironment(): Record<string, string> {
+  if (process.env.SERVICE_MALLOC_DEFAULTS) return {};
+  return Object.fromEntries(Object.entries(unitEnvironment()).filter(([k]) => k.startsWith('MALLOC_')));
+}
+
+/**
  * The V8 flags the unit puts on node's command line (CICENNS_NODE_FLAGS of cicenns@.service), or
  * SERVICE_NODE_FLAGS if set (even empty: none). For benchmarks.
  */
