@@ -18,8 +18,8 @@
  *
  *   npm run bench:sustain -- --pmts 1000,5000 --minutes 10 [--warmup 60] [--md FILE] [--json FILE]
  *   SUSTAIN_KEEP=1 keeps each run's directory (configuration, logs, data); SERVICE_NODE_OPTIONS
- *   replaces the shipped NODE_OPTIONS (deploy/env/cicenns.env) and SERVICE_NODE_FLAGS the unit's
- *   CICENNS_NODE_FLAGS (deploy/systemd).
+ *   replaces the shipped NODE_OPTIONS (deploy/env/cicenns.env), SERVICE_NODE_FLAGS the unit's
+ *   CICENNS_NODE_FLAGS (deploy/systemd); the services get the unit's MALLOC_* settings (SERVICE_MALLOC_DEFAULTS=1: glibc's).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -45,6 +45,7 @@ import {
 } from '@cicenns/model';
 import { startInflux, startMosquitto, stopPid, waitFor, portOpen } from '../test/support/servers';
 import {
+  deployedMallocEnvironment,
   deployedNodeFlags,
   deployedNodeOptions,
   freePort,
@@ -345,6 +346,7 @@ async function runOne(n: number, o: Options): Promise<Result> {
     watcher = await Watcher.open(mqttUrl);
 
     const env: NodeJS.ProcessEnv = {
+      ...deployedMallocEnvironment(),
       CICENNS_CONFIG: file,
       NODE_OPTIONS: deployedNodeOptions(),
       NODE_ENV: 'production',
