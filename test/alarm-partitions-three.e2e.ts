@@ -119,6 +119,9 @@ beforeAll(async () => {
   await watcher.subscribeAsync(Topics.alarms.events, { qos: 1 });
   pub = connect(servers.mqttUrl, { clientId: `${prefix}-pub` });
   await new Promise((r) => pub.once('connect', r));
+  // an earlier file's single alarm service left its retained last will on this shared broker:
+  // clear it, so that what /api/health lists is this file's alarm instances
+  await pub.publishAsync(Topics.health('alarms'), '', { qos: 1, retain: true });
   for (const id of ['a', 'b', 'c']) instances.set(id, alarms(id).start());
   for (const p of instances.values()) await p.waitForOutput(/alarms: \d+ alarms/);
   api = new ServiceProcess('api', { CICENNS_CONFIG: file }).start();
