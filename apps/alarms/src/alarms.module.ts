@@ -10,6 +10,7 @@ import { AlarmsController } from './runtime/alarms.controller';
 import { AlarmsService, RULE_ENGINE } from './runtime/alarms.service';
 import { DefaultRuleEngine, loadAlarmConfig } from './rules';
 import { unknownStatusBits } from './rules/status-bit-check';
+import { DAQ_SOURCE } from './rules/subjects';
 
 /** The alarm rules file (files.alarms; loadSystemConfig resolved it against cicenns.yaml's directory). */
 export function alarmRulesFile(cfg: SystemConfig): string {
@@ -43,7 +44,7 @@ function subjectIdsOf(cfg: SystemConfig): ReadonlySet<string> {
     ...detector.crystals.map((c) => c.id),
     ...detector.panels.map((p) => p.id),
     ...cfg.app.devices.map((d) => d.id),
-    'daq',
+    DAQ_SOURCE,
     'beam',
     'historian',
     'broker',

@@ -6,7 +6,7 @@ export class FaultError extends Error {}
 export type FaultOf<T extends FaultType> = Extract<Fault, { type: T }>;
 
 /** What on() and ofType() answer when no fault matches: shared, so asking allocates nothing. */
-const NONE: readonly never[] = Object.freeze([]);
+export const NO_FAULTS: readonly never[] = Object.freeze([]);
 const NO_TARGETS: ReadonlyMap<string, readonly never[]> = new Map();
 
 /**
@@ -74,12 +74,12 @@ export class FaultRegistry {
 
   /** The faults of one type, in the order they were injected. */
   ofType<T extends FaultType>(type: T): readonly FaultOf<T>[] {
-    return (this.byType.get(type) as FaultOf<T>[] | undefined) ?? NONE;
+    return (this.byType.get(type) as FaultOf<T>[] | undefined) ?? NO_FAULTS;
   }
 
   /** Faults of a type aimed at one target (pmt, device or sensor id), in the order injected. */
   on<T extends FaultType>(type: T, target: string): readonly FaultOf<T>[] {
-    return (this.byTypeAndTarget.get(type)?.get(target) as FaultOf<T>[] | undefined) ?? NONE;
+    return (this.byTypeAndTarget.get(type)?.get(target) as FaultOf<T>[] | undefined) ?? NO_FAULTS;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { accidentalRate, type CalibrationRecord, type SystemConfig } from '@cicenns/model';
 import type { Fault } from '../faults/fault-schema';
-import type { FaultOf, FaultRegistry } from '../faults/fault-registry';
+import { NO_FAULTS, type FaultOf, type FaultRegistry } from '../faults/fault-registry';
 import { HvChannel } from './hv-channel';
 import type { Random } from '@cicenns/common';
 import { datasheetTube, drawTube, tubeDcr, tubeGain, type TrueTube } from './true-tubes';
@@ -15,7 +15,6 @@ const BASE_TEMP_C: Record<string, number> = {
   'T-psv': 22.5,
 };
 const TEMP_NOISE_C = 0.02;
-const NONE: readonly never[] = [];
 const GAIN_REL_ERR = 0.01;
 
 export interface DetectorSimOptions {
@@ -191,8 +190,8 @@ export class DetectorSim {
     const open = this.faults.byTarget('sensor-open');
     for (const s of this.sensors) {
       let t = s.base;
-      for (const f of offsets.get(s.id) ?? NONE) t += f.deltaC;
-      for (const f of cycles.get(s.id) ?? NONE) {
+      for (const f of offsets.get(s.id) ?? NO_FAULTS) t += f.deltaC;
+      for (const f of cycles.get(s.id) ?? NO_FAULTS) {
         t += f.amplitudeC * Math.sin((2 * Math.PI * (nowMs - f.injectedAtMs)) / 1000 / f.periodS);
       }
       s.trueC = t;
@@ -404,6 +403,6 @@ function dividerScale(
 ): number {
   if (open?.length) return Infinity;
   let scale = 1;
-  for (const f of shorts ?? NONE) scale *= f.factor ?? DEFAULT_SHORT_FACTOR;
+  for (const f of shorts ?? NO_FAULTS) scale *= f.factor ?? DEFAULT_SHORT_FACTOR;
   return scale;
 }
