@@ -11,10 +11,10 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { alarmOwnershipOf, healthReceiveCap, type SystemConfig } from '@cicenns/model';
+import { alarmOwnershipOf, type SystemConfig } from '@cicenns/model';
 import { nestLogger, serviceLogger } from '@cicenns/common';
 import { CalibrationFeed } from '@cicenns/bus';
-import { healthName } from '@cicenns/contracts';
+import { healthName, healthReceiveCap } from '@cicenns/contracts';
 import { Registry } from 'prom-client';
 import { AlarmCache } from './alarms/alarm-cache';
 import { AlarmsController } from './alarms/alarms.controller';

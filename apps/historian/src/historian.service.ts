@@ -9,9 +9,9 @@ import {
   serviceInstance,
   subscribeAcked,
 } from '@cicenns/bus';
-import { healthName, parseHealth, parseReadingBatch, Topics } from '@cicenns/contracts';
+import { healthName, healthReceiveCap, parseHealth, parseReadingBatch, Topics } from '@cicenns/contracts';
 import { RateLimitedLog, RefusedEntries, serviceLogger, type RunningService } from '@cicenns/common';
-import { healthReceiveCap, hvSetValueFields, type SystemConfig } from '@cicenns/model';
+import { hvSetValueFields, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { Flusher } from './flusher';
 import { InfluxQueryError, InfluxWriter, type WriteOutcome } from './influx-writer';

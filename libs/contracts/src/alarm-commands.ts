@@ -6,6 +6,7 @@
  * Identity is recorded, not checked: authorization by role is the API's job.
  */
 import { z } from 'zod';
+import { INSTANCE_PATTERN } from '@cicenns/model';
 import { ALARM_STATES } from './alarm-states';
 
 /** An alarm id: `<rule>:<subject id>`, of the characters rule names and configured names use. */
@@ -51,10 +52,7 @@ export type EnableCommand = z.input<typeof enableCommand>;
  * alone answers, with its own alarms only; absent, the system partition (or the single service,
  * which ignores it). A client that wants every alarm asks each partition and merges.
  */
-const partition = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/, 'an alarm partition id')
-  .optional();
+const partition = z.string().regex(INSTANCE_PATTERN, 'an alarm partition id').optional();
 
 export const listQuery = z
   .object({

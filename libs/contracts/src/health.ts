@@ -1,3 +1,4 @@
+import type { SystemConfig } from '@cicenns/model';
 import { z } from 'zod';
 
 export type ConnectionState = 'up' | 'down' | 'connecting' | 'disabled';
@@ -65,6 +66,17 @@ export function healthCapBytes(connections: number): number {
  */
 export function healthReceiveCapBytes(connections: number): number {
   return 4 * MAX_HEALTH_BYTES + Math.min(connections, MAX_CONNECTIONS) * CONNECTION_ENTRY_BYTES;
+}
+
+/** Connections a service reports beside the configuration's links and devices (mqtt, influx, daq, ...). */
+const OTHER_CONNECTIONS = 16;
+
+/**
+ * What a receiver of health reports (alarms, API, historian) accepts: room for every link and
+ * device of the configuration, which the poller lists one by one (device-down is judged from them).
+ */
+export function healthReceiveCap(cfg: Pick<SystemConfig, 'app'>): number {
+  return healthReceiveCapBytes(cfg.app.links.length + cfg.app.devices.length + OTHER_CONNECTIONS);
 }
 
 /**

@@ -14,4 +14,3 @@ export * from './retention';
 export * from './generate-detector';
 export * from './scale-out';
 export * from './alarm-partitions';
-export * from './health-cap';

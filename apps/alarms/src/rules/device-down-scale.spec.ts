@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeHealth, parseHealth, type ServiceHealth } from '@cicenns/contracts';
-import { healthReceiveCap, loadSystemConfig, writeGeneratedConfig } from '@cicenns/model';
+import { encodeHealth, healthReceiveCap, parseHealth, type ServiceHealth } from '@cicenns/contracts';
+import { loadSystemConfig, writeGeneratedConfig } from '@cicenns/model';
 import { alarmRulesFile } from '../alarms.module';
 import { loadAlarmConfig } from './alarm-config';
 import { DefaultRuleEngine } from './rule-engine';

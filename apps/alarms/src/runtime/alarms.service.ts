@@ -15,8 +15,15 @@ import {
   ReadingPublisher,
 } from '@cicenns/bus';
 import { alarmInstance, alarmsClientId } from './alarm-instance';
-import { healthName, parseHealth, parseReadingBatch, Topics, type ServiceHealth } from '@cicenns/contracts';
-import { alarmOwnershipOf, healthReceiveCap, SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
+import {
+  healthName,
+  healthReceiveCap,
+  parseHealth,
+  parseReadingBatch,
+  Topics,
+  type ServiceHealth,
+} from '@cicenns/contracts';
+import { alarmOwnershipOf, SYSTEM_CONFIG, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import type { RuleEngine } from '../contracts';
 import { MqttAlarmOutputs } from './alarm-outputs';
