@@ -11,7 +11,9 @@
 import { ClientMqtt } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import { connect, type MqttClient } from 'mqtt';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { alarmOwnershipOf, loadSystemConfig, type SystemConfig } from '@cicenns/model';
 import { MISSING_PARTITIONS_HEADER, Topics } from '@cicenns/contracts';
@@ -74,6 +76,16 @@ const get = async (path: string) => {
   const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${TEST_VIEWER_TOKEN}` } });
   return { status: res.status, headers: res.headers, body: (await res.json()) as unknown };
 };
+/** a shift crew account by token, for the alarm actions (the test configuration has only a viewer) */
+const SHIFTER_TOKEN = 'e2e-shifter-token-not-a-secret-0123456789';
+const post = async (path: string, body: unknown) => {
+  const res = await fetch(`${apiUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SHIFTER_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as unknown };
+};
 const request = <T>(topic: string, data: unknown, ms = 5000) =>
   firstValueFrom(client.send<T>(topic, data).pipe(timeout(ms)));
 type ServiceLine = { state: string; instance?: string };
@@ -105,6 +117,10 @@ beforeAll(async () => {
   cfg.files.alarms = writeFastAlarmRules(written.dir, 300);
   cfg.files.calibration = writeCommissionedCalibration(written.dir);
   writeFileSync(file, stringify(cfg));
+  const users = parse(readFileSync(join(written.dir, 'users.yaml'), 'utf8'));
+  const sha256 = createHash('sha256').update(SHIFTER_TOKEN).digest('hex');
+  users.users.push({ name: 'e2e-shifter', role: 'shifter', tokens: [{ name: 'e2e', sha256 }] });
+  writeFileSync(join(written.dir, 'users.yaml'), stringify(users));
   system = loadSystemConfig(file, {});
   const ownership = alarmOwnershipOf(system);
   // the tubes are where the test means them to be
@@ -208,6 +224,33 @@ it('b killed mid-stream: health names b down, the journal has a and c and names 
     .map((e) => e.alarmId);
   expect(raised).toEqual(expect.arrayContaining([first.a, first.c, second.a, second.c].map(dcrHigh)));
   expect(raised).not.toContain(dcrHigh(first.b));
+
+  // an action on b's alarm is refused at once (503, naming b), not left to time out; an ack of
+  // alarms in a and b is done for a's and refused for b's, each with why; one alarm's journal is
+  // asked of its owner only, so b's is refused at once too
+  const acted = Date.now();
+  const shelveB = await post(`/api/alarms/${encodeURIComponent(dcrHigh(first.b))}/shelve`, {
+    reason: 'partition test',
+    minutes: 10,
+  });
+  expect(shelveB).toMatchObject({
+    status: 503,
+    body: { message: expect.stringMatching(/alarm partition b is offline/) },
+  });
+  const ackBoth = await post('/api/alarms/ack', { alarmIds: [dcrHigh(first.a), dcrHigh(first.b)] });
+  expect(ackBoth.status).toBe(200);
+  expect(ackBoth.body).toEqual([
+    expect.objectContaining({ alarmId: dcrHigh(first.a), ok: true }),
+    { alarmId: dcrHigh(first.b), ok: false, error: 'alarm partition b is offline (its health): not sent' },
+  ]);
+  const journalB = await get(`/api/alarms/journal?alarmId=${encodeURIComponent(dcrHigh(first.b))}`);
+  expect(journalB.status).toBe(503);
+  expect(Date.now() - acted).toBeLessThan(4000);
+  const journalA = await get(`/api/alarms/journal?alarmId=${encodeURIComponent(dcrHigh(first.a))}`);
+  expect(journalA.status).toBe(200);
+  expect((journalA.body as JournalEventLite[]).map((e) => e.action)).toEqual(
+    expect.arrayContaining(['raise', 'ack']),
+  );
 
   // list and tree on the bus: each partition answers with its own alarms, b nobody
   const ownership = alarmOwnershipOf(system);

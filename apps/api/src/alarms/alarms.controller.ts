@@ -78,7 +78,8 @@ export class AlarmsController {
       `asked and the answers merged, \`limit\` over the whole. A partition that does not answer in ` +
       '5 s, or whose health says offline (not asked then), is left out and named in the ' +
       `${MISSING_PARTITIONS_HEADER} header (comma list of partition ids): ` +
-      'the events of its alarms are missing from this answer. 503 only when no partition answers.',
+      'the events of its alarms are missing from this answer. 503 only when no partition answers. ' +
+      "One alarm's journal (`alarmId`) is asked of its owner only: 503 at once while that owner is offline.",
   })
   @ApiOkResponse({ description: 'an array of journal events', headers: JOURNAL_HEADERS })
   async journal(

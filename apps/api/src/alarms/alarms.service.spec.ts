@@ -112,6 +112,44 @@ describe("the API's alarm actions with the alarm service split", () => {
     expect(all.sent.map((s) => s.data.partition)).toEqual(['a', 'b']);
   });
 
+  it("one alarm's journal: only its owner asked, and refused at once while the owner is offline", async () => {
+    const { api, sent } = service(() => [{ ts: 30, alarmId: 'x:PSV01-A' }]);
+    expect(await api.journal({ alarmId: 'x:PSV01-A', limit: 5 })).toEqual({
+      events: [{ ts: 30, alarmId: 'x:PSV01-A' }],
+      missing: [],
+    });
+    expect(sent.map((s) => s.data)).toEqual([{ alarmId: 'x:PSV01-A', limit: 5, partition: 'b' }]);
+    const down = service(
+      () => [],
+      (p) => p === 'b',
+    );
+    await expect(down.api.journal({ alarmId: 'x:PSV01-A' })).rejects.toThrow(
+      'alarm partition b is offline (its health): not sent',
+    );
+    expect(down.sent).toEqual([]);
+  });
+
+  it("a command on an offline partition's alarm is refused at once and not sent", async () => {
+    const { api, sent } = service(
+      (_p, d) => (d.alarmIds ?? []).map((alarmId) => ({ alarmId, ok: true })),
+      (p) => p === 'b',
+    );
+    await expect(
+      api.shelve({ ...by, action: 'alarm.shelve' }, 'dcr-high:PSV01-A', 'work', 30),
+    ).rejects.toBeInstanceOf(ServiceUnavailableException);
+    await expect(api.ack(by, { alarmIds: ['dcr-high:PSV01-A'] })).rejects.toThrow(/partition b is offline/);
+    // an ack across partitions: the online owner's part done, the offline one's alarms refused with why
+    expect(await api.ack(by, { alarmIds: ['dcr-high:CsI01-A', 'dcr-high:PSV01-A'] })).toEqual([
+      { alarmId: 'dcr-high:CsI01-A', ok: true },
+      {
+        alarmId: 'dcr-high:PSV01-A',
+        ok: false,
+        error: 'alarm partition b is offline (its health): not sent',
+      },
+    ]);
+    expect(sent.map((s) => s.data.alarmIds)).toEqual([['dcr-high:CsI01-A']]);
+  });
+
   it('the journal when no partition answers: unavailable (503), as the single service', async () => {
     const { api } = service(() => {
       throw new RpcUnavailable('the alarm service did not answer within 5 s');

@@ -35,6 +35,8 @@ export interface MergedJournal {
   missing: { partition: string; reason: string }[];
 }
 
+const offlineReason = (partition: string) => `alarm partition ${partition} is offline (its health)`;
+
 /** The alarm service's answer time before the API says it is unavailable. */
 const ALARM_TIMEOUT_MS = 5000;
 
@@ -69,6 +71,12 @@ export class AlarmsService {
     const { partitions } = this.ownership;
     if (partitions.length === 0)
       return { events: (await this.call(Topics.alarms.query.journal, q)) as JournalEvent[], missing: [] };
+    // one alarm's events are all in its owner's journal: asking the others only adds their wait
+    if (q.alarmId) {
+      const owner = this.ownership.ownerOfAlarm(q.alarmId);
+      const events = await this.callOwner(owner, Topics.alarms.query.journal, { ...q, partition: owner });
+      return { events: events as JournalEvent[], missing: [] };
+    }
     const up = partitions.filter((p) => !this.offline(p));
     const asked = up.length ? up : partitions;
     const settled = await Promise.allSettled(
@@ -81,7 +89,7 @@ export class AlarmsService {
     );
     const missing = partitions.flatMap((partition) =>
       !asked.includes(partition)
-        ? [{ partition, reason: `alarm partition ${partition} is offline (its health)` }]
+        ? [{ partition, reason: offlineReason(partition) }]
         : failed.has(partition)
           ? [{ partition, reason: failed.get(partition)! }]
           : [],
@@ -105,18 +113,21 @@ export class AlarmsService {
       origin: by.origin,
     });
     return auditedAction(this.audit, by, cmd.alarmIds.join(','), async () => {
-      if (groups.size === 1) return this.call(Topics.alarms.cmd.ack, data(cmd.alarmIds));
+      if (groups.size === 1) {
+        const [[owner, ids]] = groups;
+        return this.callOwner(owner, Topics.alarms.cmd.ack, data(ids));
+      }
       // each owner answers for its alarms; refused as a whole only when every part is
-      const parts = [...groups.values()];
+      const parts = [...groups];
       const settled = await Promise.allSettled(
-        parts.map((ids) => this.call(Topics.alarms.cmd.ack, data(ids))),
+        parts.map(([owner, ids]) => this.callOwner(owner, Topics.alarms.cmd.ack, data(ids))),
       );
       const done = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value].flat() : []));
       if (done.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
       // a part whose owner refused or did not answer: one result per alarm of it, saying why
       const failed = settled.flatMap((r, i) =>
         r.status === 'rejected'
-          ? parts[i].map((alarmId) => ({ alarmId, ok: false, error: String((r.reason as Error).message) }))
+          ? parts[i][1].map((alarmId) => ({ alarmId, ok: false, error: String((r.reason as Error).message) }))
           : [],
       );
       return [...done, ...failed];
@@ -154,7 +165,20 @@ export class AlarmsService {
   /** Forward an action with who and from where; audit its outcome (refusals: AuditFilter). */
   private act(by: AlarmActor, pattern: string, target: string, payload: Record<string, unknown>) {
     const data = { ...payload, user: by.user.name, origin: by.origin };
-    return auditedAction(this.audit, by, target, () => this.call(pattern, data));
+    const owner = this.ownership.partitions.length ? this.ownership.ownerOfAlarm(target) : '';
+    return auditedAction(this.audit, by, target, () => this.callOwner(owner, pattern, data));
+  }
+
+  /**
+   * A request only `owner` answers (a command on its alarm, a query naming it). When that
+   * partition's health says offline (its last will, a stop) it is refused at once, not sent:
+   * the shift learns in a moment, not after the 5 s timeout, that e.g. an ack did not happen.
+   * Commands go at QoS 0, so nothing is left queued to run later when the partition returns.
+   */
+  private callOwner(owner: string, pattern: string, data: unknown): Promise<unknown> {
+    if (owner && this.offline(owner))
+      return Promise.reject(new ServiceUnavailableException(`${offlineReason(owner)}: not sent`));
+    return this.call(pattern, data);
   }
 
   private async call(pattern: string, data: unknown): Promise<unknown> {
