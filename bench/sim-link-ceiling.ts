@@ -33,7 +33,10 @@ interface Read {
 }
 
 /** The reads the poller plans for one link's devices, and how many it needs a second. */
-function plannedReads(config: SystemConfig, linkId: string): { reads: Read[]; perSecond: number; crates: number } {
+function plannedReads(
+  config: SystemConfig,
+  linkId: string,
+): { reads: Read[]; perSecond: number; crates: number } {
   const reads: Read[] = [];
   let perSecond = 0;
   const devices = config.app.devices.filter((d) => d.link === linkId);
@@ -93,7 +96,14 @@ async function serve(kind: string, dist: string, configFile: string, linkId: str
   process.send!({ port: await server.listen('127.0.0.1', 0) });
 }
 
-async function measure(kind: string, dist: string, configFile: string, linkId: string, reads: Read[], seconds: number) {
+async function measure(
+  kind: string,
+  dist: string,
+  configFile: string,
+  linkId: string,
+  reads: Read[],
+  seconds: number,
+) {
   const child = fork(__filename, ['--serve', kind, dist, configFile, linkId], {
     execArgv: ['--max-semi-space-size=2'],
   });
@@ -147,7 +157,14 @@ async function main(): Promise<void> {
     const got: Record<string, number[]> = {};
     for (let round = 0; round < Number(values.rounds); round++) {
       for (const [name, dist] of builds) {
-        const r = await measure(name === 'raw' ? 'raw' : 'gateway', dist, configFile, linkId, reads, Number(values.seconds));
+        const r = await measure(
+          name === 'raw' ? 'raw' : 'gateway',
+          dist,
+          configFile,
+          linkId,
+          reads,
+          Number(values.seconds),
+        );
         (got[name] ??= []).push(r.perSecond);
         console.log(
           `  round ${round + 1} ${name.padEnd(5)} ${r.perSecond.toFixed(0).padStart(6)} requests/s (client ${r.clientCores.toFixed(2)} cores)`,

@@ -70,7 +70,10 @@ export class ModbusTcpServer {
   private answer(sock: Socket, req: MbapRequest): void {
     if (!this.slaves.hasUnit(req.unit)) {
       // a gateway with nothing behind this unit id
-      this.send(sock, exceptionPdu(req.pdu[0], ExceptionCode.gatewayTargetFailed));
+      this.send(
+        sock,
+        mbapReply(req.transactionId, req.unit, exceptionPdu(req.pdu[0], ExceptionCode.gatewayTargetFailed)),
+      );
       return;
     }
     const b = this.slaves.behaviour(req.unit);

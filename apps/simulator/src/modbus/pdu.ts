@@ -13,8 +13,14 @@ export function answerPdu(unit: number, pdu: Buffer, slaves: SlaveSet): Buffer {
     switch (fc) {
       case 3:
       case 4: {
-        if (pdu.length !== 5) throw new ModbusException(ExceptionCode.illegalDataValue, 'read request length');
-        const words = slaves.read(unit, fc === 3 ? 'holding' : 'input', pdu.readUInt16BE(1), pdu.readUInt16BE(3));
+        if (pdu.length !== 5)
+          throw new ModbusException(ExceptionCode.illegalDataValue, 'read request length');
+        const words = slaves.read(
+          unit,
+          fc === 3 ? 'holding' : 'input',
+          pdu.readUInt16BE(1),
+          pdu.readUInt16BE(3),
+        );
         const out = Buffer.alloc(2 + words.length * 2);
         out[0] = fc;
         out[1] = words.length * 2;
@@ -22,7 +28,8 @@ export function answerPdu(unit: number, pdu: Buffer, slaves: SlaveSet): Buffer {
         return out;
       }
       case 6:
-        if (pdu.length !== 5) throw new ModbusException(ExceptionCode.illegalDataValue, 'write request length');
+        if (pdu.length !== 5)
+          throw new ModbusException(ExceptionCode.illegalDataValue, 'write request length');
         slaves.write(unit, pdu.readUInt16BE(1), [pdu.readUInt16BE(3)]);
         return Buffer.from(pdu);
       case 16: {
@@ -38,7 +45,10 @@ export function answerPdu(unit: number, pdu: Buffer, slaves: SlaveSet): Buffer {
         throw new ModbusException(ExceptionCode.illegalFunction, `function ${fc}`);
     }
   } catch (err) {
-    return exceptionPdu(fc, err instanceof ModbusException ? err.modbusErrorCode : ExceptionCode.slaveDeviceFailure);
+    return exceptionPdu(
+      fc,
+      err instanceof ModbusException ? err.modbusErrorCode : ExceptionCode.slaveDeviceFailure,
+    );
   }
 }
 
