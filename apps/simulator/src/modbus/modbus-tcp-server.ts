@@ -10,10 +10,10 @@ import type { SlaveSet } from './slave-set';
  *
  * Why not modbus-serial's ServerTCP (which this was built on): it parses every request in a
  * setTimeout(0) of its own, at least 1 ms, and one poller link has one request in flight. Measured
- * (bench/sim-link-ceiling.ts, 10,000 PMTs, 32 crates, 256 reads a second per gateway): ServerTCP
- * answered 588 requests a second on an idle box, a bare responder 13,500, so the timer alone
- * took about 40 % of every second of a gateway link before any CPU contention
- * (docs/PERFORMANCE.md, "Scale: sustained runs").
+ * (npm run bench:sim-link, 10,000 PMTs: 32 crates, 256 reads a second per gateway): ServerTCP
+ * answered 641 requests a second, this responder 9,505, a bare one 12,807; so ServerTCP kept a
+ * gateway link busy 40 % of every second before any CPU contention, and on a busy box crates
+ * polled late (docs/PERFORMANCE.md, "Scale: sustained runs").
  *
  * Faults: a request is answered on its own, so a silent unit (crate-silent) silences only its
  * requests and other unit ids on the same socket keep answering; a slow device (modbus-slow)
