@@ -20,6 +20,9 @@
  *   SUSTAIN_KEEP=1 keeps each run's directory (configuration, logs, data); SERVICE_NODE_OPTIONS
  *   replaces the shipped NODE_OPTIONS (deploy/env/cicenns.env), SERVICE_NODE_FLAGS the unit's
  *   CICENNS_NODE_FLAGS (deploy/systemd); the services get the unit's MALLOC_* settings (SERVICE_MALLOC_DEFAULTS=1: glibc's).
+ *   SUSTAIN_SERVICES=historian,simulator,poller runs only those services (the rest show as missing
+ *   figures); SUSTAIN_SIMULATOR_ROOT=DIR runs the simulator from another checkout's dist/ (a
+ *   baseline of the simulator alone, everything else this build).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -63,6 +66,8 @@ const SAMPLE_MS = 5000;
 /** started in this order: the historian's session first (intake and poller wait for it) */
 const SERVICES: ServiceName[] = ['historian', 'intake', 'alarms', 'api', 'simulator', 'poller'];
 const OURS = ['poller', 'intake', 'historian', 'alarms', 'api'] as const;
+/** SUSTAIN_SERVICES=historian,simulator,poller: only those (the poller waits for the historian) */
+const ONLY = process.env.SUSTAIN_SERVICES?.split(',');
 const SERVERS = ['mosquitto', 'influxd'] as const;
 
 interface Options {
@@ -357,8 +362,9 @@ async function runOne(n: number, o: Options): Promise<Result> {
       SIM_SEED: '13',
     };
     const t0 = Date.now();
-    for (const name of SERVICES) {
-      const p = new ServiceProcess(name, env, deployedNodeFlags(), dir).start();
+    for (const name of SERVICES.filter((s) => !ONLY || ONLY.includes(s))) {
+      const root = name === 'simulator' ? process.env.SUSTAIN_SIMULATOR_ROOT : undefined;
+      const p = new ServiceProcess(name, env, deployedNodeFlags(), dir, root).start();
       procs.push(p);
       // the intake and poller wait for the historian's session; the rest is independent
       if (name === 'historian' || name === 'simulator') await p.waitForOutput(READY_LINE[name]!, 300_000);

@@ -7,7 +7,7 @@ export const ExceptionCode = {
   gatewayTargetFailed: 0x0b,
 } as const;
 
-/** Thrown by the register bank; `modbusErrorCode` is the field modbus-serial's ServerTCP reads. */
+/** Thrown by the register bank; answerPdu (pdu.ts) turns `modbusErrorCode` into the exception reply. */
 export class ModbusException extends Error {
   constructor(
     readonly modbusErrorCode: number,

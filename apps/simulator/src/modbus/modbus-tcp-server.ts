@@ -1,99 +1,95 @@
-import type { Server, Socket } from 'node:net';
-import { ServerTCP, type IServiceVector } from 'modbus-serial';
+import { createServer, type Server, type Socket } from 'node:net';
+import { MbapFramer, mbapReply, type MbapRequest } from './mbap-framer';
 import { ExceptionCode } from './modbus-exception';
+import { answerPdu, exceptionPdu } from './pdu';
 import type { SlaveSet } from './slave-set';
 
-type Cb<T> = (err: Error | null, value: T) => void;
-
 /**
- * Modbus TCP gateway answering for every unit id on one link, on modbus-serial's ServerTCP.
+ * Modbus TCP gateway answering for every unit id on one link: MBAP framing of our own over
+ * node:net, the PDUs answered by answerPdu (shared with the RTU line).
  *
- * Faults: ServerTCP parses each request in its own setTimeout and writes the reply whenever
- * the vector's callback fires, so a callback that is never called silences only that
- * request: other unit ids on the same socket keep answering (crate-silent). A slow device
- * calls back later. ServerTCP builds replies itself, so to send garbage (modbus-malformed) we
- * wrap each accepted socket's write and spoil replies from faulted unit ids.
+ * Why not modbus-serial's ServerTCP (which this was built on): it parses every request in a
+ * setTimeout(0) of its own, at least 1 ms, and one poller link has one request in flight. Measured
+ * (npm run bench:sim-link, 10,000 PMTs: 32 crates, 256 reads a second per gateway): ServerTCP
+ * answered 641 requests a second, this responder 9,505, a bare one 12,807; so ServerTCP kept a
+ * gateway link busy 40 % of every second before any CPU contention, and on a busy box crates
+ * polled late (docs/PERFORMANCE.md, "Scale: sustained runs").
+ *
+ * Faults: a request is answered on its own, so a silent unit (crate-silent) silences only its
+ * requests and other unit ids on the same socket keep answering; a slow device (modbus-slow)
+ * answers later with the value of when it answers; modbus-malformed spoils the replies of that
+ * unit (corruptTcpReply). A unit id with nothing behind it gets exception 0x0B, as a gateway
+ * answers. A frame longer than Modbus allows closes that socket (badFrames counts them).
  */
 export class ModbusTcpServer {
-  private server?: ServerTCP;
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
   private malformedCount = 0;
+  /** connections closed for a frame Modbus does not allow */
+  badFrames = 0;
 
   constructor(private readonly slaves: SlaveSet) {}
 
-  async listen(host: string, port: number): Promise<number> {
-    const server = new ServerTCP(this.vector(), { host, port, unitID: 255 });
+  listen(host: string, port: number): Promise<number> {
+    const server = createServer((sock) => this.onConnection(sock));
     this.server = server;
-    // ServerTCP's own net.Server is not part of its typed API, but is needed for the bound port
-    // and the socket hook (modbus-serial 8.x servers/servertcp.js).
-    const net = (server as unknown as { _server: Server })._server;
-    net.on('connection', (sock: Socket) => this.hookMalformed(sock));
-    await new Promise<void>((resolve, reject) => {
-      server.once('initialized', () => resolve());
-      server.once('serverError', (err) => reject(err));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
     });
-    const addr = net.address();
-    return typeof addr === 'object' && addr ? addr.port : port;
   }
 
   close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
     const server = this.server;
     if (!server) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
-  private vector(): IServiceVector {
-    const read =
-      (table: 'holding' | 'input') =>
-      (addr: number, length: number, unitID: number, cb: Cb<number[]>): void =>
-        this.serve(unitID, cb, () => this.slaves.read(unitID, table, addr, length));
-    const readOne =
-      (table: 'holding' | 'input') =>
-      (addr: number, unitID: number, cb: Cb<number>): void =>
-        this.serve(unitID, cb, () => this.slaves.read(unitID, table, addr, 1)[0]);
-    return {
-      getMultipleHoldingRegisters: read('holding'),
-      getMultipleInputRegisters: read('input'),
-      getHoldingRegister: readOne('holding'),
-      getInputRegister: readOne('input'),
-      setRegister: (addr: number, value: number, unitID: number, cb: (err: Error | null) => void) =>
-        this.serve(unitID, cb, () => this.slaves.write(unitID, addr, [value])),
-      setRegisterArray: (addr: number, values: number[], unitID: number, cb: (err: Error | null) => void) =>
-        this.serve(unitID, cb, () => this.slaves.write(unitID, addr, values)),
-    };
+  private onConnection(sock: Socket): void {
+    this.sockets.add(sock);
+    sock.setNoDelay(true);
+    const framer = new MbapFramer();
+    sock.on('close', () => this.sockets.delete(sock));
+    sock.on('error', () => sock.destroy());
+    sock.on('data', (data) => {
+      const requests = framer.push(data);
+      if (requests === 'bad') {
+        this.badFrames++;
+        sock.destroy();
+        return;
+      }
+      for (const req of requests) this.answer(sock, req);
+    });
   }
 
-  private serve<T>(unitID: number, cb: Cb<T>, fn: () => T): void {
-    if (!this.slaves.hasUnit(unitID)) {
+  private answer(sock: Socket, req: MbapRequest): void {
+    if (!this.slaves.hasUnit(req.unit)) {
       // a gateway with nothing behind this unit id
-      cb(
-        Object.assign(new Error(`no unit ${unitID}`), { modbusErrorCode: ExceptionCode.gatewayTargetFailed }),
-        [] as T,
+      this.send(
+        sock,
+        mbapReply(req.transactionId, req.unit, exceptionPdu(req.pdu[0], ExceptionCode.gatewayTargetFailed)),
       );
       return;
     }
-    const b = this.slaves.behaviour(unitID);
+    const b = this.slaves.behaviour(req.unit);
     if (b.silent) return; // never answer: the client times out
-    const run = () => {
-      try {
-        cb(null, fn());
-      } catch (err) {
-        // ServerTCP turns err.modbusErrorCode into an exception reply; [] keeps its FC4 path from throwing
-        cb(err as Error, [] as T);
-      }
+    // computed when it is sent: a slow device answers with the value of when it answers
+    const reply = () => {
+      const pdu = answerPdu(req.unit, req.pdu, this.slaves);
+      const frame = mbapReply(req.transactionId, req.unit, pdu);
+      this.send(sock, b.malformed ? corruptTcpReply(frame, this.malformedCount++) : frame);
     };
-    if (b.delayMs > 0) setTimeout(run, b.delayMs);
-    else run();
+    if (b.delayMs > 0) setTimeout(reply, b.delayMs);
+    else reply();
   }
 
-  private hookMalformed(sock: Socket): void {
-    const write = sock.write.bind(sock) as (data: Buffer) => boolean;
-    sock.write = ((data: Buffer) => {
-      // MBAP (7 bytes, unit id at 6) + PDU (function code at 7)
-      if (Buffer.isBuffer(data) && data.length >= 9 && this.slaves.behaviour(data[6]).malformed) {
-        return write(corruptTcpReply(data, this.malformedCount++));
-      }
-      return write(data);
-    }) as typeof sock.write;
+  private send(sock: Socket, frame: Buffer): void {
+    if (!sock.destroyed) sock.write(frame);
   }
 }
 

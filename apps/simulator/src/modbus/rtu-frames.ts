@@ -1,5 +1,5 @@
 import { crcOk, withCrc } from './crc16';
-import { ExceptionCode, ModbusException } from './modbus-exception';
+import { answerPdu } from './pdu';
 import type { SlaveSet } from './slave-set';
 
 /**
@@ -69,44 +69,9 @@ export function requestLength(buf: Buffer): number | undefined {
 export function handleRtuRequest(frame: Buffer, slaves: SlaveSet): Buffer | null {
   if (!crcOk(frame)) return null;
   const unit = frame[0];
-  const fc = frame[1];
   if (!slaves.hasUnit(unit)) return null;
-  try {
-    switch (fc) {
-      case 3:
-      case 4: {
-        const words = slaves.read(
-          unit,
-          fc === 3 ? 'holding' : 'input',
-          frame.readUInt16BE(2),
-          frame.readUInt16BE(4),
-        );
-        const pdu = Buffer.alloc(3 + words.length * 2);
-        pdu[0] = unit;
-        pdu[1] = fc;
-        pdu[2] = words.length * 2;
-        words.forEach((w, i) => pdu.writeUInt16BE(w, 3 + i * 2));
-        return withCrc(pdu);
-      }
-      case 6:
-        slaves.write(unit, frame.readUInt16BE(2), [frame.readUInt16BE(4)]);
-        return withCrc(frame.subarray(0, 6));
-      case 16: {
-        const count = frame.readUInt16BE(4);
-        if (count < 1 || count > 123 || frame[6] !== count * 2) {
-          throw new ModbusException(ExceptionCode.illegalDataValue, 'byte count does not match');
-        }
-        const values = Array.from({ length: count }, (_, i) => frame.readUInt16BE(7 + i * 2));
-        slaves.write(unit, frame.readUInt16BE(2), values);
-        return withCrc(frame.subarray(0, 6));
-      }
-      default:
-        throw new ModbusException(ExceptionCode.illegalFunction, `function ${fc}`);
-    }
-  } catch (err) {
-    const code = err instanceof ModbusException ? err.modbusErrorCode : ExceptionCode.slaveDeviceFailure;
-    return withCrc(Buffer.from([unit, fc | 0x80, code]));
-  }
+  const reply = answerPdu(unit, frame.subarray(1, frame.length - 2), slaves);
+  return withCrc(Buffer.concat([Buffer.from([unit]), reply]));
 }
 
 /** Spoil a reply the way a flaky serial line does: alternately a wrong byte count or a bad CRC. */
