@@ -4,6 +4,9 @@ import { ExceptionCode } from './modbus-exception';
 import { answerPdu, exceptionPdu } from './pdu';
 import type { SlaveSet } from './slave-set';
 
+/** Replies a peer may leave unread before its connection is closed (about 4,000 full replies). */
+const MAX_UNREAD_REPLY_BYTES = 1 << 20;
+
 /**
  * Modbus TCP gateway answering for every unit id on one link: MBAP framing of our own over
  * node:net, the PDUs answered by answerPdu (shared with the RTU line).
@@ -25,7 +28,7 @@ export class ModbusTcpServer {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private malformedCount = 0;
-  /** connections closed for a frame Modbus does not allow */
+  /** connections closed for a frame Modbus does not allow, or for replies left unread beyond the bound */
   badFrames = 0;
 
   constructor(private readonly slaves: SlaveSet) {}
@@ -89,7 +92,14 @@ export class ModbusTcpServer {
   }
 
   private send(sock: Socket, frame: Buffer): void {
-    if (!sock.destroyed) sock.write(frame);
+    if (sock.destroyed) return;
+    // a peer that sends requests and never reads the replies: bounded, not buffered for ever
+    if (sock.writableLength > MAX_UNREAD_REPLY_BYTES) {
+      this.badFrames++;
+      sock.destroy();
+      return;
+    }
+    sock.write(frame);
   }
 }
 
