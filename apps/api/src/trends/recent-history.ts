@@ -9,16 +9,21 @@ export interface RecentHistoryLimits {
   maxSeries: number;
 }
 
-/** One series: a ring of fixed buckets (epoch-aligned), each a sum and a count. */
+/**
+ * One series: a ring of fixed buckets (epoch-aligned), each a sum and a count. Slot i holds the
+ * bucket b ≡ i (mod slots) in (newest - slots, newest]: no bucket number per slot (which was 8
+ * of the 20 bytes a slot took); the slots a newer bucket skips over are emptied as it comes.
+ */
 interface Ring {
-  /** the bucket number (floor(ts / bucketMs)) a slot holds; -1: empty */
-  bucket: Float64Array;
+  /** the newest bucket number (floor(ts / bucketMs)) written; -1: none yet */
+  newest: number;
   sum: Float64Array;
+  /** 0: the slot holds nothing */
   count: Uint32Array;
 }
 
-/** bytes a series takes, whatever it holds: 8 + 8 + 4 per slot */
-const BYTES_PER_SLOT = 20;
+/** bytes a series takes, whatever it holds: 8 + 4 per slot */
+const BYTES_PER_SLOT = 12;
 
 /** The fields of one subject that are kept (a Set of names, or every field). */
 export interface FieldFilter {
@@ -111,9 +116,10 @@ export class RecentHistory {
     const counts = new Float64Array(n);
     const ring = this.subjects.get(m)?.get(subject)?.rings.get(field);
     if (ring) {
+      const newestSlot = ring.newest % this.slots;
       for (let i = 0; i < this.slots; i++) {
-        if (ring.bucket[i] < 0) continue;
-        const ts = ring.bucket[i] * this.limits.bucketMs;
+        if (ring.count[i] === 0) continue;
+        const ts = (ring.newest - ((newestSlot - i + this.slots) % this.slots)) * this.limits.bucketMs;
         if (ts < from || ts >= to) continue;
         const k = Math.floor((ts - first) / intervalMs);
         sums[k] += ring.sum[i];
@@ -144,24 +150,22 @@ export class RecentHistory {
       return undefined;
     }
     this.series++;
-    return {
-      bucket: new Float64Array(this.slots).fill(-1),
-      sum: new Float64Array(this.slots),
-      count: new Uint32Array(this.slots),
-    };
+    return { newest: -1, sum: new Float64Array(this.slots), count: new Uint32Array(this.slots) };
   }
 
   private put(ring: Ring, ts: number, value: number): void {
     const bucket = Math.floor(ts / this.limits.bucketMs);
     if (bucket < 0) return;
+    if (bucket > ring.newest) {
+      // empty the slots of the buckets skipped (at most a whole lap): they held a lap ago's
+      const from = ring.newest < 0 ? bucket : Math.max(ring.newest + 1, bucket - this.slots + 1);
+      for (let b = from; b <= bucket; b++) {
+        ring.sum[b % this.slots] = 0;
+        ring.count[b % this.slots] = 0;
+      }
+      ring.newest = bucket;
+    } else if (bucket <= ring.newest - this.slots) return; // older than the window the ring holds
     const slot = bucket % this.slots;
-    const held = ring.bucket[slot];
-    if (held > bucket) return; // older than the window the slot now holds
-    if (held < bucket) {
-      ring.bucket[slot] = bucket;
-      ring.sum[slot] = 0;
-      ring.count[slot] = 0;
-    }
     ring.sum[slot] += value;
     ring.count[slot]++;
   }
