@@ -40,6 +40,9 @@ interface Result {
   rssMb: number;
   /** the API's peak RSS since it started (VmHWM) */
   peakMb: number;
+  /** RSS sampled once a second over the measured seconds: mean and max (V8's old space saws) */
+  rssMeanMb: number;
+  rssMaxMb: number;
   lags: number[];
   load: string;
   memory?: ApiMemory;
@@ -117,7 +120,10 @@ async function measure(build: string, root: string, mqttUrl: string): Promise<Re
     lags.length = 0;
     const pid = gen.api.child!.pid!;
     const [c0, s0, t0] = [cpuTicks(pid), sweeps, Date.now()];
+    const rssSamples: number[] = [];
+    const sampler = setInterval(() => rssSamples.push(statusMb(pid, 'VmRSS')), 1000);
     await sleep(SECONDS * 1000);
+    clearInterval(sampler);
     const [c1, s1, t1] = [cpuTicks(pid), sweeps, Date.now()];
     const rssMb = statusMb(pid, 'VmRSS');
     const peakMb = statusMb(pid, 'VmHWM');
@@ -134,6 +140,8 @@ async function measure(build: string, root: string, mqttUrl: string): Promise<Re
       seconds: (t1 - t0) / 1000,
       rssMb,
       peakMb,
+      rssMeanMb: rssSamples.reduce((a, b) => a + b, 0) / rssSamples.length,
+      rssMaxMb: Math.max(...rssSamples),
       lags,
       load: loadAverage()
         .map((l) => l.toFixed(1))
@@ -163,7 +171,7 @@ async function main(): Promise<void> {
     const rows = results.map(
       (r) =>
         `| ${r.build} | ${r.readings.toLocaleString('en')} in ${r.seconds.toFixed(0)} s | ${per100k(r).toFixed(3)} | ` +
-        `${((r.cpuS / r.seconds) * 100).toFixed(0)} % | ${r.rssMb.toFixed(0)} / ${r.peakMb.toFixed(0)} MB | ${r.lags.length} | ` +
+        `${((r.cpuS / r.seconds) * 100).toFixed(0)} % | ${r.rssMb.toFixed(0)} / ${r.peakMb.toFixed(0)} MB | ${r.rssMeanMb.toFixed(0)} / ${r.rssMaxMb.toFixed(0)} MB | ${r.lags.length} | ` +
         `${pct(r.lags, 50)} / ${pct(r.lags, 99)} | ${r.load} |`,
     );
     const ratio =
@@ -173,8 +181,8 @@ async function main(): Promise<void> {
     process.stdout
       .write(`${PMTS.toLocaleString('en')} PMTs, ${SECONDS} s measured per build after ${WARMUP_S} s of warm-up, ${new Date().toISOString().slice(0, 16)} UTC
 
-| build | HV readings fed | API CPU s per 100,000 | CPU (of a core) | RSS at the end / peak | pmt events | reading -> event p50 / p99 ms | load average at the end |
-|---|---|---|---|---|---|---|---|
+| build | HV readings fed | API CPU s per 100,000 | CPU (of a core) | RSS at the end / peak | RSS over the run, mean / max | pmt events | reading -> event p50 / p99 ms | load average at the end |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 ${ratio}`);
     if (results.some((r) => r.memory))
