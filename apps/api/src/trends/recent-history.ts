@@ -31,10 +31,14 @@ export interface FieldFilter {
 }
 const EVERY_FIELD: FieldFilter = { has: () => true };
 
-/** One subject's series, by field; only subjects `fieldsOf` names get one (so bounded by it). */
+/**
+ * One subject's series, by field; only subjects `fieldsOf` names get one (so bounded by it).
+ * `rings` is made with the subject's first series: beyond maxSeries (most of a 45,000-PMT
+ * detector) a subject is only its filter, not an empty Map each.
+ */
 interface Subject {
   fields: FieldFilter;
-  rings: Map<string, Ring>;
+  rings?: Map<string, Ring>;
 }
 
 /**
@@ -84,12 +88,12 @@ export class RecentHistory {
       for (const field in fields) {
         const value = fields[field];
         if (typeof value !== 'number') continue;
-        let ring = subject.rings.get(field);
+        let ring = subject.rings?.get(field);
         if (!ring) {
           if (!subject.fields.has(field)) continue;
           ring = this.newRing();
           if (!ring) continue;
-          subject.rings.set(field, ring);
+          (subject.rings ??= new Map()).set(field, ring);
         }
         this.put(ring, r.ts, value);
       }
@@ -114,7 +118,7 @@ export class RecentHistory {
     const n = Math.max(0, Math.ceil((to - first) / intervalMs));
     const sums = new Float64Array(n);
     const counts = new Float64Array(n);
-    const ring = this.subjects.get(m)?.get(subject)?.rings.get(field);
+    const ring = this.subjects.get(m)?.get(subject)?.rings?.get(field);
     if (ring) {
       const newestSlot = ring.newest % this.slots;
       for (let i = 0; i < this.slots; i++) {
@@ -139,7 +143,7 @@ export class RecentHistory {
     const fields = this.fieldsOf(m, id);
     if (!fields) return undefined;
     if (!byId) this.subjects.set(m, (byId = new Map()));
-    s = { fields, rings: new Map() };
+    s = { fields, rings: undefined };
     byId.set(id, s);
     return s;
   }
