@@ -6,10 +6,12 @@
  *
  * Usage: node --expose-gc dist/bench/recent-history-heap.js [MODULE] [SUBJECTS]
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const MB = 2 ** 20;
-const file = process.argv[2] ?? join(__dirname, '..', 'apps', 'api', 'src', 'trends', 'recent-history.js');
+const file = process.argv[2]
+  ? resolve(process.argv[2])
+  : join(__dirname, '..', 'apps', 'api', 'src', 'trends', 'recent-history.js');
 const SUBJECTS = Number(process.argv[3] ?? 45_000);
 
 function heapMb(): number {
