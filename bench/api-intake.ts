@@ -154,6 +154,8 @@ async function measure(build: string, root: string, mqttUrl: string): Promise<Re
     await exited;
     await gen.stop();
     rmSync(dir, { recursive: true, force: true });
+    // the probe's reports go; a heap snapshot stays for heap-snapshot-summary (its path printed)
+    if (probeDir && !process.env.MEMORY_PROBE_SNAPSHOT) rmSync(probeDir, { recursive: true, force: true });
   }
 }
 
