@@ -8,7 +8,12 @@
  *    clock, same machine): whether the API keeps up.
  * BASELINE=<a checkout with dist/ built> measures that build first, then this one, in the same
  * run (same broker, same feeder), and prints the ratio. BENCH_CPU_PROF=<dir> writes a V8 CPU
- * profile of each API there. Usage: npm run bench:api-intake [-- PMTS SECONDS]
+ * profile of each API there. BENCH_MEMORY=1 preloads bench/memory-probe into each API and, at
+ * the end of its run, prints where its RSS is (bench/api-memory.ts); with MEMORY_PROBE_SNAPSHOT=1
+ * a heap snapshot is written too (its path printed; summarize with bench/heap-snapshot-summary).
+ * API_NODE_ARGS="--max-semi-space-size=..." gives node options to this build's API only (with
+ * BASELINE=<this checkout>: the same code with and without them, in one run).
+ * Usage: npm run bench:api-intake [-- PMTS SECONDS]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +25,7 @@ import { ROOT, freePort, sleep } from '../test/support/processes';
 import { portOpen, startMosquitto, waitFor } from '../test/support/servers';
 import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage, statusMb } from './proc-stats';
 import { pct } from './percentiles';
+import { API_MEMORY_HEADER, apiMemory, apiMemoryRow, type ApiMemory } from './api-memory';
 
 const PMTS = Number(process.argv[2] ?? 45_000);
 const SECONDS = Number(process.argv[3] ?? 40);
@@ -34,8 +40,14 @@ interface Result {
   rssMb: number;
   /** the API's peak RSS since it started (VmHWM) */
   peakMb: number;
+  /** RSS sampled once a second over the measured seconds: mean and max (V8's old space saws) */
+  rssMeanMb: number;
+  rssMaxMb: number;
   lags: number[];
   load: string;
+  memory?: ApiMemory;
+  /** RSS and peak RSS once listening, before the feeder started */
+  startMb: { rss: number; peak: number };
 }
 
 /** `pmt` events of one stream: each view's vmon timestamp against the time it arrived. */
@@ -68,14 +80,26 @@ async function watchStream(url: string, token: string, lags: number[], stop: Abo
 async function measure(build: string, root: string, mqttUrl: string): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), `api-intake-${build}-`));
   const prof = process.env.BENCH_CPU_PROF;
+  const probeDir = process.env.BENCH_MEMORY ? mkdtempSync(join(tmpdir(), `api-memory-${build}-`)) : undefined;
+  if (probeDir) process.env.MEMORY_PROBE_DIR = probeDir; // the API inherits the bench's environment
+  const extra = build === 'this' && process.env.API_NODE_ARGS ? process.env.API_NODE_ARGS.split(' ') : [];
   const gen = await startGeneratedApi({
     pmts: PMTS,
     dir,
     mqttUrl,
     tag: `apiintake${build}`,
     root,
-    nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=api-${build}.cpuprofile`] : [],
+    nodeArgs: [
+      ...extra,
+      ...(probeDir ? ['-r', join(__dirname, 'memory-probe.js')] : []),
+      ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=api-${build}.cpuprofile`] : []),
+    ],
   });
+  // before any reading: what start-up (the configuration's load) leaves and its peak
+  const startMb = {
+    rss: statusMb(gen.api.child!.pid!, 'VmRSS'),
+    peak: statusMb(gen.api.child!.pid!, 'VmHWM'),
+  };
   const pmts = loadSystemConfig(join(dir, 'cicenns.yaml'), {}).detector.pmts;
   let sweeps = 0;
   const feeder = spawn(
@@ -96,19 +120,28 @@ async function measure(build: string, root: string, mqttUrl: string): Promise<Re
     lags.length = 0;
     const pid = gen.api.child!.pid!;
     const [c0, s0, t0] = [cpuTicks(pid), sweeps, Date.now()];
+    const rssSamples: number[] = [];
+    const sampler = setInterval(() => rssSamples.push(statusMb(pid, 'VmRSS')), 1000);
     await sleep(SECONDS * 1000);
+    clearInterval(sampler);
     const [c1, s1, t1] = [cpuTicks(pid), sweeps, Date.now()];
     const rssMb = statusMb(pid, 'VmRSS');
     const peakMb = statusMb(pid, 'VmHWM');
+    // while still fed: the heap as it is between collections, not after a quiet spell
+    const memory = probeDir ? await apiMemory(pid, probeDir) : undefined;
     stop.abort();
     await stream;
     return {
+      memory,
+      startMb,
       build,
       readings: (s1 - s0) * pmts.length,
       cpuS: (c1 - c0) / CLOCK_TICKS_PER_S,
       seconds: (t1 - t0) / 1000,
       rssMb,
       peakMb,
+      rssMeanMb: rssSamples.reduce((a, b) => a + b, 0) / rssSamples.length,
+      rssMaxMb: Math.max(...rssSamples),
       lags,
       load: loadAverage()
         .map((l) => l.toFixed(1))
@@ -121,6 +154,8 @@ async function measure(build: string, root: string, mqttUrl: string): Promise<Re
     await exited;
     await gen.stop();
     rmSync(dir, { recursive: true, force: true });
+    // the probe's reports go; a heap snapshot stays for heap-snapshot-summary (its path printed)
+    if (probeDir && !process.env.MEMORY_PROBE_SNAPSHOT) rmSync(probeDir, { recursive: true, force: true });
   }
 }
 
@@ -138,7 +173,7 @@ async function main(): Promise<void> {
     const rows = results.map(
       (r) =>
         `| ${r.build} | ${r.readings.toLocaleString('en')} in ${r.seconds.toFixed(0)} s | ${per100k(r).toFixed(3)} | ` +
-        `${((r.cpuS / r.seconds) * 100).toFixed(0)} % | ${r.rssMb.toFixed(0)} / ${r.peakMb.toFixed(0)} MB | ${r.lags.length} | ` +
+        `${((r.cpuS / r.seconds) * 100).toFixed(0)} % | ${r.rssMb.toFixed(0)} / ${r.peakMb.toFixed(0)} MB | ${r.rssMeanMb.toFixed(0)} / ${r.rssMaxMb.toFixed(0)} MB | ${r.lags.length} | ` +
         `${pct(r.lags, 50)} / ${pct(r.lags, 99)} | ${r.load} |`,
     );
     const ratio =
@@ -148,10 +183,24 @@ async function main(): Promise<void> {
     process.stdout
       .write(`${PMTS.toLocaleString('en')} PMTs, ${SECONDS} s measured per build after ${WARMUP_S} s of warm-up, ${new Date().toISOString().slice(0, 16)} UTC
 
-| build | HV readings fed | API CPU s per 100,000 | CPU (of a core) | RSS at the end / peak | pmt events | reading -> event p50 / p99 ms | load average at the end |
-|---|---|---|---|---|---|---|---|
+| build | HV readings fed | API CPU s per 100,000 | CPU (of a core) | RSS at the end / peak | RSS over the run, mean / max | pmt events | reading -> event p50 / p99 ms | load average at the end |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 ${ratio}`);
+    if (results.some((r) => r.memory))
+      process.stdout.write(
+        `\nWhere the API's memory is at the end of its run, MB${process.env.API_NODE_ARGS ? ` (this build with ${process.env.API_NODE_ARGS})` : ''}:\n\n${API_MEMORY_HEADER}\n` +
+          results
+            .filter((r) => r.memory)
+            .map(
+              (r) =>
+                apiMemoryRow(r.build, r.memory!) +
+                ` listening, before any reading: RSS ${r.startMb.rss.toFixed(0)}, peak ${r.startMb.peak.toFixed(0)} MB` +
+                (r.memory!.snapshot ? `; snapshot: ${r.memory!.snapshot}` : ''),
+            )
+            .join('\n') +
+          '\n',
+      );
   } finally {
     process.kill(pid);
     rmSync(dir, { recursive: true, force: true, maxRetries: 5 }); // mosquitto may still be writing

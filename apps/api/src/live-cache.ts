@@ -8,7 +8,40 @@ const HEALTH_PREFIX = Topics.healthPrefix;
 const MAX_SERVICES = 64;
 const MAX_SERVICE_NAME = 64;
 
-/** The latest reading of every subject and the latest health of every service, from the bus. */
+/**
+ * The newer reading `next` copied into `held`, the object the cache already keeps, when both have
+ * the same keys and fields (the same PMT's next sweep): true if done. Why: at 45,000 HV readings
+ * a second a kept reading lives about a second, long enough to be promoted out of V8's young
+ * generation and die in the old one, whose garbage then grew by hundreds of MB between full
+ * collections. Copied, the parsed reading dies young and the kept one stays where it is.
+ * A string equal in content is not reassigned (the held one stays, no new string retained).
+ */
+function updateInPlace(held: Reading, next: Reading): boolean {
+  if ((held.error === undefined) !== (next.error === undefined)) return false;
+  if ((held.prevTs === undefined) !== (next.prevTs === undefined)) return false;
+  const to = held.fields;
+  const from = next.fields;
+  let n = 0;
+  for (const k in from) {
+    if (!Object.hasOwn(to, k)) return false;
+    n++;
+  }
+  let m = 0;
+  for (const k in to) if (Object.hasOwn(to, k)) m++;
+  if (n !== m) return false;
+  for (const k in from) if (to[k] !== from[k]) to[k] = from[k];
+  held.ts = next.ts;
+  if (held.quality !== next.quality) held.quality = next.quality;
+  if (held.source !== next.source) held.source = next.source;
+  if (held.error !== next.error) held.error = next.error;
+  if (next.prevTs !== undefined) held.prevTs = next.prevTs;
+  return true;
+}
+
+/**
+ * The latest reading of every subject and the latest health of every service, from the bus.
+ * What `get` returns is updated in place by the subject's next reading: read it, do not keep it.
+ */
 export class LiveCache {
   /** per measurement, per subject: no key string built per reading (45,000 HV readings a second) */
   private readonly latest = new Map<Reading['m'], Map<string, Reading>>();
@@ -59,7 +92,8 @@ export class LiveCache {
         let of = this.latest.get(r.m);
         if (!of) this.latest.set(r.m, (of = new Map()));
         const prev = of.get(r.id);
-        if (!prev || prev.ts <= r.ts) of.set(r.id, r);
+        if (!prev) of.set(r.id, r);
+        else if (prev.ts <= r.ts && !updateInPlace(prev, r)) of.set(r.id, r);
       }
       if (readings.length) for (const l of this.listeners) l(readings);
     } catch {

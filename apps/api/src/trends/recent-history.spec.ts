@@ -50,13 +50,29 @@ describe('RecentHistory', () => {
     expect(h.query('hv', 'CsI01-A', 'vmon', range(T0, now, 5000), T0 + 20_000)[0]).toEqual([T0, null]);
   });
 
+  it('after a gap in the readings, answers nothing from a lap ago in the buckets skipped', () => {
+    // 4 slots of 5 s: a reading in every bucket for 20 s, nothing for 10 s, then one again
+    const h = new RecentHistory({ windowMs: 20_000, bucketMs: 5000, maxSeries: 10 });
+    for (let t = 0; t < 20_000; t += 5000) h.add([hv(T0 + t, t)]);
+    h.add([hv(T0 + 30_000, 99)]);
+    // late but inside the window the ring holds: kept
+    h.add([hv(T0 + 15_000, 5000)]);
+    const now = T0 + 35_000;
+    expect(h.query('hv', 'CsI01-A', 'vmon', range(T0 + 15_000, now, 5000), now)).toEqual([
+      [T0 + 15_000, 10_000],
+      [T0 + 20_000, null],
+      [T0 + 25_000, null],
+      [T0 + 30_000, 99],
+    ]);
+  });
+
   it('keeps at most maxSeries series, counts what it drops, and states its bound', () => {
     const h = new RecentHistory({ windowMs: 3600_000, bucketMs: 5000, maxSeries: 2 });
     h.add([hv(T0, 1, 'A'), hv(T0, 1, 'B'), hv(T0, 1, 'C')]);
     expect(h.seriesCount).toBe(2);
     expect(h.dropped).toBe(1);
     expect(h.query('hv', 'C', 'vmon', range(T0, T0 + 5000, 5000), T0)).toEqual([[T0, null]]);
-    expect(h.bytesBound()).toBe(2 * 720 * 20);
+    expect(h.bytesBound()).toBe(2 * 720 * 12);
   });
 
   it("keeps only what the trends API can plot: the detector's subjects, whitelisted numeric fields", () => {

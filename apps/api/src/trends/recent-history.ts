@@ -9,16 +9,21 @@ export interface RecentHistoryLimits {
   maxSeries: number;
 }
 
-/** One series: a ring of fixed buckets (epoch-aligned), each a sum and a count. */
+/**
+ * One series: a ring of fixed buckets (epoch-aligned), each a sum and a count. Slot i holds the
+ * bucket b ≡ i (mod slots) in (newest - slots, newest]: no bucket number per slot (which was 8
+ * of the 20 bytes a slot took); the slots a newer bucket skips over are emptied as it comes.
+ */
 interface Ring {
-  /** the bucket number (floor(ts / bucketMs)) a slot holds; -1: empty */
-  bucket: Float64Array;
+  /** the newest bucket number (floor(ts / bucketMs)) written; -1: none yet */
+  newest: number;
   sum: Float64Array;
+  /** 0: the slot holds nothing */
   count: Uint32Array;
 }
 
-/** bytes a series takes, whatever it holds: 8 + 8 + 4 per slot */
-const BYTES_PER_SLOT = 20;
+/** bytes a series takes, whatever it holds: 8 + 4 per slot */
+const BYTES_PER_SLOT = 12;
 
 /** The fields of one subject that are kept (a Set of names, or every field). */
 export interface FieldFilter {
@@ -26,10 +31,14 @@ export interface FieldFilter {
 }
 const EVERY_FIELD: FieldFilter = { has: () => true };
 
-/** One subject's series, by field; only subjects `fieldsOf` names get one (so bounded by it). */
+/**
+ * One subject's series, by field; only subjects `fieldsOf` names get one (so bounded by it).
+ * `rings` is made with the subject's first series: beyond maxSeries (most of a 45,000-PMT
+ * detector) a subject is only its filter, not an empty Map each.
+ */
 interface Subject {
   fields: FieldFilter;
-  rings: Map<string, Ring>;
+  rings?: Map<string, Ring>;
 }
 
 /**
@@ -79,12 +88,12 @@ export class RecentHistory {
       for (const field in fields) {
         const value = fields[field];
         if (typeof value !== 'number') continue;
-        let ring = subject.rings.get(field);
+        let ring = subject.rings?.get(field);
         if (!ring) {
           if (!subject.fields.has(field)) continue;
           ring = this.newRing();
           if (!ring) continue;
-          subject.rings.set(field, ring);
+          (subject.rings ??= new Map()).set(field, ring);
         }
         this.put(ring, r.ts, value);
       }
@@ -109,11 +118,12 @@ export class RecentHistory {
     const n = Math.max(0, Math.ceil((to - first) / intervalMs));
     const sums = new Float64Array(n);
     const counts = new Float64Array(n);
-    const ring = this.subjects.get(m)?.get(subject)?.rings.get(field);
+    const ring = this.subjects.get(m)?.get(subject)?.rings?.get(field);
     if (ring) {
+      const newestSlot = ring.newest % this.slots;
       for (let i = 0; i < this.slots; i++) {
-        if (ring.bucket[i] < 0) continue;
-        const ts = ring.bucket[i] * this.limits.bucketMs;
+        if (ring.count[i] === 0) continue;
+        const ts = (ring.newest - ((newestSlot - i + this.slots) % this.slots)) * this.limits.bucketMs;
         if (ts < from || ts >= to) continue;
         const k = Math.floor((ts - first) / intervalMs);
         sums[k] += ring.sum[i];
@@ -133,7 +143,7 @@ export class RecentHistory {
     const fields = this.fieldsOf(m, id);
     if (!fields) return undefined;
     if (!byId) this.subjects.set(m, (byId = new Map()));
-    s = { fields, rings: new Map() };
+    s = { fields, rings: undefined };
     byId.set(id, s);
     return s;
   }
@@ -144,24 +154,22 @@ export class RecentHistory {
       return undefined;
     }
     this.series++;
-    return {
-      bucket: new Float64Array(this.slots).fill(-1),
-      sum: new Float64Array(this.slots),
-      count: new Uint32Array(this.slots),
-    };
+    return { newest: -1, sum: new Float64Array(this.slots), count: new Uint32Array(this.slots) };
   }
 
   private put(ring: Ring, ts: number, value: number): void {
     const bucket = Math.floor(ts / this.limits.bucketMs);
     if (bucket < 0) return;
+    if (bucket > ring.newest) {
+      // empty the slots of the buckets skipped (at most a whole lap): they held a lap ago's
+      const from = ring.newest < 0 ? bucket : Math.max(ring.newest + 1, bucket - this.slots + 1);
+      for (let b = from; b <= bucket; b++) {
+        ring.sum[b % this.slots] = 0;
+        ring.count[b % this.slots] = 0;
+      }
+      ring.newest = bucket;
+    } else if (bucket <= ring.newest - this.slots) return; // older than the window the ring holds
     const slot = bucket % this.slots;
-    const held = ring.bucket[slot];
-    if (held > bucket) return; // older than the window the slot now holds
-    if (held < bucket) {
-      ring.bucket[slot] = bucket;
-      ring.sum[slot] = 0;
-      ring.count[slot] = 0;
-    }
     ring.sum[slot] += value;
     ring.count[slot]++;
   }
