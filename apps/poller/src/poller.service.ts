@@ -4,7 +4,7 @@ import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { BoundedPublisher } from './acquisition/bounded-publisher';
 import { DevicePoller, type PollResult } from './acquisition/device-poller';
-import { pollerHealth, type PollerCounters } from './acquisition/health';
+import { noPollerCounters, pollerHealth, type PollerCounters } from './acquisition/health';
 import { DeviceRegisters } from './devices/device-registers';
 import { HvCommandHandler } from './hv/hv-command-handler';
 import { describeLink, ModbusLink } from './links/modbus-link';
@@ -47,14 +47,7 @@ export class PollerService implements Poller {
   /** every device with its profile and link; reads and writes a channel's register by name */
   readonly registers: DeviceRegisters;
   readonly devices = new Map<string, DevicePoller>();
-  readonly counters: PollerCounters = {
-    polls: 0,
-    failedPolls: 0,
-    overruns: 0,
-    readingsPublished: 0,
-    badReadings: 0,
-    publishDropped: 0,
-  };
+  readonly counters: PollerCounters = noPollerCounters();
   private readonly log: Logger;
   private client?: MqttClient;
   private publisher?: BoundedPublisher;

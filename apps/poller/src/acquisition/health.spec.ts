@@ -1,16 +1,9 @@
 import { encodeHealth, parseHealth } from '@cicenns/contracts';
 import type { DevicePoller, DeviceStatus } from './device-poller';
 import type { ModbusLink } from '../links/modbus-link';
-import { DETAIL_DEVICES_MAX, pollerHealth } from './health';
+import { DETAIL_DEVICES_MAX, noPollerCounters, pollerHealth } from './health';
 
-const counters = {
-  polls: 0,
-  failedPolls: 0,
-  overruns: 0,
-  readingsPublished: 0,
-  badReadings: 0,
-  publishDropped: 0,
-};
+const counters = noPollerCounters();
 
 /** as many crates as a 10,000-PMT detector has, each a plain healthy device unless changed */
 function crates(n: number, change: Record<number, Partial<DeviceStatus>> = {}): DevicePoller[] {

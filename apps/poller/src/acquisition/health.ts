@@ -11,6 +11,15 @@ export interface PollerCounters {
   publishDropped: number;
 }
 
+export const noPollerCounters = (): PollerCounters => ({
+  polls: 0,
+  failedPolls: 0,
+  overruns: 0,
+  readingsPublished: 0,
+  badReadings: 0,
+  publishDropped: 0,
+});
+
 /**
  * Per-device details listed at most. Listed whole they were about 230 bytes per device: 93 KB at
  * the 400 devices of a 10,000-PMT detector, sent every 2 s to each receiver (alarms, API,

@@ -1,4 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { TcpListener } from './tcp-listener';
 import { MbapFramer, mbapReply, type MbapRequest } from './mbap-framer';
 import { ExceptionCode } from './modbus-exception';
 import { answerPdu, exceptionPdu } from './pdu';
@@ -25,39 +26,25 @@ const MAX_UNREAD_REPLY_BYTES = 1 << 20;
  * answers. A frame longer than Modbus allows closes that socket (badFrames counts them).
  */
 export class ModbusTcpServer {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly listener = new TcpListener((sock) => this.onConnection(sock));
   private malformedCount = 0;
   /** connections closed for a frame Modbus does not allow, or for replies left unread beyond the bound */
   badFrames = 0;
 
   constructor(private readonly slaves: SlaveSet) {}
 
+  /** Resolves with the bound port. */
   listen(host: string, port: number): Promise<number> {
-    const server = createServer((sock) => this.onConnection(sock));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const addr = server.address();
-        resolve(typeof addr === 'object' && addr ? addr.port : port);
-      });
-    });
+    return this.listener.listen(host, port);
   }
 
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return this.listener.close();
   }
 
   private onConnection(sock: Socket): void {
-    this.sockets.add(sock);
     sock.setNoDelay(true);
     const framer = new MbapFramer();
-    sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => sock.destroy());
     sock.on('data', (data) => {
       const requests = framer.push(data);

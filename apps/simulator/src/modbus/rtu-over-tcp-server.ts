@@ -1,4 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { TcpListener } from './tcp-listener';
 import { corruptRtuReply, handleRtuRequest, RtuFramer } from './rtu-frames';
 import type { SlaveSet } from './slave-set';
 
@@ -8,37 +9,23 @@ import type { SlaveSet } from './slave-set';
  * like on the half-duplex RS-485 line it stands for, so a slow slave delays the line.
  */
 export class RtuOverTcpServer {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly listener = new TcpListener((sock) => this.onConnection(sock));
   private malformedCount = 0;
 
   constructor(private readonly slaves: SlaveSet) {}
 
+  /** Resolves with the bound port. */
   listen(host: string, port: number): Promise<number> {
-    const server = createServer((sock) => this.onConnection(sock));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const addr = server.address();
-        resolve(typeof addr === 'object' && addr ? addr.port : port);
-      });
-    });
+    return this.listener.listen(host, port);
   }
 
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return this.listener.close();
   }
 
   private onConnection(sock: Socket): void {
-    this.sockets.add(sock);
     const framer = new RtuFramer();
     let line = Promise.resolve();
-    sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => sock.destroy());
     sock.on('data', (data) => {
       for (const frame of framer.push(data)) {
