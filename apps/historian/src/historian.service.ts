@@ -14,6 +14,7 @@ import { RateLimitedLog, RefusedEntries, serviceLogger, type RunningService } fr
 import { hvSetValueFields, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { Flusher } from './flusher';
+import { GroupCommit } from './group-commit';
 import { InfluxQueryError, InfluxWriter, type WriteOutcome } from './influx-writer';
 import { countServiceLines, servicePoint, ServicePointGate } from './health-points';
 import { LineEncoder } from './line-protocol';
@@ -40,6 +41,8 @@ export class Historian {
   private readonly setValues?: SetValueFilter;
   private readonly influx: InfluxWriter;
   private readonly mqtt: MqttClient;
+  /** this turn's lines, committed to the spool together; the messages' PUBACKs after that */
+  private readonly commits: GroupCommit;
   private readonly health: HealthReporter;
   private influxState: 'up' | 'down' | 'connecting' = 'connecting';
   private influxDetail = '';
@@ -61,6 +64,8 @@ export class Historian {
     written: 0,
     /** points holding a set value up to its change (set-values.ts), spooled */
     setValueEdges: 0,
+    /** spool transactions: the batches of one event-loop turn go in one (GroupCommit) */
+    spoolCommits: 0,
     servicePointsWritten: 0,
     writes: 0,
     writeFailures: 0,
@@ -102,7 +107,19 @@ export class Historian {
       instance: inst.instance,
       session: instanceSession(inst),
     });
-    // mqtt.js sends the PUBACK of a QoS 1 message when this callback is called: after the commit.
+    this.commits = new GroupCommit(
+      this.mqtt,
+      (lines) => {
+        this.spool.append(lines);
+        this.counters.spoolCommits++;
+        // a full batch wakes a waiting writer; one backing off from a failed write is not
+        // woken, or it would retry on every message during an outage
+        this.flusher.dataArrived();
+      },
+      app.influx.batchSize,
+    );
+    // mqtt.js sends the PUBACK of a QoS 1 message when this callback is called; GroupCommit
+    // holds it until the message's lines are committed
     this.mqtt.handleMessage = (packet, done) => {
       if (packet.cmd !== 'publish') return done();
       if (packet.topic.startsWith(Topics.healthPrefix))
@@ -195,12 +212,9 @@ export class Historian {
       }
       lines.push(this.lines.encode(stored.reading));
     }
-    this.spool.append(lines);
+    this.commits.add(lines);
     this.counters.batches++;
     this.counters.readings += readings.length;
-    // A full batch wakes a waiting writer; one backing off from a failed write is not woken,
-    // or it would retry on every message during an outage.
-    this.flusher.dataArrived();
   }
 
   /** A service's health report as a `service` point through the spool; a bad one is counted and logged. */
@@ -225,7 +239,7 @@ export class Historian {
       return;
     }
     if (!this.servicePoints.admit(service, h.state)) return;
-    this.spool.append([point.line]);
+    this.commits.add([point.line]);
     this.counters.servicePoints++;
     this.counters.serviceFieldsSkipped += point.skipped;
   }
@@ -291,7 +305,9 @@ export class Historian {
    */
   async stop(drainMs = 2000): Promise<void> {
     await this.health.stop();
+    this.commits.flush(); // the PUBACKs go out while connected: the broker does not send those again
     await closeBusClient(this.mqtt);
+    this.commits.flush(); // what was handled while closing (its PUBACKs are dropped: sent again)
     this.flusher.drain();
     const until = Date.now() + drainMs;
     while (this.spool.backlogLines > 0 && this.influxState === 'up' && Date.now() < until) {
@@ -315,6 +331,7 @@ export class Historian {
       seen = this.counters.batches;
       await new Promise((r) => setTimeout(r, quietMs));
     }
+    this.commits.flush();
     this.flusher.drain();
     const until = Date.now() + drainMs;
     while (this.spool.backlogLines > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
@@ -328,6 +345,7 @@ export class Historian {
       await this.health.stop();
       await closeBusClient(this.mqtt);
     }
+    this.commits.flush();
     await this.flusher.stop();
     this.spool.close();
     return { taken: this.counters.readings, left };

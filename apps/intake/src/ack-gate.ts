@@ -1,3 +1,4 @@
+import { holdPubacks, type OutgoingPacket } from '@cicenns/bus';
 import type { MqttClient } from 'mqtt';
 
 export interface AckGateOptions {
@@ -16,11 +17,7 @@ export interface AckGateOptions {
 /** Publishes everything taken so far; `acked` once the broker holds it (err: it does not). */
 export type Forward = (acked: (err?: Error) => void) => void;
 
-interface Packet {
-  cmd: string;
-  messageId?: number;
-}
-type SendPacket = (packet: Packet, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+type Packet = OutgoingPacket;
 interface Group {
   acks: Packet[];
   done: boolean;
@@ -31,18 +28,15 @@ interface Group {
  * Holds the PUBACKs of a subscription until the readings taken from those messages are held by
  * the broker (our forward of them is acknowledged). A crash in between then means the broker
  * delivers the messages again after the restart (a duplicate reading, stored once by InfluxDB),
- * never that a message acknowledged to the broker is gone with the process.
- *
- * mqtt.js has no public way to acknowledge later without stalling: `handleMessage` takes one
- * message at a time, so holding its callback would stop the stream. Its internal `_sendPacket`
- * is wrapped instead (checked at start-up, so an mqtt.js that changed fails loudly). Acks are
- * released in the order the messages came, as MQTT requires; those of a dropped connection are
- * discarded (the broker redelivers those messages).
+ * never that a message acknowledged to the broker is gone with the process. Acks are released in
+ * the order the messages came, as MQTT requires; those of a dropped connection are discarded (the
+ * broker redelivers those messages). The PUBACKs are taken from mqtt.js by holdPubacks
+ * (@cicenns/bus).
  */
 export class AckGate {
   private waiting: Packet[] = [];
   private readonly forwarding: Group[] = [];
-  private readonly send: SendPacket;
+  private readonly send: (puback: Packet) => void;
   private timer?: NodeJS.Timeout;
   private messages = 0;
   private messagesAtArm = 0;
@@ -53,20 +47,7 @@ export class AckGate {
     private readonly forward: Forward,
     private readonly opts: AckGateOptions,
   ) {
-    const internals = client as unknown as { _sendPacket?: SendPacket };
-    const original = internals._sendPacket;
-    if (typeof original !== 'function') {
-      throw new Error('mqtt.js without _sendPacket: cannot hold PUBACKs until readings are forwarded');
-    }
-    this.send = original.bind(client);
-    internals._sendPacket = (packet, cb, ...rest) => {
-      if (packet.cmd !== 'puback') return this.send(packet, cb, ...rest);
-      // a message handled after its connection dropped: its id means nothing on the next
-      // connection, and the broker delivers the message again anyway
-      if (client.connected) this.hold(packet);
-      cb?.(); // mqtt.js goes on with the next message now
-    };
-    client.on('close', () => this.dropAcks());
+    this.send = holdPubacks(client, { held: (p) => this.hold(p), dropped: () => this.dropAcks() });
   }
 
   /** Count each incoming message, for the idle check. */

@@ -9,3 +9,4 @@ export * from './service-instance';
 export type { BusRpc } from './bus-rpc';
 export * from './rpc-errors';
 export * from './calibration-feed';
+export * from './puback-hold';
