@@ -21,6 +21,9 @@
  *   the probe: what a GC at the end of start-up would give back, bytecode flushing included).
  *   MEMORY_PROBE_SNAPSHOT=1 also writes a heap snapshot of each (path printed)
  *   MEMORY_JSON=file writes every figure as JSON; MEMORY_DEPENDENCIES_ONLY=1 skips the services
+ *   MEMORY_ONE_PROCESS=1 also runs every service in one process (apps/demo's main on the same
+ *   Mosquitto and InfluxDB, as deployed otherwise) and compares it with the sum of the separate
+ *   processes of the first run
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -273,6 +276,8 @@ async function services(
   mqttUrl: string,
   influxUrl: string,
   variant: Variant,
+  /** 'one': every service in one process (the demo's main, on these servers) */
+  layout: 'separate' | 'one' = 'separate',
 ): Promise<Record<string, Figures>> {
   const nodeFlags = variant.flags;
   const [hvPort, tempPort, simHttp, apiPort] = await freePorts(4);
@@ -293,10 +298,13 @@ async function services(
     NODE_OPTIONS: serviceNodeOptions(),
     ...deployedMallocEnvironment(),
     ...variant.env,
+    // the demo's main takes the configuration's broker when MQTT_URL names one (no embedded broker)
+    ...(layout === 'one' ? { MQTT_URL: mqttUrl } : {}),
   };
-  const names = Object.keys(READY).filter((n) =>
-    existsSync(join(ROOT, 'dist', 'apps', n, 'src', 'main.js')),
-  ) as ServiceName[];
+  const names: ServiceName[] =
+    layout === 'one'
+      ? ['demo']
+      : (Object.keys(READY).filter((n) => n !== 'demo' && existsSync(join(ROOT, 'dist', 'apps', n, 'src', 'main.js'))) as ServiceName[]);
   const procs = names.map((n) => new ServiceProcess(n, env, [...nodeFlags, '-r', PROBE]).start());
   try {
     for (const p of procs) await p.waitForOutput(READY[p.name]!, 60_000);
@@ -318,6 +326,22 @@ async function services(
   } finally {
     for (const p of [...procs].reverse()) await p.stop();
   }
+}
+
+/** The separate processes of one run, summed, against the one process that runs them all. */
+function oneProcessComparison(separate: Record<string, Figures>, one: Figures): string {
+  const sum = (k: 'rssMb' | 'pssMb' | 'anonMb' | 'peakMb') =>
+    Object.values(separate).reduce((n, f) => n + f[k], 0);
+  const cpu = Object.values(separate).reduce((n, f) => n + (f.cpuS ?? 0), 0);
+  const row = (name: string, rss: number, pss: number, anon: number, peak: number, cpuS: number) =>
+    `| ${name} | ${f1(rss)} | ${f1(pss)} | ${f1(anon)} | ${f1(peak)} | ${cpuS.toFixed(2)} |`;
+  return [
+    `The same services (${Object.keys(separate).join(', ')}): each its own process, summed, against one process:`,
+    '| | RSS MB | PSS MB | own (anon) MB | peak MB | CPU s |',
+    '| --- | --- | --- | --- | --- | --- |',
+    row(`${Object.keys(separate).length} processes (sum)`, sum('rssMb'), sum('pssMb'), sum('anonMb'), sum('peakMb'), cpu),
+    row('one process', one.rssMb, one.pssMb, one.anonMb, one.peakMb, one.cpuS ?? 0),
+  ].join('\n');
 }
 
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
@@ -487,6 +511,14 @@ async function main(): Promise<void> {
           saveJson();
         }
     if (variants.length > 1 || rounds > 1) console.log(`${comparisonTable(runs)}\n`);
+    if (process.env.MEMORY_ONE_PROCESS && runs.length > 0) {
+      const one = await services(servers.mqttUrl, servers.influxUrl, variants[0], 'one');
+      runs.push({ name: 'one process', flags: variants[0].flags, variant: variants[0], svcs: one });
+      console.log(`${table('Every service in one process (apps/demo main, these servers):', one, baseline, true)}\n`);
+      console.log(`${breakdownTable('Where it is, MB, every service in one process:', one)}\n`);
+      console.log(`${oneProcessComparison(runs[0].svcs, one.demo)}\n`);
+      saveJson();
+    }
     saveJson();
   } finally {
     await stopAll(servers);

@@ -22,7 +22,8 @@
  *   CICENNS_NODE_FLAGS (deploy/systemd); the services get the unit's MALLOC_* settings (SERVICE_MALLOC_DEFAULTS=1: glibc's).
  *   SUSTAIN_SERVICES=historian,simulator,poller runs only those services (the rest show as missing
  *   figures); SUSTAIN_SIMULATOR_ROOT=DIR runs the simulator from another checkout's dist/ (a
- *   baseline of the simulator alone, everything else this build).
+ *   baseline of the simulator alone, everything else this build). SUSTAIN_INFLUX_CQ=0 runs InfluxDB
+ *   with its continuous-query service off (the aggregate tier is not filled): what they cost.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -337,9 +338,10 @@ async function runOne(n: number, o: Options): Promise<Result> {
     const mqttPort = await freePort();
     const influxPort = await freePort();
     pids.mosquitto = startMosquitto(join(dir, 'mosquitto'), mqttPort);
-    // the 1-min aggregates run, and the series index is TSI, as deployed (deploy/README.md)
+    // the 1-min aggregates run (SUSTAIN_INFLUX_CQ=0: InfluxDB's continuous-query service off, to
+    // tell their cost), and the series index is TSI, as deployed (deploy/README.md)
     pids.influxd = await startInflux(join(dir, 'influxdb'), influxPort, {
-      continuousQueries: true,
+      continuousQueries: process.env.SUSTAIN_INFLUX_CQ !== '0',
       index: 'tsi1',
     });
     const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;

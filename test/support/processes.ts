@@ -33,6 +33,8 @@ export const READY_LINE: Partial<Record<ServiceName, RegExp>> = {
   alarms: /alarms: \d+ alarms/,
   api: /api: listening/,
   commissioning: /commissioning: ready: /,
+  /** every service in one process (apps/demo), once all of them are up */
+  demo: /Ctrl-C stops it/,
 };
 
 /** KEY=VALUE lines of a systemd EnvironmentFile (comments and blank lines skipped). */
