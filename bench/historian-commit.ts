@@ -125,7 +125,11 @@ async function measure(
     const wall0 = Date.now();
     await publishAll(client, payloads);
     const expected = messages * perMessage;
-    await waitFor(`${build}: ${expected} readings in InfluxDB`, async () => (await countHv(influxUrl, database)) >= expected, 600_000);
+    await waitFor(
+      `${build}: ${expected} readings in InfluxDB`,
+      async () => (await countHv(influxUrl, database)) >= expected,
+      600_000,
+    );
     const cpuS = (cpuTicks(pid) - cpu0) / CLOCK_TICKS_PER_S;
     const wallS = (Date.now() - wall0) / 1000;
     await new Promise((r) => setTimeout(r, 2500)); // its next health report (every 2 s)

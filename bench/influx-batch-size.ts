@@ -31,7 +31,9 @@ export function sweepLines(pmts: number, ts: number): string[] {
     const crystal = `CsI${String(Math.floor(i / 2) + 1).padStart(5, '0')}`;
     const tags = `group=crystal,parent=${crystal},pmt=${crystal}-${i % 2 ? 'B' : 'A'}`;
     const wobble = ((ts / 1000 + i) % 97) / 97;
-    lines.push(`hv,${tags} vmon=${(1500 + wobble).toFixed(3)},imon=${(1.5 + wobble / 10).toFixed(4)},status=3i,quality="good" ${ts}`);
+    lines.push(
+      `hv,${tags} vmon=${(1500 + wobble).toFixed(3)},imon=${(1.5 + wobble / 10).toFixed(4)},status=3i,quality="good" ${ts}`,
+    );
     lines.push(`dcr,${tags} rate_hz=${(500 + 20 * wobble).toFixed(2)},quality="good" ${ts}`);
   }
   return lines;
@@ -78,7 +80,12 @@ async function run(
     const lines = sweepLines(pmts, start + s * 1000);
     for (let k = 0; k < slices; k++) {
       const until = start + s * 1000 + ((k + 1) * 1000) / slices;
-      pending.push(...lines.slice(Math.floor((k * lines.length) / slices), Math.floor(((k + 1) * lines.length) / slices)));
+      pending.push(
+        ...lines.slice(
+          Math.floor((k * lines.length) / slices),
+          Math.floor(((k + 1) * lines.length) / slices),
+        ),
+      );
       points += Math.floor(((k + 1) * lines.length) / slices) - Math.floor((k * lines.length) / slices);
       pump();
       await sleep(Math.max(0, until - Date.now()));

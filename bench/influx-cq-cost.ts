@@ -32,7 +32,8 @@ async function query(url: string, q: string): Promise<void> {
     body: new URLSearchParams({ q }),
   });
   const body = await res.text();
-  if (res.status !== 200 || body.includes('"error"')) throw new Error(`${q}: ${res.status} ${body.slice(0, 300)}`);
+  if (res.status !== 200 || body.includes('"error"'))
+    throw new Error(`${q}: ${res.status} ${body.slice(0, 300)}`);
 }
 
 async function write(url: string, lines: string[]): Promise<void> {
@@ -88,7 +89,10 @@ async function main(): Promise<void> {
       `SELECT ${aggs} INTO ${DB}.agg.:MEASUREMENT FROM ${DB}.raw./.*/ WHERE time >= ${from}ms AND time < ${to}ms GROUP BY time(1m), *`;
     const last = end - 60_000;
     const variants: [string, string][] = [
-      ['as deployed: 4 aggregates of every field, FOR 2m (2 minutes a run)', sel('mean(*), min(*), max(*), count(*)', last - 60_000, end)],
+      [
+        'as deployed: 4 aggregates of every field, FOR 2m (2 minutes a run)',
+        sel('mean(*), min(*), max(*), count(*)', last - 60_000, end),
+      ],
       ['4 aggregates, FOR 1m (1 minute a run)', sel('mean(*), min(*), max(*), count(*)', last, end)],
       ['count(*) only, 1 minute', sel('count(*)', last, end)],
       ['mean(*) only, 1 minute', sel('mean(*)', last, end)],
@@ -106,10 +110,14 @@ async function main(): Promise<void> {
       }
     const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
     const w = median(writeS);
-    console.log(`\nonce a minute, in cores (CPU s / 60), and against writing that minute (${w.toFixed(1)} CPU s, ${(w / 60).toFixed(3)} cores):`);
+    console.log(
+      `\nonce a minute, in cores (CPU s / 60), and against writing that minute (${w.toFixed(1)} CPU s, ${(w / 60).toFixed(3)} cores):`,
+    );
     for (const [name] of variants) {
       const s = median(got.get(name)!);
-      console.log(`  ${name}: ${s.toFixed(1)} CPU s = ${(s / 60).toFixed(3)} cores, ${(s / w).toFixed(2)}x the write`);
+      console.log(
+        `  ${name}: ${s.toFixed(1)} CPU s = ${(s / 60).toFixed(3)} cores, ${(s / w).toFixed(2)}x the write`,
+      );
     }
   } finally {
     stopPid(pid);

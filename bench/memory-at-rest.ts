@@ -304,7 +304,9 @@ async function services(
   const names: ServiceName[] =
     layout === 'one'
       ? ['demo']
-      : (Object.keys(READY).filter((n) => n !== 'demo' && existsSync(join(ROOT, 'dist', 'apps', n, 'src', 'main.js'))) as ServiceName[]);
+      : (Object.keys(READY).filter(
+          (n) => n !== 'demo' && existsSync(join(ROOT, 'dist', 'apps', n, 'src', 'main.js')),
+        ) as ServiceName[]);
   const procs = names.map((n) => new ServiceProcess(n, env, [...nodeFlags, '-r', PROBE]).start());
   try {
     for (const p of procs) await p.waitForOutput(READY[p.name]!, 60_000);
@@ -339,7 +341,14 @@ function oneProcessComparison(separate: Record<string, Figures>, one: Figures): 
     `The same services (${Object.keys(separate).join(', ')}): each its own process, summed, against one process:`,
     '| | RSS MB | PSS MB | own (anon) MB | peak MB | CPU s |',
     '| --- | --- | --- | --- | --- | --- |',
-    row(`${Object.keys(separate).length} processes (sum)`, sum('rssMb'), sum('pssMb'), sum('anonMb'), sum('peakMb'), cpu),
+    row(
+      `${Object.keys(separate).length} processes (sum)`,
+      sum('rssMb'),
+      sum('pssMb'),
+      sum('anonMb'),
+      sum('peakMb'),
+      cpu,
+    ),
     row('one process', one.rssMb, one.pssMb, one.anonMb, one.peakMb, one.cpuS ?? 0),
   ].join('\n');
 }
@@ -514,7 +523,9 @@ async function main(): Promise<void> {
     if (process.env.MEMORY_ONE_PROCESS && runs.length > 0) {
       const one = await services(servers.mqttUrl, servers.influxUrl, variants[0], 'one');
       runs.push({ name: 'one process', flags: variants[0].flags, variant: variants[0], svcs: one });
-      console.log(`${table('Every service in one process (apps/demo main, these servers):', one, baseline, true)}\n`);
+      console.log(
+        `${table('Every service in one process (apps/demo main, these servers):', one, baseline, true)}\n`,
+      );
       console.log(`${breakdownTable('Where it is, MB, every service in one process:', one)}\n`);
       console.log(`${oneProcessComparison(runs[0].svcs, one.demo)}\n`);
       saveJson();
