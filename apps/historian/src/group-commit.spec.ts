@@ -1,42 +1,26 @@
-import { EventEmitter } from 'node:events';
-import type { MqttClient } from 'mqtt';
+import { FakePubackClient } from '../../../test/support/fake-puback-client';
 import { GroupCommit } from './group-commit';
-
-interface Packet {
-  cmd: string;
-  messageId?: number;
-}
-
-/** The part of mqtt.js's client that is touched: _sendPacket, `connected` and the 'close' event. */
-class FakeClient extends EventEmitter {
-  connected = true;
-  written: Packet[] = [];
-  _sendPacket(packet: Packet, cb?: () => void): void {
-    this.written.push(packet);
-    cb?.();
-  }
-}
 
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
 describe('GroupCommit', () => {
-  let client: FakeClient;
+  let client: FakePubackClient;
   let commits: string[][];
   let failNext: boolean;
   let group: GroupCommit;
   /** what the historian does per QoS 1 message: its lines taken, then mqtt.js sends the PUBACK */
   const receive = (messageId: number, lines: string[]) => {
     group.add(lines);
-    client._sendPacket({ cmd: 'puback', messageId });
+    client.sendPuback(messageId);
   };
-  const acksWritten = () => client.written.filter((p) => p.cmd === 'puback').map((p) => p.messageId);
+  const acksWritten = () => client.acksWritten;
 
   beforeEach(() => {
-    client = new FakeClient();
+    client = new FakePubackClient();
     commits = [];
     failNext = false;
     group = new GroupCommit(
-      client as unknown as MqttClient,
+      client.asClient(),
       (lines) => {
         if (failNext) {
           failNext = false;

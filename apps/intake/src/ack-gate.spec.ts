@@ -1,28 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
+import { FakePubackClient } from '../../../test/support/fake-puback-client';
 import { AckGate } from './ack-gate';
 
-interface Packet {
-  cmd: string;
-  messageId?: number;
-}
-
-/** The part of mqtt.js's client the gate touches: _sendPacket and the 'close' event. */
-class FakeClient extends EventEmitter {
-  connected = true;
-  written: Packet[] = [];
-  _sendPacket(packet: Packet, cb?: () => void): void {
-    this.written.push(packet);
-    cb?.();
-  }
-  /** what mqtt.js does for each QoS 1 message once it is handled */
+/** The fake client, and what mqtt.js does for each QoS 1 message once it is handled. */
+class FakeClient extends FakePubackClient {
   receive(messageId: number, gate: AckGate): void {
     gate.noteMessage();
-    this._sendPacket({ cmd: 'puback', messageId }, () => undefined);
+    this.sendPuback(messageId);
   }
 }
 
-const acksWritten = (c: FakeClient) => c.written.filter((p) => p.cmd === 'puback').map((p) => p.messageId);
+const acksWritten = (c: FakeClient) => c.acksWritten;
 
 describe('AckGate', () => {
   let client: FakeClient;
