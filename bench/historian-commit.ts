@@ -18,9 +18,10 @@ import { connect, type MqttClient } from 'mqtt';
 import { loadSystemConfig } from '@cicenns/model';
 import { Topics, type Reading } from '@cicenns/contracts';
 import { startAll, stopAll, waitFor } from '../test/support/servers';
-import { deployedNodeOptions, ROOT, ServiceProcess } from '../test/support/processes';
+import { deployedNodeOptions, READY_LINE, ROOT, ServiceProcess } from '../test/support/processes';
 import { writeTestConfig } from '../test/support/test-config';
 import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage } from './proc-stats';
+import { median } from './percentiles';
 
 interface Outcome {
   cpuUsPerMessage: number;
@@ -118,7 +119,7 @@ async function measure(
   ).start();
   const client = connect(mqttUrl, { clientId: `hc-pub-${process.pid}`, clean: true });
   try {
-    await historian.waitForOutput(/historian: .* -> /);
+    await historian.waitForOutput(READY_LINE.historian!);
     await new Promise<void>((r) => (client.connected ? r() : client.once('connect', () => r())));
     const pid = historian.child!.pid!;
     const cpu0 = cpuTicks(pid);
@@ -186,7 +187,6 @@ async function main(): Promise<void> {
   } finally {
     await stopAll(servers);
   }
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const m = (name: string) => median(got[name].map((o) => o.cpuUsPerMessage));
   console.log(`\nbuild  us CPU per message (median)${values.base ? '  / base' : ''}`);
   for (const [name] of builds)

@@ -15,14 +15,14 @@
  * to 5 s after the last (its cache snapshot included when one falls in the run) per 100,000
  * points, and the writes' latency. Sizes alternate in each round; ratios are to the largest size.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startInflux, stopPid, waitFor } from '../test/support/servers';
-import { freePort, sleep } from '../test/support/processes';
+import { startOwnInflux } from '../test/support/servers';
+import { sleep } from '../test/support/processes';
 import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage } from './proc-stats';
-import { pct } from './percentiles';
+import { median, pct } from './percentiles';
 
 /** The lines of one second's sweep at `ts`: an HV and a DCR point per PMT, as the historian writes them. */
 export function sweepLines(pmts: number, ts: number): string[] {
@@ -61,16 +61,18 @@ async function run(
   let points = 0;
   const cpu0 = cpuTicks(pid);
   const start = Math.ceil(Date.now() / 1000) * 1000;
+  /** one write of the oldest `batch` lines (or fewer: the last), then the next full one */
+  const send = () => {
+    const body = pending.splice(0, batch).join('\n');
+    inFlight++;
+    void write(url, db, body).then((ms) => {
+      latencies.push(ms);
+      inFlight--;
+      pump();
+    });
+  };
   const pump = () => {
-    while (inFlight < 2 && pending.length >= batch) {
-      const body = pending.splice(0, batch).join('\n');
-      inFlight++;
-      void write(url, db, body).then((ms) => {
-        latencies.push(ms);
-        inFlight--;
-        pump();
-      });
-    }
+    while (inFlight < 2 && pending.length >= batch) send();
   };
   // each second's sweep is produced in slices of `batch` lines spread over the second, as the
   // historian's writes would follow the readings arriving
@@ -80,26 +82,19 @@ async function run(
     const lines = sweepLines(pmts, start + s * 1000);
     for (let k = 0; k < slices; k++) {
       const until = start + s * 1000 + ((k + 1) * 1000) / slices;
-      pending.push(
-        ...lines.slice(
-          Math.floor((k * lines.length) / slices),
-          Math.floor(((k + 1) * lines.length) / slices),
-        ),
+      const slice = lines.slice(
+        Math.floor((k * lines.length) / slices),
+        Math.floor(((k + 1) * lines.length) / slices),
       );
-      points += Math.floor(((k + 1) * lines.length) / slices) - Math.floor((k * lines.length) / slices);
+      pending.push(...slice);
+      points += slice.length;
       pump();
       await sleep(Math.max(0, until - Date.now()));
     }
   }
+  // the rest, shorter than a batch
   while (pending.length > 0 || inFlight > 0) {
-    if (pending.length > 0 && inFlight < 2) {
-      const body = pending.splice(0, batch).join('\n');
-      inFlight++;
-      void write(url, db, body).then((ms) => {
-        latencies.push(ms);
-        inFlight--;
-      });
-    }
+    if (pending.length > 0 && inFlight < 2) send();
     await sleep(10);
   }
   await sleep(5000);
@@ -124,13 +119,11 @@ async function main(): Promise<void> {
   const pmts = Number(values.pmts);
   const seconds = Number(values.seconds);
   const sizes = values.sizes!.split(',').map(Number);
-  const dir = mkdtempSync(join(tmpdir(), 'influx-batch-'));
-  const port = await freePort();
-  const pid = await startInflux(join(dir, 'influxdb'), port, { index: 'tsi1' });
-  const url = `http://127.0.0.1:${port}`;
+  const { url, pid, stop } = await startOwnInflux(mkdtempSync(join(tmpdir(), 'influx-batch-')), {
+    index: 'tsi1',
+  });
   const got: Record<number, number[]> = {};
   try {
-    await waitFor('influxd /ping', async () => (await fetch(`${url}/ping`)).status === 204);
     console.log(
       `${pmts} PMTs: ${2 * pmts} points/s for ${seconds} s per run, sizes ${sizes.join(', ')}, load ${loadAverage().join(' ')}`,
     );
@@ -146,12 +139,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    stopPid(pid);
-    await sleep(500);
-    stopPid(pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const largest = Math.max(...sizes);
   console.log('\nbatch lines  InfluxDB CPU s per 100k points (median)  / largest batch');
   for (const size of sizes)

@@ -14,14 +14,15 @@
  * (RESAMPLE EVERY 1m), so its CPU seconds per run / 60 are the cores it takes; the write of one
  * minute of the stream is measured the same way, as the reference.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startInflux, stopPid, waitFor } from '../test/support/servers';
-import { freePort, sleep } from '../test/support/processes';
+import { startOwnInflux } from '../test/support/servers';
+import { sleep } from '../test/support/processes';
 import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage } from './proc-stats';
 import { sweepLines } from './influx-batch-size';
+import { median } from './percentiles';
 
 const DB = 'cicenns';
 
@@ -64,12 +65,11 @@ async function main(): Promise<void> {
   });
   const pmts = Number(values.pmts);
   const minutes = Number(values.minutes);
-  const dir = mkdtempSync(join(tmpdir(), 'influx-cq-'));
-  const port = await freePort();
-  const pid = await startInflux(join(dir, 'influxdb'), port, { index: 'tsi1', continuousQueries: false });
-  const url = `http://127.0.0.1:${port}`;
+  const { url, pid, stop } = await startOwnInflux(mkdtempSync(join(tmpdir(), 'influx-cq-')), {
+    index: 'tsi1',
+    continuousQueries: false,
+  });
   try {
-    await waitFor('influxd /ping', async () => (await fetch(`${url}/ping`)).status === 204);
     await query(url, `CREATE DATABASE ${DB}`);
     await query(url, `CREATE RETENTION POLICY raw ON ${DB} DURATION INF REPLICATION 1 DEFAULT`);
     await query(url, `CREATE RETENTION POLICY agg ON ${DB} DURATION INF REPLICATION 1`);
@@ -108,7 +108,6 @@ async function main(): Promise<void> {
         got.set(name, [...(got.get(name) ?? []), s]);
         console.log(`  round ${round}: ${name}: ${s.toFixed(1)} CPU s`);
       }
-    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
     const w = median(writeS);
     console.log(
       `\nonce a minute, in cores (CPU s / 60), and against writing that minute (${w.toFixed(1)} CPU s, ${(w / 60).toFixed(3)} cores):`,
@@ -120,10 +119,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    stopPid(pid);
-    await sleep(500);
-    stopPid(pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -26,7 +26,7 @@ import { connect } from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { Topics, type Reading } from '@cicenns/contracts';
 import { loadSystemConfig, writeGeneratedConfig } from '@cicenns/model';
-import { startInflux, startMosquitto, stopPid, waitFor, portOpen } from '../test/support/servers';
+import { startMosquitto, startOwnInflux, stopPid, waitFor, portOpen } from '../test/support/servers';
 import { freePort, READY_LINE, ServiceProcess, sleep } from '../test/support/processes';
 import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage, statusMb } from './proc-stats';
 
@@ -114,13 +114,11 @@ async function runOnce(
   messages: string[],
   expected: number,
 ): Promise<Run> {
-  const dir = mkdtempSync(join(base, `${v.name}-`));
-  const influxPort = await freePort();
-  const influxPid = await startInflux(join(dir, 'influxdb'), influxPort, { index: v.index });
-  const influxUrl = `http://127.0.0.1:${influxPort}`;
+  const dir = mkdtempSync(join(base, `${v.name}-`)); // InfluxDB's data and the historian's spool
+  const influx = await startOwnInflux(dir, { index: v.index }, 60_000);
+  const { url: influxUrl, pid: influxPid } = influx;
   let historian: ServiceProcess | undefined;
   try {
-    await waitFor('influxd /ping', async () => (await fetch(`${influxUrl}/ping`)).status === 204, 60_000);
     const file = join(base, 'cicenns.yaml');
     const cfg = parse(readFileSync(file, 'utf8'));
     cfg.mqtt.url = mqttUrl;
@@ -167,10 +165,7 @@ async function runOnce(
     return run;
   } finally {
     await historian?.stop();
-    stopPid(influxPid);
-    await sleep(500);
-    stopPid(influxPid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await influx.stop();
   }
 }
 

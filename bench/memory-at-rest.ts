@@ -44,6 +44,7 @@ import {
 import { writeTestConfig } from '../test/support/test-config';
 import type { ProbeReport } from './memory-probe';
 import { smapsBreakdown, type SmapsBreakdown } from './smaps-breakdown';
+import { median } from './percentiles';
 
 const SETTLE_S = Number(process.argv[2] ?? 45);
 const SAMPLE_S = Number(process.argv[3] ?? 10);
@@ -151,8 +152,6 @@ function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** RSS, anonymous and file-backed, `n` samples `everyMs` apart: the median of each. */
 async function sampleRss(
@@ -528,7 +527,6 @@ async function main(): Promise<void> {
       );
       console.log(`${breakdownTable('Where it is, MB, every service in one process:', one)}\n`);
       console.log(`${oneProcessComparison(runs[0].svcs, one.demo)}\n`);
-      saveJson();
     }
     saveJson();
   } finally {

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import ModbusRTU from 'modbus-serial';
 import { loadSystemConfig, writeGeneratedConfig, type SystemConfig } from '@cicenns/model';
 import { planDevicePoll } from '@cicenns/modbus';
+import { median } from './percentiles';
 
 interface Read {
   unitId: number;
@@ -171,7 +172,6 @@ async function main(): Promise<void> {
         );
       }
     }
-    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
     console.log('\nbuild  requests/s  / needed  / raw' + (values.base ? '  / base' : ''));
     for (const [name] of builds) {
       const m = median(got[name]);

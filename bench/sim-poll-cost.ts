@@ -29,6 +29,7 @@ import { join, resolve } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { writeGeneratedConfig } from '@cicenns/model';
+import { median } from './percentiles';
 
 interface Figure {
   /** CPU microseconds per unit */
@@ -210,7 +211,6 @@ function runChild(dist: string, configFile: string): Promise<Record<Workload, Fi
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const f2 = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 
 async function main(): Promise<void> {

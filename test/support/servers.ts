@@ -127,6 +127,33 @@ export async function startInflux(dir: string, port: number, opts: InfluxOptions
   return startDetached('influxd', '/usr/bin/influxd', ['run', '-config', join(dir, 'influxdb.conf')], dir);
 }
 
+/**
+ * An InfluxDB of its own on a free loopback port (a benchmark's), data in `dir`: resolves once it
+ * answers /ping. stop() ends it (SIGTERM, then SIGKILL) and removes `dir`.
+ */
+export async function startOwnInflux(
+  dir: string,
+  opts: InfluxOptions = {},
+  readyMs = 20_000,
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const pid = await startInflux(join(dir, 'influxdb'), port, opts);
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    stopPid(pid);
+    await new Promise((r) => setTimeout(r, 500));
+    stopPid(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('influxd /ping', async () => (await fetch(`${url}/ping`)).status === 204, readyMs);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { url, pid, stop };
+}
+
 export async function startAll(): Promise<ServerState> {
   for (const bin of ['/usr/sbin/mosquitto', '/usr/bin/influxd']) {
     if (!existsSync(bin))
