@@ -104,8 +104,16 @@ export function shortProcedures(): Record<string, any> {
               holdS: 1,
               dcrWindowS: 1,
               gainDurationS: 2,
-              maxGainChangePct: 5,
-              maxDcrChangePct: 15,
+              // A reading fails the hold when it is beyond 3 sigma of its own error from the mean
+              // and beyond this percentage. With 2 s gain and 1 s DCR windows the 3 sigma is 5-9 %
+              // of a crystal tube's gain and 16-27 % of a veto tube's gain and DCR (135-370 Hz), so
+              // with 5 % / 15 % noise alone failed a good tube's hold about 1 time in 1000
+              // (crystal) to 1 in 120 (PSV09-A), 1-1.4 % per run of a 4-PMT e2e test (a Monte
+              // Carlo of the simulator's Poisson counts and 1.5 / sqrt(n) gain scatter with the
+              // real stabilityVerdict). 30 %: under 3e-4 for the quietest tube, and still fails a
+              // gross wander; test/commissioning-faults.e2e.ts sets 5 % / 15 % to test the criterion.
+              maxGainChangePct: 30,
+              maxDcrChangePct: 30,
               minRounds: 3,
             },
           },
