@@ -117,14 +117,18 @@ describe('commissioning against the simulator', () => {
     expect(pulls.length).toBeGreaterThanOrEqual(90);
     // honest errors put 95.4 % within 2 sigma on average (the runs of docs/PERFORMANCE.md:
     // 89-99 %); over ~90 tubes the share scatters by ~2 %, so the test asks 85 % (errors
-    // underestimated by a third would give ~82 %) and no tube beyond 4 sigma
+    // underestimated by a third would give ~82 %; a Monte Carlo of the simulator's model and the
+    // real fit: below 85 % in 1e-4 runs) and no pull beyond 6 sigma. Not 4: the 2 s gain points of
+    // a veto tube scatter by 6-9 %, ln(1 + x) gives the pulls a heavier low tail, and of ~280
+    // pulls one lay beyond 4 sigma in 2.8 % of the Monte Carlo's runs (one beyond 5 in 1e-3,
+    // beyond 6 in 8e-5; a run of docs/PERFORMANCE.md failed on a G0 beyond 4)
     const outliers = pulls.filter((x) => [x.beta, x.g0, x.vOp ?? 0].some((v) => Math.abs(v) > 2));
     process.stdout.write(
       `beyond 2 sigma: ${outliers.map((x) => `${x.pmt} (beta ${x.beta.toFixed(1)}, G0 ${x.g0.toFixed(1)}, vOp ${x.vOp?.toFixed(1)})`).join(', ')}\n`,
     );
     for (const k of ['beta', 'g0', 'vOp'] as const) {
       expect({ k, share: share(k, 2) >= 0.85 }).toEqual({ k, share: true });
-      expect({ k, share: share(k, 4) }).toEqual({ k, share: 1 });
+      expect({ k, share: share(k, 6) }).toEqual({ k, share: 1 });
     }
     // crystal pairs: matched, or the reason why not on both tubes
     for (const c of view.pmts.filter((p) => p.group === 'crystal')) {
