@@ -23,7 +23,7 @@ import { planTierReads } from '../apps/api/src/trends/trend-tiers';
 import { planTrend, trendsQuerySchema } from '../apps/api/src/trends/trends-query';
 import { InfluxWriter } from '../apps/historian/src/influx-writer';
 import { LineEncoder } from '../apps/historian/src/line-protocol';
-import { aggregateSelect, setUpRetention } from '../apps/historian/src/retention-setup';
+import { aggregateSelect, alarmCountSelect, setUpRetention } from '../apps/historian/src/retention-setup';
 import { ServiceProcess, freePort, freePorts, sleep } from '../test/support/processes';
 import { startInflux, startMosquitto, stopPid, waitFor } from '../test/support/servers';
 import { writeTestConfig } from '../test/support/test-config';
@@ -171,17 +171,17 @@ async function writeHistory(cfg: AppConfigFile['influx'], now: number, days: num
   return n;
 }
 
-/** The continuous query's SELECT INTO over the history, a week at a time (bounded memory). */
+/** The continuous queries' SELECT INTO (the full aggregates, the alarm counts) over the history, a week at a time (bounded memory). */
 async function buildAggregates(url: string, cfg: AppConfigFile['influx'], now: number, days: number) {
-  const select = aggregateSelect(cfg);
   const end = Math.floor(now / 60_000) * 60_000;
   for (let t = end - days * DAY; t < end; t += 7 * DAY) {
     const until = Math.min(t + 7 * DAY, end);
-    await query(
-      url,
-      cfg.database,
-      `${select} WHERE time >= ${t}ms AND time < ${until}ms GROUP BY time(1m), *`,
-    );
+    for (const select of [aggregateSelect(cfg), alarmCountSelect(cfg)])
+      await query(
+        url,
+        cfg.database,
+        `${select} WHERE time >= ${t}ms AND time < ${until}ms GROUP BY time(1m), *`,
+      );
   }
 }
 

@@ -62,12 +62,12 @@ async function variableValues(d: Dashboard): Promise<Map<string, string[]>> {
   return values;
 }
 
-/** The historian's continuous queries (the aggregates, the held set values) run once over [from, to), as docs/DATA.md's back-fill. */
+/** The historian's continuous queries (the aggregates, the alarm counts, the held set values) run once over [from, to), as docs/DATA.md's back-fill. */
 async function backfill(from: number, to: number): Promise<void> {
   const cqs = (await influx('SHOW CONTINUOUS QUERIES')).find((s) => s.name === db)?.values ?? [];
-  for (const name of ['cicenns_aggregate', 'cicenns_aggregate_held']) {
+  for (const name of ['cicenns_aggregate', 'cicenns_aggregate_alarm', 'cicenns_aggregate_held']) {
     const cq = cqs.find((r) => r[0] === name)?.[1];
-    const select = /BEGIN (SELECT .* INTO .* FROM \S+) (GROUP BY .*) END$/.exec(String(cq));
+    const select = /BEGIN (SELECT .* INTO .* FROM .+?) (GROUP BY .*) END$/.exec(String(cq));
     if (!select) throw new Error(`no continuous query ${name} on ${db}: ${String(cq)}`);
     await influx(`${select[1]} WHERE time >= ${from}ms AND time < ${to}ms ${select[2]}`);
   }

@@ -1,3 +1,4 @@
+import { MEASUREMENTS } from '@cicenns/contracts';
 import { formatDuration, type AppConfigFile } from '@cicenns/model';
 
 type InfluxSettings = AppConfigFile['influx'];
@@ -6,14 +7,32 @@ type Query = (q: string) => Promise<unknown>;
 /** The continuous queries the historian owns in its database (renamed tiers: replaced). */
 export const AGGREGATE_CQ = 'cicenns_aggregate';
 export const HELD_CQ = 'cicenns_aggregate_held';
+export const ALARM_CQ = 'cicenns_aggregate_alarm';
+
+/**
+ * The measurements aggregated in full: every reading kind but the alarm journal, and the
+ * services' health points (health-points.ts). The journal is counted apart (alarmCountQuery):
+ * it has a series per alarm id that ever had an event (hundreds of thousands at scale), and a
+ * continuous query pays for every series of what it reads, also those without a point in its
+ * minutes, per aggregate and field: at 5,000 PMTs 20,000 alarm series doubled the query's CPU
+ * (docs/PERFORMANCE.md, bench:influx-cq-live).
+ */
+export const AGGREGATED_MEASUREMENTS: readonly string[] = [
+  ...MEASUREMENTS.filter((m) => m !== 'alarm'),
+  'service',
+];
+
+/** The alarm journal's fields counted per interval: what the dashboards read of it. */
+export const ALARM_COUNTED_FIELDS = ['state', 'quality', 'error'] as const;
 
 const id = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
 
 /**
  * The continuous query that fills the aggregate tier: per interval, mean, min, max and count of
- * every field of every measurement, tags kept (GROUP BY *), fields named mean_vmon, min_vmon,
- * max_vmon, count_vmon... (count_ of string fields too; mean_ of numbers only). RESAMPLE FOR
- * recomputes the last intervals on each run, so readings that reach InfluxDB late still count.
+ * every field of every AGGREGATED_MEASUREMENTS, tags kept (GROUP BY *), fields named mean_vmon,
+ * min_vmon, max_vmon, count_vmon... (count_ of string fields too; mean_ of numbers only).
+ * RESAMPLE FOR recomputes the last intervals on each run, so readings that reach InfluxDB late
+ * still count.
  */
 export function aggregateQuery(cfg: InfluxSettings): string {
   const agg = cfg.tiers.aggregate;
@@ -28,10 +47,28 @@ export function aggregateQuery(cfg: InfluxSettings): string {
 export function aggregateSelect(cfg: InfluxSettings): string {
   const { raw, aggregate: agg } = cfg.tiers;
   const db = id(cfg.database);
+  const from = AGGREGATED_MEASUREMENTS.map((m) => `${db}.${id(raw.name)}.${id(m)}`).join(', ');
+  return `SELECT mean(*), min(*), max(*), count(*) INTO ${db}.${id(agg.name)}.:MEASUREMENT FROM ${from}`;
+}
+
+/**
+ * The alarm journal per interval: count_state (events), count_quality, count_error, per alarm
+ * id (GROUP BY *), as the full aggregate named them; no mean, min or max of its fields.
+ */
+export function alarmCountQuery(cfg: InfluxSettings): string {
+  const agg = cfg.tiers.aggregate;
   return (
-    `SELECT mean(*), min(*), max(*), count(*) INTO ${db}.${id(agg.name)}.:MEASUREMENT ` +
-    `FROM ${db}.${id(raw.name)}./.*/`
+    `CREATE CONTINUOUS QUERY ${id(ALARM_CQ)} ON ${id(cfg.database)} RESAMPLE EVERY ${agg.resampleEvery} FOR ${agg.resampleFor} ` +
+    `BEGIN ${alarmCountSelect(cfg)} GROUP BY time(${agg.interval}), * END`
   );
+}
+
+/** The SELECT ... INTO of alarmCountQuery, without its GROUP BY (a back-fill adds a WHERE). */
+export function alarmCountSelect(cfg: InfluxSettings): string {
+  const { raw, aggregate: agg } = cfg.tiers;
+  const db = id(cfg.database);
+  const counts = ALARM_COUNTED_FIELDS.map((f) => `count(${id(f)}) AS ${id(`count_${f}`)}`).join(', ');
+  return `SELECT ${counts} INTO ${db}.${id(agg.name)}."alarm" FROM ${db}.${id(raw.name)}."alarm"`;
 }
 
 /**
@@ -125,6 +162,7 @@ export async function setUpRetention(
     );
   }
   await ensureContinuousQuery(query, database, AGGREGATE_CQ, aggregateQuery(cfg));
+  await ensureContinuousQuery(query, database, ALARM_CQ, alarmCountQuery(cfg));
   if (heldFields.length > 0)
     await ensureContinuousQuery(query, database, HELD_CQ, heldQuery(cfg, heldFields));
 }
@@ -151,7 +189,8 @@ export function operatorSetup(cfg: InfluxSettings, version: string): string {
     `and one for aggregates (retention ${keep(agg.durationMs)}); DBRP mappings database "${cfg.database}" ` +
     `retention policy "${raw.name}" -> the raw bucket (default) and "${agg.name}" -> the aggregate bucket; ` +
     `a task (2.x) or processing-engine trigger (3.x) writing every ${agg.interval} the mean, min, max ` +
-    `and count of every field as mean_<field>, min_<field>, max_<field>, count_<field> into the aggregate bucket, ` +
+    `and count of every field as mean_<field>, min_<field>, max_<field>, count_<field> into the aggregate bucket ` +
+    `(of the measurements ${AGGREGATED_MEASUREMENTS.join(', ')}; of alarm only count_state, count_quality, count_error), ` +
     `and the last of each HV set value as last_<field> (last_vset, last_iset, ...)`
   );
 }
