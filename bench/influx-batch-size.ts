@@ -25,11 +25,16 @@ import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage } from './proc-stats';
 import { median, pct } from './percentiles';
 
 /** The lines of one second's sweep at `ts`: an HV and a DCR point per PMT, as the historian writes them. */
+/** The tags of the i-th generated PMT's points, as the historian writes them. */
+export function pmtTags(i: number): string {
+  const crystal = `CsI${String(Math.floor(i / 2) + 1).padStart(5, '0')}`;
+  return `group=crystal,parent=${crystal},pmt=${crystal}-${i % 2 ? 'B' : 'A'}`;
+}
+
 export function sweepLines(pmts: number, ts: number): string[] {
   const lines: string[] = [];
   for (let i = 0; i < pmts; i++) {
-    const crystal = `CsI${String(Math.floor(i / 2) + 1).padStart(5, '0')}`;
-    const tags = `group=crystal,parent=${crystal},pmt=${crystal}-${i % 2 ? 'B' : 'A'}`;
+    const tags = pmtTags(i);
     const wobble = ((ts / 1000 + i) % 97) / 97;
     lines.push(
       `hv,${tags} vmon=${(1500 + wobble).toFixed(3)},imon=${(1.5 + wobble / 10).toFixed(4)},status=3i,quality="good" ${ts}`,
