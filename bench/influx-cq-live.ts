@@ -23,12 +23,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  aggregateQuery,
-  alarmCountQuery,
-  AGGREGATE_CQ,
-  ALARM_CQ,
-} from '../apps/historian/src/retention-setup';
+import { hvMeasuredFields, hvSetValueFields, loadSystemConfig } from '@cicenns/model';
+import { AGGREGATE_CQ, continuousQuery, HELD_CQ, tierQueries } from '../apps/historian/src/retention-setup';
 import { startOwnInflux } from '../test/support/servers';
 import { sleep } from '../test/support/processes';
 import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage, statusMb } from './proc-stats';
@@ -39,7 +35,7 @@ const DB = 'cicenns';
 const LINES_PER_WRITE = 2000;
 const IN_FLIGHT = 2;
 
-type InfluxSettings = Parameters<typeof aggregateQuery>[0];
+type InfluxSettings = Parameters<typeof tierQueries>[0];
 
 /** The deployed tiers' continuous query on this bench's database (raw -> agg, 1 m, FOR 2 m). */
 const settings = {
@@ -166,9 +162,9 @@ async function writeAlarmJournal(url: string, n: number): Promise<void> {
 }
 
 /**
- * What InfluxDB runs beside the writes in a phase: nothing; the aggregate tier's query as it was
- * before the alarm journal was counted apart (one query of every field of every measurement);
- * the historian's queries now (retention-setup.ts).
+ * What InfluxDB runs beside the writes in a phase: nothing; the aggregate tier's queries as they
+ * were before the alarm journal and hv got their own (one query of every field of every
+ * measurement, and the held set values'); the historian's queries now (retention-setup.ts).
  */
 const FORMS = {
   none: { label: 'writes only', queries: [] as string[] },
@@ -178,18 +174,28 @@ const FORMS = {
       `CREATE CONTINUOUS QUERY "${AGGREGATE_CQ}" ON ${DB} RESAMPLE EVERY 1m FOR 120s BEGIN ` +
         `SELECT mean(*), min(*), max(*), count(*) INTO "${DB}"."agg".:MEASUREMENT FROM "${DB}"."raw"./.*/ ` +
         `GROUP BY time(1m), * END`,
+      // and the held set values' query, then as now
+      ...tierQueries(settings, shippedHvFields())
+        .filter((q) => q.name === HELD_CQ)
+        .map((q) => continuousQuery(settings, q)),
     ],
   },
   now: {
     label: "writes + the historian's queries now",
-    queries: [aggregateQuery(settings), alarmCountQuery(settings)],
+    queries: tierQueries(settings, shippedHvFields()).map((q) => continuousQuery(settings, q)),
   },
 };
 type Form = keyof typeof FORMS;
 
+/** The HV fields of the shipped profiles (config/), as the historian finds them. */
+function shippedHvFields() {
+  const profiles = [...loadSystemConfig(undefined, {}).profiles.values()];
+  return { held: [...hvSetValueFields(profiles)], measured: [...hvMeasuredFields(profiles)] };
+}
+
 /** Drop the continuous queries there are, create those of `form`. */
 async function setForm(url: string, form: Form): Promise<void> {
-  for (const name of [AGGREGATE_CQ, ALARM_CQ])
+  for (const { name } of tierQueries(settings, shippedHvFields()))
     await query(url, `DROP CONTINUOUS QUERY "${name}" ON ${DB}`).catch(() => undefined); // none yet
   for (const q of FORMS[form].queries) await query(url, q);
 }

@@ -23,7 +23,7 @@ import { planTierReads } from '../apps/api/src/trends/trend-tiers';
 import { planTrend, trendsQuerySchema } from '../apps/api/src/trends/trends-query';
 import { InfluxWriter } from '../apps/historian/src/influx-writer';
 import { LineEncoder } from '../apps/historian/src/line-protocol';
-import { aggregateSelect, alarmCountSelect, setUpRetention } from '../apps/historian/src/retention-setup';
+import { setUpRetention, tierQueries } from '../apps/historian/src/retention-setup';
 import { ServiceProcess, freePort, freePorts, sleep } from '../test/support/processes';
 import { startInflux, startMosquitto, stopPid, waitFor } from '../test/support/servers';
 import { writeTestConfig } from '../test/support/test-config';
@@ -171,12 +171,12 @@ async function writeHistory(cfg: AppConfigFile['influx'], now: number, days: num
   return n;
 }
 
-/** The continuous queries' SELECT INTO (the full aggregates, the alarm counts) over the history, a week at a time (bounded memory). */
+/** The continuous queries' SELECT INTO (tierQueries) over the history, a week at a time (bounded memory). */
 async function buildAggregates(url: string, cfg: AppConfigFile['influx'], now: number, days: number) {
   const end = Math.floor(now / 60_000) * 60_000;
   for (let t = end - days * DAY; t < end; t += 7 * DAY) {
     const until = Math.min(t + 7 * DAY, end);
-    for (const select of [aggregateSelect(cfg), alarmCountSelect(cfg)])
+    for (const { select } of tierQueries(cfg))
       await query(
         url,
         cfg.database,
@@ -249,8 +249,9 @@ async function main() {
       (q) => writer.query(q),
       () => undefined,
     );
-    // no continuous query: the aggregates are built once below, with its own SELECT INTO
-    await writer.query(`DROP CONTINUOUS QUERY "cicenns_aggregate" ON "${hist.database}"`);
+    // no continuous queries: the aggregates are built once below, with their own SELECT INTO
+    for (const { name } of tierQueries(hist))
+      await writer.query(`DROP CONTINUOUS QUERY "${name}" ON "${hist.database}"`);
     let t = performance.now();
     const written = await writeHistory(hist, now, 366);
     const writeS = (performance.now() - t) / 1000;

@@ -62,10 +62,17 @@ async function variableValues(d: Dashboard): Promise<Map<string, string[]>> {
   return values;
 }
 
-/** The historian's continuous queries (the aggregates, the alarm counts, the held set values) run once over [from, to), as docs/DATA.md's back-fill. */
+/** The historian's continuous queries (retention-setup.ts tierQueries) run once over [from, to), as docs/DATA.md's back-fill. */
 async function backfill(from: number, to: number): Promise<void> {
   const cqs = (await influx('SHOW CONTINUOUS QUERIES')).find((s) => s.name === db)?.values ?? [];
-  for (const name of ['cicenns_aggregate', 'cicenns_aggregate_alarm', 'cicenns_aggregate_held']) {
+  const names = cqs.map((r) => String(r[0])).filter((n) => n.startsWith('cicenns_aggregate'));
+  expect(names.sort()).toEqual([
+    'cicenns_aggregate',
+    'cicenns_aggregate_alarm',
+    'cicenns_aggregate_held',
+    'cicenns_aggregate_hv',
+  ]);
+  for (const name of names) {
     const cq = cqs.find((r) => r[0] === name)?.[1];
     const select = /BEGIN (SELECT .* INTO .* FROM .+?) (GROUP BY .*) END$/.exec(String(cq));
     if (!select) throw new Error(`no continuous query ${name} on ${db}: ${String(cq)}`);

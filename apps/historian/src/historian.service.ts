@@ -11,7 +11,7 @@ import {
 } from '@cicenns/bus';
 import { healthName, healthReceiveCap, parseHealth, parseReadingBatch, Topics } from '@cicenns/contracts';
 import { RateLimitedLog, RefusedEntries, serviceLogger, type RunningService } from '@cicenns/common';
-import { hvSetValueFields, type SystemConfig } from '@cicenns/model';
+import { hvMeasuredFields, hvSetValueFields, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { Flusher } from './flusher';
 import { GroupCommit } from './group-commit';
@@ -90,7 +90,10 @@ export class Historian {
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
     this.setValues = SetValueFilter.fromConfig(cfg);
-    this.influx = new InfluxWriter(app.influx, [...hvSetValueFields(cfg.profiles.values())]);
+    this.influx = new InfluxWriter(app.influx, {
+      held: [...hvSetValueFields(cfg.profiles.values())],
+      measured: [...hvMeasuredFields(cfg.profiles.values())],
+    });
     this.flusher = new Flusher(
       this.spool,
       {

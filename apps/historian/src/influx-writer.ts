@@ -1,5 +1,5 @@
 import type { AppConfigFile } from '@cicenns/model';
-import { operatorSetup, setUpRetention } from './retention-setup';
+import { operatorSetup, setUpRetention, type HvFields } from './retention-setup';
 
 /** InfluxDB answered, but with an error (as opposed to not answering at all). */
 export class InfluxQueryError extends Error {
@@ -23,8 +23,8 @@ export class InfluxWriter {
 
   constructor(
     private readonly cfg: AppConfigFile['influx'],
-    /** the HV set values: their last value per aggregate interval too (retention-setup.ts heldQuery) */
-    private readonly heldFields: readonly string[] = [],
+    /** the HV fields of the profiles: the aggregate tier's hv queries name them (retention-setup.ts) */
+    private readonly hvFields: HvFields = { held: [], measured: [] },
   ) {
     this.base = cfg.url.replace(/\/+$/, '');
     this.auth =
@@ -36,7 +36,7 @@ export class InfluxWriter {
   }
 
   /**
-   * The database, both retention policies and the continuous query (retention-setup.ts); every
+   * The database, both retention policies and the continuous queries (retention-setup.ts); every
    * statement is idempotent or brought to the configured settings, so this runs on every
    * (re)connect. On InfluxDB 2.x/3.x the v1 API cannot do it: returns what the operator must set
    * up instead (the historian says it and writes anyway).
@@ -48,7 +48,7 @@ export class InfluxWriter {
     // 1.x says "1.6.7~rc0", 2.x "v2.7.11"; a server that says nothing is tried as 1.x
     if (version && !/^v?1\./.test(version))
       return { ok: false, operatorMustSetUp: operatorSetup(this.cfg, version) };
-    await setUpRetention(this.cfg, (q) => this.query(q), warn, this.heldFields);
+    await setUpRetention(this.cfg, (q) => this.query(q), warn, this.hvFields);
     return { ok: true };
   }
 

@@ -6,21 +6,25 @@ type Query = (q: string) => Promise<unknown>;
 
 /** The continuous queries the historian owns in its database (renamed tiers: replaced). */
 export const AGGREGATE_CQ = 'cicenns_aggregate';
-export const HELD_CQ = 'cicenns_aggregate_held';
+export const HV_CQ = 'cicenns_aggregate_hv';
 export const ALARM_CQ = 'cicenns_aggregate_alarm';
+export const HELD_CQ = 'cicenns_aggregate_held';
 
 /**
- * The measurements aggregated in full: every reading kind but the alarm journal, and the
- * services' health points (health-points.ts). The journal is counted apart (alarmCountQuery):
- * it has a series per alarm id that ever had an event (hundreds of thousands at scale), and a
- * continuous query pays for every series of what it reads, also those without a point in its
- * minutes, per aggregate and field: at 5,000 PMTs 20,000 alarm series doubled the query's CPU
- * (docs/PERFORMANCE.md, bench:influx-cq-live).
+ * The HV fields of the configured profiles (profile-registers.ts): the set values, stored on
+ * change (held: their last value per interval), and the measured ones, stored with every reading.
  */
-export const AGGREGATED_MEASUREMENTS: readonly string[] = [
-  ...MEASUREMENTS.filter((m) => m !== 'alarm'),
-  'service',
-];
+export interface HvFields {
+  held: readonly string[];
+  measured: readonly string[];
+}
+const NO_HV_FIELDS: HvFields = { held: [], measured: [] };
+
+/** One continuous query of the aggregate tier: its name, its SELECT ... INTO ... FROM (no GROUP BY). */
+export interface TierQuery {
+  name: string;
+  select: string;
+}
 
 /** The alarm journal's fields counted per interval: what the dashboards read of it. */
 export const ALARM_COUNTED_FIELDS = ['state', 'quality', 'error'] as const;
@@ -28,70 +32,73 @@ export const ALARM_COUNTED_FIELDS = ['state', 'quality', 'error'] as const;
 const id = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
 
 /**
- * The continuous query that fills the aggregate tier: per interval, mean, min, max and count of
- * every field of every AGGREGATED_MEASUREMENTS, tags kept (GROUP BY *), fields named mean_vmon,
- * min_vmon, max_vmon, count_vmon... (count_ of string fields too; mean_ of numbers only).
- * RESAMPLE FOR recomputes the last intervals on each run, so readings that reach InfluxDB late
- * still count.
+ * The measurements whose every field gets mean, min, max and count: every reading kind and the
+ * services' health points (health-points.ts), but the alarm journal and, when the HV fields are
+ * known, hv. A continuous query pays for every series of what it reads, also those without a
+ * point in its minutes, for each aggregate of each field (docs/PERFORMANCE.md,
+ * bench:influx-cq-live): the journal has a series per alarm id that ever had an event (hundreds
+ * of thousands at scale), so it is only counted; hv has its set values, stored on change, so
+ * without a point in most series' minutes, and read only as last_ (the held query).
  */
-export function aggregateQuery(cfg: InfluxSettings): string {
-  const agg = cfg.tiers.aggregate;
-  const db = id(cfg.database);
-  return (
-    `CREATE CONTINUOUS QUERY ${id(AGGREGATE_CQ)} ON ${db} RESAMPLE EVERY ${agg.resampleEvery} FOR ${agg.resampleFor} ` +
-    `BEGIN ${aggregateSelect(cfg)} GROUP BY time(${agg.interval}), * END`
-  );
-}
-
-/** The SELECT ... INTO of the continuous query, without its GROUP BY (a back-fill adds a WHERE). */
-export function aggregateSelect(cfg: InfluxSettings): string {
-  const { raw, aggregate: agg } = cfg.tiers;
-  const db = id(cfg.database);
-  const from = AGGREGATED_MEASUREMENTS.map((m) => `${db}.${id(raw.name)}.${id(m)}`).join(', ');
-  return `SELECT mean(*), min(*), max(*), count(*) INTO ${db}.${id(agg.name)}.:MEASUREMENT FROM ${from}`;
+export function wildcardMeasurements(hv: HvFields = NO_HV_FIELDS): string[] {
+  const apart = new Set(['alarm', ...(hv.measured.length > 0 ? ['hv'] : [])]);
+  return [...MEASUREMENTS.filter((m) => !apart.has(m)), 'service'];
 }
 
 /**
- * The alarm journal per interval: count_state (events), count_quality, count_error, per alarm
- * id (GROUP BY *), as the full aggregate named them; no mean, min or max of its fields.
+ * The aggregate tier's continuous queries, per interval, tags kept (GROUP BY *), fields named
+ * mean_vmon, min_vmon, max_vmon, count_vmon, ... (count_ of strings too: count_quality is the
+ * number of readings, count_error the bad ones; mean_ of numbers only):
+ * - cicenns_aggregate: mean, min, max, count of every field of wildcardMeasurements;
+ * - cicenns_aggregate_hv: the same of hv's measured fields, by name, and count_quality, count_error;
+ * - cicenns_aggregate_alarm: the journal's count_state (events), count_quality, count_error;
+ * - cicenns_aggregate_held: the HV set values' last value, last_vset, ...: what was in force at
+ *   the interval's end, which a reader carries over the intervals without a point
+ *   (fill(previous)); a mean of the few points stored in an interval with a change would mix
+ *   the old and the new value. Into the same points as the hv query's fields (InfluxDB merges them).
  */
-export function alarmCountQuery(cfg: InfluxSettings): string {
-  const agg = cfg.tiers.aggregate;
-  return (
-    `CREATE CONTINUOUS QUERY ${id(ALARM_CQ)} ON ${id(cfg.database)} RESAMPLE EVERY ${agg.resampleEvery} FOR ${agg.resampleFor} ` +
-    `BEGIN ${alarmCountSelect(cfg)} GROUP BY time(${agg.interval}), * END`
-  );
-}
-
-/** The SELECT ... INTO of alarmCountQuery, without its GROUP BY (a back-fill adds a WHERE). */
-export function alarmCountSelect(cfg: InfluxSettings): string {
+export function tierQueries(cfg: InfluxSettings, hv: HvFields = NO_HV_FIELDS): TierQuery[] {
   const { raw, aggregate: agg } = cfg.tiers;
   const db = id(cfg.database);
-  const counts = ALARM_COUNTED_FIELDS.map((f) => `count(${id(f)}) AS ${id(`count_${f}`)}`).join(', ');
-  return `SELECT ${counts} INTO ${db}.${id(agg.name)}."alarm" FROM ${db}.${id(raw.name)}."alarm"`;
+  const into = (m: string) => `INTO ${db}.${id(agg.name)}.${m === ':MEASUREMENT' ? m : id(m)}`;
+  const from = (ms: string[]) => `FROM ${ms.map((m) => `${db}.${id(raw.name)}.${id(m)}`).join(', ')}`;
+  const as = (fn: string, f: string) => `${fn}(${id(f)}) AS ${id(`${fn}_${f}`)}`;
+  const counts = (fields: readonly string[]) => fields.map((f) => as('count', f));
+  const queries: TierQuery[] = [
+    {
+      name: AGGREGATE_CQ,
+      select: `SELECT mean(*), min(*), max(*), count(*) ${into(':MEASUREMENT')} ${from(wildcardMeasurements(hv))}`,
+    },
+  ];
+  if (hv.measured.length > 0) {
+    const each = hv.measured.flatMap((f) => ['mean', 'min', 'max', 'count'].map((fn) => as(fn, f)));
+    queries.push({
+      name: HV_CQ,
+      select: `SELECT ${[...each, ...counts(['quality', 'error'])].join(', ')} ${into('hv')} ${from(['hv'])}`,
+    });
+  }
+  queries.push({
+    name: ALARM_CQ,
+    select: `SELECT ${counts(ALARM_COUNTED_FIELDS).join(', ')} ${into('alarm')} ${from(['alarm'])}`,
+  });
+  if (hv.held.length > 0)
+    queries.push({
+      name: HELD_CQ,
+      select: `SELECT ${hv.held.map((f) => as('last', f)).join(', ')} ${into('hv')} ${from(['hv'])}`,
+    });
+  return queries;
 }
 
 /**
- * The HV set values (stored on change: set-values.ts) also as the last value per interval,
- * last_vset, last_iset, ...: what was in force at the interval's end, which a reader carries
- * over the intervals without a point (fill(previous)); a mean of the few points stored in an
- * interval with a change would mix the old and the new value. Into the same points as the
- * aggregate query's fields (same measurement, tags and times: InfluxDB merges them).
+ * A tier query as InfluxDB 1.x's continuous query: RESAMPLE FOR recomputes the last intervals
+ * on each run, so readings that reach InfluxDB late still count.
  */
-export function heldQuery(cfg: InfluxSettings, heldFields: readonly string[]): string {
+export function continuousQuery(cfg: InfluxSettings, q: TierQuery): string {
   const agg = cfg.tiers.aggregate;
   return (
-    `CREATE CONTINUOUS QUERY ${id(HELD_CQ)} ON ${id(cfg.database)} RESAMPLE EVERY ${agg.resampleEvery} FOR ${agg.resampleFor} ` +
-    `BEGIN ${heldSelect(cfg, heldFields)} GROUP BY time(${agg.interval}), * END`
+    `CREATE CONTINUOUS QUERY ${id(q.name)} ON ${id(cfg.database)} RESAMPLE EVERY ${agg.resampleEvery} FOR ${agg.resampleFor} ` +
+    `BEGIN ${q.select} GROUP BY time(${agg.interval}), * END`
   );
-}
-
-/** The SELECT ... INTO of heldQuery, without its GROUP BY (a back-fill adds a WHERE). */
-export function heldSelect(cfg: InfluxSettings, heldFields: readonly string[]): string {
-  const { raw, aggregate: agg } = cfg.tiers;
-  const db = id(cfg.database);
-  const fields = heldFields.map((f) => `last(${id(f)}) AS ${id(`last_${f}`)}`).join(', ');
-  return `SELECT ${fields} INTO ${db}.${id(agg.name)}."hv" FROM ${db}.${id(raw.name)}."hv"`;
 }
 
 /** Milliseconds of a Go duration as InfluxDB 1.x shows it (720h0m0s); 0 is forever. */
@@ -132,8 +139,8 @@ export async function setUpRetention(
   cfg: InfluxSettings,
   query: Query,
   warn: (m: string) => void,
-  /** the HV set values (hvSetValueFields): their last value per interval too (heldQuery) */
-  heldFields: readonly string[] = [],
+  /** the HV fields of the profiles: hv's query names them (tierQueries) */
+  hv: HvFields = NO_HV_FIELDS,
 ): Promise<void> {
   const { database, tiers } = cfg;
   await query(`CREATE DATABASE ${id(database)}`);
@@ -161,10 +168,8 @@ export async function setUpRetention(
       `ALTER RETENTION POLICY ${id(tier.name)} ON ${id(database)} DURATION ${tier.duration}${asDefault}`,
     );
   }
-  await ensureContinuousQuery(query, database, AGGREGATE_CQ, aggregateQuery(cfg));
-  await ensureContinuousQuery(query, database, ALARM_CQ, alarmCountQuery(cfg));
-  if (heldFields.length > 0)
-    await ensureContinuousQuery(query, database, HELD_CQ, heldQuery(cfg, heldFields));
+  for (const q of tierQueries(cfg, hv))
+    await ensureContinuousQuery(query, database, q.name, continuousQuery(cfg, q));
 }
 
 async function ensureContinuousQuery(query: Query, database: string, name: string, cq: string) {
@@ -190,7 +195,7 @@ export function operatorSetup(cfg: InfluxSettings, version: string): string {
     `retention policy "${raw.name}" -> the raw bucket (default) and "${agg.name}" -> the aggregate bucket; ` +
     `a task (2.x) or processing-engine trigger (3.x) writing every ${agg.interval} the mean, min, max ` +
     `and count of every field as mean_<field>, min_<field>, max_<field>, count_<field> into the aggregate bucket ` +
-    `(of the measurements ${AGGREGATED_MEASUREMENTS.join(', ')}; of alarm only count_state, count_quality, count_error), ` +
+    `(of hv not the set values; of alarm only count_state, count_quality, count_error), ` +
     `and the last of each HV set value as last_<field> (last_vset, last_iset, ...)`
   );
 }

@@ -57,3 +57,15 @@ export function hvSetValueFields(profiles: Iterable<DeviceProfile>): Set<string>
       for (const [name, reg] of Object.entries(p.registers)) if (reg.access === 'rw') fields.add(name);
   return fields;
 }
+
+/**
+ * The HV fields the historian stores with every reading: the registers the HV profiles poll that
+ * the control does not write (vmon, imon, status and extras such as board_temp). With
+ * hvSetValueFields, what the aggregate tier's hv query names (apps/historian retention-setup.ts).
+ */
+export function hvMeasuredFields(profiles: Iterable<DeviceProfile>): Set<string> {
+  const fields = new Set<string>();
+  for (const p of profiles)
+    if (p.kind === 'hv') for (const name of p.poll) if (p.registers[name].access !== 'rw') fields.add(name);
+  return fields;
+}
