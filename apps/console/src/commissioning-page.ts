@@ -54,7 +54,7 @@ export class CommissioningPage {
   private proposalKey = '';
 
   constructor(
-    root: HTMLElement,
+    private readonly root: HTMLElement,
     private readonly store: Store,
     private readonly applyVoltage: ApplyVoltage,
   ) {
@@ -191,7 +191,7 @@ export class CommissioningPage {
       target,
       procedure,
       confirm,
-      h('button', { type: 'submit', class: 'primary', id: 'comm-start-btn' }, 'Start run'),
+      h('button', { type: 'submit', class: 'primary', id: 'comm-start-btn', 'data-act': true }, 'Start run'),
     );
     this.startForm.onsubmit = (ev) => {
       ev.preventDefault();
@@ -286,6 +286,8 @@ export class CommissioningPage {
           type: 'button',
           id,
           class: cls || undefined,
+          'data-act': true,
+          disabled: this.busy,
           onclick: () => {
             if (
               what === 'abort' &&
@@ -324,6 +326,8 @@ export class CommissioningPage {
                   {
                     type: 'button',
                     'data-item': item,
+                    'data-act': true,
+                    disabled: this.busy,
                     onclick: () =>
                       void this.act('confirm', async () => {
                         this.run = await api<RunView>(runPath(r.runId, 'confirm'), {
@@ -640,17 +644,26 @@ export class CommissioningPage {
   }
 
   /** One action at a time; its outcome in the status line. */
+  /**
+   * One action at a time (a double click must not start two runs). While one is in flight the
+   * action buttons are disabled, so a second click waits visibly instead of being lost.
+   */
   private async act(what: string, fn: () => Promise<string>): Promise<void> {
     if (this.busy) return;
-    this.busy = true;
+    this.setBusy(true);
     this.say(`${what}…`);
     try {
       this.say(await fn());
     } catch (e) {
       this.say(`${what} refused: ${describeError(e)}`);
     } finally {
-      this.busy = false;
+      this.setBusy(false);
     }
+  }
+
+  private setBusy(busy: boolean): void {
+    this.busy = busy;
+    for (const b of this.root.querySelectorAll<HTMLButtonElement>('button[data-act]')) b.disabled = busy;
   }
 
   private say(text: string): void {
