@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startOwnInflux } from '../test/support/servers';
+import { influxQuery } from './influx-http';
 import { sleep } from '../test/support/processes';
 import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage } from './proc-stats';
 import { sweepLines } from './influx-batch-size';
@@ -26,16 +27,7 @@ import { median } from './percentiles';
 
 const DB = 'cicenns';
 
-async function query(url: string, q: string): Promise<void> {
-  const res = await fetch(`${url}/query?db=${DB}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ q }),
-  });
-  const body = await res.text();
-  if (res.status !== 200 || body.includes('"error"'))
-    throw new Error(`${q}: ${res.status} ${body.slice(0, 300)}`);
-}
+const query = async (url: string, q: string): Promise<void> => void (await influxQuery(url, DB, q));
 
 async function write(url: string, lines: string[]): Promise<void> {
   for (let i = 0; i < lines.length; i += 5000) {

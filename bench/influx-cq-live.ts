@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { hvMeasuredFields, hvSetValueFields, loadSystemConfig } from '@cicenns/model';
 import { AGGREGATE_CQ, continuousQuery, HELD_CQ, tierQueries } from '../apps/historian/src/retention-setup';
 import { startOwnInflux } from '../test/support/servers';
+import { influxQuery } from './influx-http';
 import { sleep } from '../test/support/processes';
 import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage, statusMb } from './proc-stats';
 import { pmtTags, sweepLines } from './influx-batch-size';
@@ -55,17 +56,7 @@ const settings = {
   },
 } as InfluxSettings;
 
-async function query(url: string, q: string): Promise<unknown> {
-  const res = await fetch(`${url}/query?db=${DB}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ q }),
-  });
-  const body = await res.text();
-  if (res.status !== 200 || body.includes('"error"'))
-    throw new Error(`${q}: ${res.status} ${body.slice(0, 300)}`);
-  return JSON.parse(body);
-}
+const query = (url: string, q: string) => influxQuery(url, DB, q);
 
 /** Bytes InfluxDB's Go heap has allocated so far (memstats.TotalAlloc of /debug/vars). */
 async function goAllocated(url: string): Promise<number> {
