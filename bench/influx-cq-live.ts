@@ -23,8 +23,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hvMeasuredFields, hvSetValueFields, loadSystemConfig } from '@cicenns/model';
-import { AGGREGATE_CQ, continuousQuery, HELD_CQ, tierQueries } from '../apps/historian/src/retention-setup';
+import { loadSystemConfig } from '@cicenns/model';
+import {
+  AGGREGATE_CQ,
+  continuousQuery,
+  HELD_CQ,
+  hvFieldsOf,
+  tierQueries,
+} from '../apps/historian/src/retention-setup';
 import { startOwnInflux } from '../test/support/servers';
 import { influxQuery } from './influx-http';
 import { sleep } from '../test/support/processes';
@@ -36,25 +42,13 @@ const DB = 'cicenns';
 const LINES_PER_WRITE = 2000;
 const IN_FLIGHT = 2;
 
-type InfluxSettings = Parameters<typeof tierQueries>[0];
-
-/** The deployed tiers' continuous query on this bench's database (raw -> agg, 1 m, FOR 2 m). */
-const settings = {
-  database: DB,
-  tiers: {
-    raw: { name: 'raw', duration: 'INF', durationMs: 0 },
-    aggregate: {
-      name: 'agg',
-      duration: 'INF',
-      durationMs: 0,
-      interval: '1m',
-      intervalMs: 60_000,
-      resampleFor: '120s',
-      resampleEvery: '1m',
-    },
-    rawMaxSpanMs: 2 * 86_400_000,
-  },
-} as InfluxSettings;
+/** The shipped configuration: its tiers (raw, 1-minute aggregates, FOR 2 m) and HV profiles. */
+const shipped = loadSystemConfig(undefined, {});
+const settings = { ...shipped.app.influx, database: DB };
+const HV_FIELDS = hvFieldsOf(shipped.profiles.values());
+const RAW = settings.tiers.raw.name;
+const AGG = settings.tiers.aggregate.name;
+const WRITE_PATH = `/write?db=${DB}&rp=${RAW}&precision=ms`;
 
 const query = (url: string, q: string) => influxQuery(url, DB, q);
 
@@ -91,7 +85,7 @@ function startStream(
     while (inFlight < IN_FLIGHT && pending.length > 0) {
       const body = pending.splice(0, LINES_PER_WRITE).join('\n');
       inFlight++;
-      void fetch(`${url}/write?db=${DB}&rp=raw&precision=ms`, { method: 'POST', body })
+      void fetch(`${url}${WRITE_PATH}`, { method: 'POST', body })
         .then(async (res) => {
           if (res.status !== 204) throw new Error(`write: ${res.status} ${await res.text()}`);
         })
@@ -125,16 +119,17 @@ function startStream(
   };
 }
 
-/**
- * One journal point for each of `n` alarm ids (measurement `alarm`, tag `alarm`, the fields of
- * docs/DATA.md), spread over the last 30 minutes: the series a detector's alarm history leaves
- * in the shard the continuous query reads, none of them with a point in its two minutes.
- */
 /** A journal event of the k-th alarm id at ts, with the fields of docs/DATA.md. */
 const journalLine = (k: number, ts: number) =>
   `alarm,alarm=dcr-high:CsI${String(k).padStart(6, '0')}-A action="raise",state="active",from="normal",` +
   `rule="dcr-high",severity="warning",message="DCR 1500 Hz above 1000 Hz",value=1500,by="system",` +
   `beam_on=true,beam_power_kw=140,quality="good" ${ts}`;
+
+/**
+ * One journal point for each of `n` alarm ids (measurement `alarm`, tag `alarm`), spread over
+ * the last 30 minutes: the series a detector's alarm history leaves in the shard the continuous
+ * query reads, none of them with a point in its two minutes.
+ */
 
 async function writeAlarmJournal(url: string, n: number): Promise<void> {
   const now = Date.now();
@@ -144,7 +139,7 @@ async function writeAlarmJournal(url: string, n: number): Promise<void> {
       const ts = now - 30 * 60_000 + Math.floor((k / n) * 25 * 60_000);
       lines.push(journalLine(k, ts));
     }
-    const res = await fetch(`${url}/write?db=${DB}&rp=raw&precision=ms`, {
+    const res = await fetch(`${url}${WRITE_PATH}`, {
       method: 'POST',
       body: lines.join('\n'),
     });
@@ -163,30 +158,24 @@ const FORMS = {
     label: 'writes + the one query of before',
     queries: [
       `CREATE CONTINUOUS QUERY "${AGGREGATE_CQ}" ON ${DB} RESAMPLE EVERY 1m FOR 120s BEGIN ` +
-        `SELECT mean(*), min(*), max(*), count(*) INTO "${DB}"."agg".:MEASUREMENT FROM "${DB}"."raw"./.*/ ` +
+        `SELECT mean(*), min(*), max(*), count(*) INTO "${DB}"."${AGG}".:MEASUREMENT FROM "${DB}"."${RAW}"./.*/ ` +
         `GROUP BY time(1m), * END`,
       // and the held set values' query, then as now
-      ...tierQueries(settings, shippedHvFields())
+      ...tierQueries(settings, HV_FIELDS)
         .filter((q) => q.name === HELD_CQ)
         .map((q) => continuousQuery(settings, q)),
     ],
   },
   now: {
     label: "writes + the historian's queries now",
-    queries: tierQueries(settings, shippedHvFields()).map((q) => continuousQuery(settings, q)),
+    queries: tierQueries(settings, HV_FIELDS).map((q) => continuousQuery(settings, q)),
   },
 };
 type Form = keyof typeof FORMS;
 
-/** The HV fields of the shipped profiles (config/), as the historian finds them. */
-function shippedHvFields() {
-  const profiles = [...loadSystemConfig(undefined, {}).profiles.values()];
-  return { held: [...hvSetValueFields(profiles)], measured: [...hvMeasuredFields(profiles)] };
-}
-
 /** Drop the continuous queries there are, create those of `form`. */
 async function setForm(url: string, form: Form): Promise<void> {
-  for (const { name } of tierQueries(settings, shippedHvFields()))
+  for (const { name } of tierQueries(settings, HV_FIELDS))
     await query(url, `DROP CONTINUOUS QUERY "${name}" ON ${DB}`).catch(() => undefined); // none yet
   for (const q of FORMS[form].queries) await query(url, q);
 }
@@ -241,8 +230,8 @@ async function main(): Promise<void> {
   let stream: ReturnType<typeof startStream> | undefined;
   try {
     await query(url, `CREATE DATABASE ${DB}`);
-    await query(url, `CREATE RETENTION POLICY raw ON ${DB} DURATION INF REPLICATION 1 DEFAULT`);
-    await query(url, `CREATE RETENTION POLICY agg ON ${DB} DURATION INF REPLICATION 1`);
+    await query(url, `CREATE RETENTION POLICY "${RAW}" ON ${DB} DURATION INF REPLICATION 1 DEFAULT`);
+    await query(url, `CREATE RETENTION POLICY "${AGG}" ON ${DB} DURATION INF REPLICATION 1`);
     const alarmSeries = Number(values['alarm-series']);
     stream = startStream(url, pmts, alarmSeries);
     console.log(
@@ -276,8 +265,8 @@ async function main(): Promise<void> {
     const count = async (q: string) =>
       ((await query(url, q)) as { results: { series?: { values: [string, number][] }[] }[] }).results[0]
         .series?.[0].values[0][1] ?? 0;
-    const dcrAggregates = await count(`SELECT count(count_rate_hz) FROM ${DB}.agg.dcr`);
-    const alarmCounts = await count(`SELECT count(count_state) FROM ${DB}.agg.alarm`);
+    const dcrAggregates = await count(`SELECT count(count_rate_hz) FROM "${DB}"."${AGG}"."dcr"`);
+    const alarmCounts = await count(`SELECT count(count_state) FROM "${DB}"."${AGG}"."alarm"`);
     if (dcrAggregates === 0) throw new Error('the continuous queries wrote no aggregates');
     if (alarmSeries > 0 && alarmCounts === 0) throw new Error('the alarm journal was not counted');
     const of = (form: Form, k: 'cores' | 'allocMbPerS') =>

@@ -643,10 +643,10 @@ export class CommissioningPage {
     );
   }
 
-  /** One action at a time; its outcome in the status line. */
   /**
-   * One action at a time (a double click must not start two runs). While one is in flight the
-   * action buttons are disabled, so a second click waits visibly instead of being lost.
+   * One action at a time (a double click must not start two runs), its outcome in the status
+   * line. While one is in flight the action buttons are disabled, so a second click waits
+   * visibly instead of being lost.
    */
   private async act(what: string, fn: () => Promise<string>): Promise<void> {
     if (this.busy) return;

@@ -11,7 +11,7 @@ import {
 } from '@cicenns/bus';
 import { healthName, healthReceiveCap, parseHealth, parseReadingBatch, Topics } from '@cicenns/contracts';
 import { RateLimitedLog, RefusedEntries, serviceLogger, type RunningService } from '@cicenns/common';
-import { hvMeasuredFields, hvSetValueFields, type SystemConfig } from '@cicenns/model';
+import type { SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { Flusher } from './flusher';
 import { GroupCommit } from './group-commit';
@@ -20,6 +20,7 @@ import { countServiceLines, servicePoint, ServicePointGate } from './health-poin
 import { LineEncoder } from './line-protocol';
 import { SetValueFilter } from './set-values';
 import { Spool, type SpoolChunk } from './spool';
+import { hvFieldsOf } from './retention-setup';
 
 /**
  * Subscribes to every normalized reading (cicenns/sc/readings/#), commits it to the spool, and
@@ -90,10 +91,7 @@ export class Historian {
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
     this.setValues = SetValueFilter.fromConfig(cfg);
-    this.influx = new InfluxWriter(app.influx, {
-      held: [...hvSetValueFields(cfg.profiles.values())],
-      measured: [...hvMeasuredFields(cfg.profiles.values())],
-    });
+    this.influx = new InfluxWriter(app.influx, hvFieldsOf(cfg.profiles.values()));
     this.flusher = new Flusher(
       this.spool,
       {

@@ -1,7 +1,8 @@
 import { MEASUREMENTS } from '@cicenns/contracts';
-import { hvMeasuredFields, hvSetValueFields, loadSystemConfig } from '@cicenns/model';
+import { loadSystemConfig } from '@cicenns/model';
 import {
   continuousQuery,
+  hvFieldsOf,
   operatorSetup,
   setUpRetention,
   tierQueries,
@@ -12,8 +13,7 @@ import {
 /** the shipped configuration (config/cicenns.yaml and its profiles) */
 const shipped = loadSystemConfig(undefined, {});
 const cfg = shipped.app.influx;
-const profiles = [...shipped.profiles.values()];
-const hv: HvFields = { held: [...hvSetValueFields(profiles)], measured: [...hvMeasuredFields(profiles)] };
+const hv = hvFieldsOf(shipped.profiles.values());
 
 const byName = (fields: HvFields) => new Map(tierQueries(cfg, fields).map((q) => [q.name, q.select]));
 

@@ -1,5 +1,11 @@
 import { MEASUREMENTS } from '@cicenns/contracts';
-import { formatDuration, type AppConfigFile } from '@cicenns/model';
+import {
+  formatDuration,
+  hvMeasuredFields,
+  hvSetValueFields,
+  type AppConfigFile,
+  type DeviceProfile,
+} from '@cicenns/model';
 
 type InfluxSettings = AppConfigFile['influx'];
 type Query = (q: string) => Promise<unknown>;
@@ -19,6 +25,12 @@ export interface HvFields {
   measured: readonly string[];
 }
 const NO_HV_FIELDS: HvFields = { held: [], measured: [] };
+
+/** The HV fields of these profiles, as the historian passes them to setUpRetention. */
+export function hvFieldsOf(profiles: Iterable<DeviceProfile>): HvFields {
+  const all = [...profiles];
+  return { held: [...hvSetValueFields(all)], measured: [...hvMeasuredFields(all)] };
+}
 
 /** One continuous query of the aggregate tier: its name, its SELECT ... INTO ... FROM (no GROUP BY). */
 export interface TierQuery {
