@@ -24,6 +24,8 @@
  *   figures); SUSTAIN_SIMULATOR_ROOT=DIR runs the simulator from another checkout's dist/ (a
  *   baseline of the simulator alone, everything else this build). SUSTAIN_INFLUX_CQ=0 runs InfluxDB
  *   with its continuous-query service off (the aggregate tier is not filled): what they cost.
+ *   SUSTAIN_AGGREGATES=historian has the historian compute the aggregate tier
+ *   (influx.tiers.aggregate.computedBy: historian; InfluxDB then runs no continuous query of ours).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -184,6 +186,11 @@ async function writeConfig(dir: string, n: number, mqttUrl: string, influxUrl: s
   cfg.mqtt.clientIdPrefix = `sustain${n}`;
   cfg.influx.url = influxUrl;
   cfg.influx.database = 'cicenns';
+  if (process.env.SUSTAIN_AGGREGATES)
+    cfg.influx.tiers = {
+      ...cfg.influx.tiers,
+      aggregate: { ...cfg.influx.tiers?.aggregate, computedBy: process.env.SUSTAIN_AGGREGATES },
+    };
   cfg.api.port = await freePort();
   const sweepBytes = 64 * 1024 + n * 40;
   cfg.intake.maxPayloadBytes = Math.max(cfg.intake.maxPayloadBytes, sweepBytes);

@@ -15,7 +15,8 @@ export interface FlushTarget {
    * new server): true once done; false to back off and try again.
    */
   prepare(): Promise<boolean>;
-  write(body: string): Promise<WriteOutcome>;
+  /** a chunk's lines, into its retention policy (undefined: the raw tier) */
+  write(body: string, rp?: string): Promise<WriteOutcome>;
   /** one write answered (counted whatever its outcome) */
   wrote(chunk: SpoolChunk, outcome: WriteOutcome): void;
 }
@@ -103,7 +104,7 @@ export class Flusher {
   /** Write a claimed chunk until InfluxDB takes it or refuses it for good (or the flusher stops). */
   private async writeUntilSettled(chunk: SpoolChunk): Promise<void> {
     for (;;) {
-      const outcome = await this.target.write(chunk.body);
+      const outcome = await this.target.write(chunk.body, chunk.rp);
       this.target.wrote(chunk, outcome);
       if (outcome.ok) {
         this.spool.settle(chunk, { stored: true });

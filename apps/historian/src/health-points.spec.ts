@@ -26,6 +26,17 @@ describe('health report -> `service` point', () => {
       line:
         'service,service=intake state="running",received=12,readings_accepted=10,rejects_unknown_pmt=2,' +
         'rejects_schema=1,rejected_entries_out_of_range=3,warnings_unknown_field=4 1699999999500',
+      series: 'service,service=intake',
+      values: {
+        state: 'running',
+        received: 12,
+        readings_accepted: 10,
+        rejects_unknown_pmt: 2,
+        rejects_schema: 1,
+        rejected_entries_out_of_range: 3,
+        warnings_unknown_field: 4,
+      },
+      ts: 1699999999500,
       fields: 6,
       skipped: 0,
     });

@@ -11,7 +11,17 @@ const MAX_AGE_MS = 24 * 3600_000;
 const MAX_AHEAD_MS = 5 * 60_000;
 
 export type ServicePoint =
-  { ok: true; line: string; fields: number; skipped: number } | { ok: false; reason: string };
+  | {
+      ok: true;
+      line: string;
+      /** the line's series (measurement and tags), its fields and ts: for the aggregate tier */
+      series: string;
+      values: Record<string, number | string>;
+      ts: number;
+      fields: number;
+      skipped: number;
+    }
+  | { ok: false; reason: string };
 
 /** camelCase and other separators to snake_case: backlogLines -> backlog_lines, unknown-pmt -> unknown_pmt */
 function snake(name: string): string {
@@ -60,7 +70,9 @@ export function servicePoint(h: ServiceHealth, now = Date.now()): ServicePoint {
     return { ok: false, reason: 'instance not a safe tag value' };
   if (!Number.isFinite(h.ts) || h.ts < now - MAX_AGE_MS || h.ts > now + MAX_AHEAD_MS)
     return { ok: false, reason: `ts ${h.ts} more than a day old or ahead of the clock` };
-  let fields = `state=${escape.quoted(String(h.state).slice(0, 32))}`;
+  const state = String(h.state).slice(0, 32);
+  let fields = `state=${escape.quoted(state)}`;
+  const values: Record<string, number | string> = { state };
   let n = 0;
   let skipped = 0;
   const seen = new Set<string>(['state']);
@@ -77,12 +89,15 @@ export function servicePoint(h: ServiceHealth, now = Date.now()): ServicePoint {
     }
     seen.add(name);
     fields += `,${name}=${v}`;
+    values[name] = v;
     n++;
   }
   // one of several instances (scaleOut): its own series, tag instance
   const tags =
     h.instance !== undefined ? `service=${h.service},instance=${h.instance}` : `service=${h.service}`;
-  return { ok: true, line: `service,${tags} ${fields} ${Math.round(h.ts)}`, fields: n, skipped };
+  const series = `service,${tags}`;
+  const ts = Math.round(h.ts);
+  return { ok: true, line: `${series} ${fields} ${ts}`, series, values, ts, fields: n, skipped };
 }
 
 /**

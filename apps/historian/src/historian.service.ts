@@ -11,13 +11,14 @@ import {
 } from '@cicenns/bus';
 import { healthName, healthReceiveCap, parseHealth, parseReadingBatch, Topics } from '@cicenns/contracts';
 import { RateLimitedLog, RefusedEntries, serviceLogger, type RunningService } from '@cicenns/common';
-import type { SystemConfig } from '@cicenns/model';
+import { ConfigError, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
 import { Flusher } from './flusher';
 import { GroupCommit } from './group-commit';
 import { InfluxQueryError, InfluxWriter, type WriteOutcome } from './influx-writer';
 import { countServiceLines, servicePoint, ServicePointGate } from './health-points';
-import { LineEncoder } from './line-protocol';
+import { isIntegerField, LineEncoder } from './line-protocol';
+import { AggregateTier } from './aggregate-tier';
 import { SetValueFilter } from './set-values';
 import { Spool, type SpoolChunk } from './spool';
 import { hvFieldsOf } from './retention-setup';
@@ -52,6 +53,8 @@ export class Historian {
   /** who set up the retention tiers: pending, the historian (1.x), or the operator (2.x/3.x) */
   private retentionSetUp: 'pending' | 'historian' | 'operator' = 'pending';
   private readonly flusher: Flusher;
+  /** the aggregate tier, when the historian computes it (influx.tiers.aggregate.computedBy) */
+  private readonly aggregates?: AggregateTier;
   /** readings refused one by one inside good batches (health: badReadings, detail.badReadingReasons) */
   private readonly refused = new RefusedEntries();
   /** refused batches and readings: a log line at most every 10 s, with the count of the others */
@@ -88,6 +91,13 @@ export class Historian {
     retiring = false,
   ) {
     const { app } = cfg;
+    if (app.influx.tiers.aggregate.computedBy === 'historian' && app.scaleOut.instance)
+      throw new ConfigError(
+        cfg.file,
+        'influx.tiers.aggregate.computedBy',
+        `"historian" needs the single historian, not instance ${app.scaleOut.instance} of several: each would see ` +
+          `only part of every series (use "influxdb")`,
+      );
     this.spool = new Spool(app.influx.spoolPath);
     this.lines = new LineEncoder(cfg.detector);
     this.setValues = SetValueFilter.fromConfig(cfg);
@@ -96,7 +106,7 @@ export class Historian {
       this.spool,
       {
         prepare: () => this.prepareDatabase(),
-        write: (body) => this.influx.write(body),
+        write: (body, rp) => this.influx.write(body, rp),
         wrote: (chunk, outcome) => this.wrote(chunk, outcome),
       },
       app.influx,
@@ -104,6 +114,15 @@ export class Historian {
     this.servicePoints = new ServicePointGate(app.influx.servicePointsMs);
     this.healthCap = healthReceiveCap(cfg);
     const inst = serviceInstance(app, 'historian');
+    if (app.influx.tiers.aggregate.computedBy === 'historian' && !retiring) {
+      this.aggregates = new AggregateTier(app.influx, hvFieldsOf(cfg.profiles.values()), {
+        spool: this.spool,
+        query: (q) => this.influx.query(q),
+        spooled: () => this.flusher.dataArrived(),
+        warn: (l) => this.log.warn(l),
+        log: (l) => this.log.log(l),
+      });
+    }
     this.mqtt = connectService(app.mqtt, instanceSuffix('historian', inst), 'historian', {
       instance: inst.instance,
       session: instanceSession(inst),
@@ -125,7 +144,7 @@ export class Historian {
       if (packet.cmd !== 'publish') return done();
       if (packet.topic.startsWith(Topics.healthPrefix))
         this.acceptHealth(packet.topic, packet.payload as Buffer);
-      else this.accept(packet.topic, packet.payload as Buffer);
+      else this.accept(packet.topic, packet.payload as Buffer, packet.dup);
       done();
     };
     const topics = instanceTopics([Topics.readingsAll], inst);
@@ -155,6 +174,8 @@ export class Historian {
           backlogLines: this.spool.backlogLines,
           deadLetterLines: this.spool.deadLetterLines(),
           badReadings: this.refused.total,
+          ...this.aggregates?.counters,
+          ...this.aggregates?.aggregator.counters,
         },
         detail: {
           badReadingReasons: Object.fromEntries(this.refused.byReason),
@@ -165,6 +186,7 @@ export class Historian {
           tiers: {
             raw: app.influx.tiers.raw.name,
             aggregate: app.influx.tiers.aggregate.name,
+            aggregatesBy: app.influx.tiers.aggregate.computedBy,
             setUp: this.retentionSetUp,
           },
         },
@@ -184,10 +206,12 @@ export class Historian {
     if (this.spool.backlogLines > 0)
       this.log.log(`${this.spool.backlogLines} readings in the spool from before`);
     this.flusher.start();
+    this.aggregates?.start();
     return this;
   }
 
-  private accept(topic: string, payload: Buffer): void {
+  /** `redelivered`: the broker sent this message again (MQTT DUP), it may have been taken already */
+  private accept(topic: string, payload: Buffer, redelivered = false): void {
     const batch = parseReadingBatch(payload);
     if (!batch.ok) {
       this.counters.badBatches++;
@@ -205,13 +229,37 @@ export class Historian {
       );
     const { readings } = batch;
     const lines: string[] = [];
+    const agg = this.aggregates;
     for (const r of readings) {
       const stored = this.setValues ? this.setValues.apply(r) : { reading: r };
       if (stored.edge) {
         lines.push(this.lines.encodeFields(r.m, r.id, stored.edge.fields, stored.edge.ts));
         this.counters.setValueEdges++;
+        agg?.add(
+          {
+            m: r.m,
+            series: this.lines.seriesOf(r.m, r.id),
+            fields: stored.edge.fields,
+            isInt: isIntegerField,
+            ts: Math.round(stored.edge.ts),
+          },
+          redelivered,
+        );
       }
       lines.push(this.lines.encode(stored.reading));
+      const s = stored.reading;
+      agg?.add(
+        {
+          m: s.m,
+          series: this.lines.seriesOf(s.m, s.id),
+          fields: s.fields,
+          quality: s.quality,
+          error: s.error || undefined,
+          isInt: isIntegerField,
+          ts: Math.round(s.ts),
+        },
+        redelivered,
+      );
     }
     this.commits.add(lines);
     this.counters.batches++;
@@ -241,6 +289,10 @@ export class Historian {
     }
     if (!this.servicePoints.admit(service, h.state)) return;
     this.commits.add([point.line]);
+    this.aggregates?.add(
+      { m: 'service', series: point.series, fields: point.values, isInt: floatsOnly, ts: point.ts },
+      false,
+    );
     this.counters.servicePoints++;
     this.counters.serviceFieldsSkipped += point.skipped;
   }
@@ -305,6 +357,8 @@ export class Historian {
    * start). Then give the flusher a moment to drain; the rest stays in the spool.
    */
   async stop(drainMs = 2000): Promise<void> {
+    // the intervals still open are recomputed from raw after the next start (aggregate-tier.ts)
+    this.aggregates?.stop();
     await this.health.stop();
     this.commits.flush(); // the PUBACKs go out while connected: the broker does not send those again
     await closeBusClient(this.mqtt);
@@ -356,6 +410,9 @@ export class Historian {
     return this.spool.backlogLines;
   }
 }
+
+/** A `service` point's figures are floats (health-points.ts). */
+const floatsOnly = () => false;
 
 /**
  * Start the historian: resolves once the broker has acknowledged its subscription (a first start

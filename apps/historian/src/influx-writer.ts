@@ -75,10 +75,11 @@ export class InfluxWriter {
     return body;
   }
 
-  async write(body: string): Promise<WriteOutcome> {
+  /** Lines into the raw tier, or into the retention policy `rp` (the aggregate tier). */
+  async write(body: string, rp = this.cfg.tiers.raw.name): Promise<WriteOutcome> {
     const params = new URLSearchParams({
       db: this.cfg.database,
-      rp: this.cfg.tiers.raw.name,
+      rp,
       precision: 'ms',
     });
     let res: Response;

@@ -6,6 +6,10 @@ import { BoundedMemo } from '@cicenns/common';
 /** Fields that are integers by nature (bit fields, on/off); every other number is a float. */
 const INTEGER_FIELDS = new Set(['status', 'power']);
 
+/** Whether a number is written as an InfluxDB integer (`3i`): the fields that are integers by nature. */
+export const isIntegerField = (field: string, v: number): boolean =>
+  INTEGER_FIELDS.has(field) && Number.isInteger(v);
+
 /** Series (measurement + tags) seen so far; ids are a few thousand, the cap bounds a bad source. */
 const SERIES_CACHE_MAX = 50_000;
 
@@ -23,8 +27,13 @@ export class LineEncoder {
 
   constructor(private readonly detector: Detector) {}
 
+  /** The series part of a subject's lines: measurement and tags, escaped. */
+  seriesOf(m: Reading['m'], id: string): string {
+    return this.series.get(`${m}\u0000${id}`);
+  }
+
   encode(r: Reading): string {
-    let line = `${this.series.get(`${r.m}\u0000${r.id}`)} ${this.fieldsOf(r.fields)}`;
+    let line = `${this.seriesOf(r.m, r.id)} ${this.fieldsOf(r.fields)}`;
     line += r.quality === 'good' ? 'quality="good"' : `quality=${escape.quoted(r.quality)}`;
     if (r.error) line += `,error=${escape.quoted(r.error)}`;
     return `${line} ${Math.round(r.ts)}`;
@@ -33,7 +42,7 @@ export class LineEncoder {
   /** Some fields of a subject's point at ts, without quality (set-values.ts: merged into a stored point). */
   encodeFields(m: Reading['m'], id: string, fields: Reading['fields'], ts: number): string {
     const f = this.fieldsOf(fields);
-    return `${this.series.get(`${m}\u0000${id}`)} ${f.slice(0, -1)} ${Math.round(ts)}`;
+    return `${this.seriesOf(m, id)} ${f.slice(0, -1)} ${Math.round(ts)}`;
   }
 
   /** `k=v,` for each field (the trailing comma included). */
@@ -42,7 +51,7 @@ export class LineEncoder {
     for (const k in fields) {
       const v = fields[k];
       line += this.fieldKeys.get(k);
-      if (typeof v === 'number') line += INTEGER_FIELDS.has(k) && Number.isInteger(v) ? `=${v}i,` : `=${v},`;
+      if (typeof v === 'number') line += isIntegerField(k, v) ? `=${v}i,` : `=${v},`;
       else if (typeof v === 'boolean') line += `=${v},`;
       else line += `=${escape.quoted(v)},`;
     }

@@ -98,6 +98,29 @@ describe("retention setup: the aggregate tier's continuous queries", () => {
     ]);
   });
 
+  it('computed by the historian: the policies as ever, and our continuous queries dropped, none created', async () => {
+    const mine = {
+      ...cfg,
+      tiers: { ...cfg.tiers, aggregate: { ...cfg.tiers.aggregate, computedBy: 'historian' as const } },
+    };
+    const sent: string[] = [];
+    const query = async (q: string) => {
+      sent.push(q);
+      if (/^DROP CONTINUOUS QUERY "cicenns_aggregate_held"/.test(q))
+        throw new Error('continuous query not found');
+      return /^SHOW RETENTION POLICIES/.test(q) ? { results: [{}] } : {};
+    };
+    await setUpRetention(mine, query, () => undefined, hv);
+    expect(sent.filter((q) => /RETENTION POLICY "cicenns_1m"/.test(q))).toHaveLength(1);
+    expect(sent.filter((q) => /CONTINUOUS QUERY/.test(q)).map((q) => q.split(' ON ')[0])).toEqual([
+      'DROP CONTINUOUS QUERY "cicenns_aggregate"',
+      'DROP CONTINUOUS QUERY "cicenns_aggregate_hv"',
+      'DROP CONTINUOUS QUERY "cicenns_aggregate_alarm"',
+      'DROP CONTINUOUS QUERY "cicenns_aggregate_held"',
+    ]);
+    expect(operatorSetup(mine, '2.7')).toContain('the historian writes the aggregates itself');
+  });
+
   it('tells the operator of InfluxDB 2.x/3.x what to aggregate', () => {
     expect(operatorSetup(cfg, '2.7')).toContain(
       'of hv not the set values; of alarm only count_state, count_quality, count_error',

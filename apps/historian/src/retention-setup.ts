@@ -102,6 +102,45 @@ export function tierQueries(cfg: InfluxSettings, hv: HvFields = NO_HV_FIELDS): T
 }
 
 /**
+ * What the aggregate tier holds of one field: `stats` mean_, min_, max_ (of numbers) and count_
+ * (of any value), `count` count_ alone; `last` also last_. undefined: nothing of it.
+ */
+export interface FieldFigures {
+  figures?: 'stats' | 'count';
+  last: boolean;
+}
+const STATS: FieldFigures = { figures: 'stats', last: false };
+const COUNT: FieldFigures = { figures: 'count', last: false };
+const LAST: FieldFigures = { last: true };
+const STATS_LAST: FieldFigures = { figures: 'stats', last: true };
+
+/** What the aggregate tier holds of one measurement's fields. */
+export interface MeasurementPlan {
+  of(field: string): FieldFigures | undefined;
+}
+
+/**
+ * The same as tierQueries, per measurement, for the historian computing the tier itself
+ * (tier-aggregator.ts); test/historian-aggregates.e2e.ts checks the two against each other on
+ * a live InfluxDB.
+ */
+export function tierPlan(hv: HvFields = NO_HV_FIELDS): Map<string, MeasurementPlan> {
+  const held = new Set(hv.held);
+  const measured = new Set(hv.measured);
+  const plans = new Map<string, MeasurementPlan>();
+  for (const m of wildcardMeasurements(hv))
+    plans.set(m, { of: (f) => (m === 'hv' && held.has(f) ? STATS_LAST : STATS) });
+  if (measured.size > 0)
+    plans.set('hv', {
+      of: (f) =>
+        measured.has(f) ? STATS : f === 'quality' || f === 'error' ? COUNT : held.has(f) ? LAST : undefined,
+    });
+  const alarmCounted = new Set<string>(ALARM_COUNTED_FIELDS);
+  plans.set('alarm', { of: (f) => (alarmCounted.has(f) ? COUNT : undefined) });
+  return plans;
+}
+
+/**
  * A tier query as InfluxDB 1.x's continuous query: RESAMPLE FOR recomputes the last intervals
  * on each run, so readings that reach InfluxDB late still count.
  */
@@ -180,8 +219,24 @@ export async function setUpRetention(
       `ALTER RETENTION POLICY ${id(tier.name)} ON ${id(database)} DURATION ${tier.duration}${asDefault}`,
     );
   }
+  if (tiers.aggregate.computedBy === 'historian') {
+    // the historian fills the tier itself: continuous queries of ours would compute it again
+    for (const name of [AGGREGATE_CQ, HV_CQ, ALARM_CQ, HELD_CQ])
+      await query(`DROP CONTINUOUS QUERY ${id(name)} ON ${id(database)}`).catch((e: Error) => {
+        if (!/not found|does not exist/.test(e.message)) throw e;
+      });
+    return;
+  }
   for (const q of tierQueries(cfg, hv))
     await ensureContinuousQuery(query, database, q.name, continuousQuery(cfg, q));
+}
+
+/**
+ * A tier query for the intervals in [from, to) only, as the historian computing the tier runs it
+ * for an interval its memory cannot vouch for (tier-aggregator.ts).
+ */
+export function rangeQuery(cfg: InfluxSettings, q: TierQuery, from: number, to: number): string {
+  return `${q.select} WHERE time >= ${from}ms AND time < ${to}ms GROUP BY time(${cfg.tiers.aggregate.interval}), *`;
 }
 
 async function ensureContinuousQuery(query: Query, database: string, name: string, cq: string) {
@@ -205,9 +260,19 @@ export function operatorSetup(cfg: InfluxSettings, version: string): string {
     `(docs/DATA.md, "InfluxDB 2.x and 3.x"): a bucket for raw readings (retention ${keep(raw.durationMs)}) ` +
     `and one for aggregates (retention ${keep(agg.durationMs)}); DBRP mappings database "${cfg.database}" ` +
     `retention policy "${raw.name}" -> the raw bucket (default) and "${agg.name}" -> the aggregate bucket; ` +
+    (agg.computedBy === 'historian'
+      ? `the historian writes the aggregates itself (influx.tiers.aggregate.computedBy: historian)`
+      : aggregateTask(agg))
+  );
+}
+
+/** The operator's part of the aggregates on 2.x/3.x when InfluxDB computes them. */
+function aggregateTask(agg: InfluxSettings['tiers']['aggregate']): string {
+  return (
     `a task (2.x) or processing-engine trigger (3.x) writing every ${agg.interval} the mean, min, max ` +
     `and count of every field as mean_<field>, min_<field>, max_<field>, count_<field> into the aggregate bucket ` +
     `(of hv not the set values; of alarm only count_state, count_quality, count_error), ` +
-    `and the last of each HV set value as last_<field> (last_vset, last_iset, ...)`
+    `and the last of each HV set value as last_<field> (last_vset, last_iset, ...); or let the historian ` +
+    `compute them (influx.tiers.aggregate.computedBy: historian)`
   );
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Spool } from './spool';
 
 describe('spool', () => {
@@ -68,6 +69,56 @@ describe('spool', () => {
     s.append(['e 1']);
     expect(s.claim(5)!.body).toBe('e 1');
     expect(() => s.settle(b, { stored: true })).toThrow(/not outstanding/);
+    s.close();
+  });
+
+  it('keeps the lines of another retention policy in chunks of their own', () => {
+    const s = new Spool(join(dir, 'rp.db'));
+    s.append(['r 1', 'r 2']);
+    s.append(['g 1'], 'cicenns_1m');
+    s.append(['g 2'], 'cicenns_1m');
+    s.append(['r 3']);
+    const raw = s.claim(10)!;
+    expect([raw.body, raw.rp]).toEqual(['r 1\nr 2', undefined]);
+    const agg = s.claim(10)!;
+    expect([agg.body, agg.rp]).toEqual(['g 1\ng 2', 'cicenns_1m']);
+    expect(s.claim(10)!.body).toBe('r 3');
+    s.close();
+  });
+
+  it('tells when everything it held at a mark has left, in order, across a reopen', () => {
+    const path = join(dir, 'mark.db');
+    const s = new Spool(path);
+    s.append(['a 1']);
+    s.close();
+    const s2 = new Spool(path);
+    s2.append(['b 1']);
+    const mark = s2.mark();
+    s2.append(['c 1']);
+    expect(s2.settledThrough(mark)).toBe(false);
+    const a = s2.claim(1)!;
+    const b = s2.claim(1)!;
+    s2.settle(b, { stored: true }); // b waits for a: nothing has left yet
+    expect(s2.settledThrough(mark)).toBe(false);
+    s2.settle(a, { stored: true });
+    expect(s2.settledThrough(mark)).toBe(true);
+    s2.setMeta('k', '42');
+    s2.close();
+    expect(new Spool(path).meta('k')).toBe('42');
+  });
+
+  it('opens a spool of the version before retention policies, lines kept, as raw', () => {
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE spool (id INTEGER PRIMARY KEY, lines INTEGER NOT NULL, body TEXT NOT NULL, received INTEGER NOT NULL);
+      CREATE TABLE dead_letter (id INTEGER PRIMARY KEY, lines INTEGER NOT NULL, body TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+      INSERT INTO spool (lines, body, received) VALUES (1, 'x 1', 0);`);
+    old.close();
+    const s = new Spool(path);
+    const c = s.claim(10)!;
+    expect([c.body, c.rp]).toEqual(['x 1', undefined]);
+    s.settle(c, { deadLetter: 'refused' });
+    expect(s.deadLetterLines()).toBe(1);
     s.close();
   });
 });

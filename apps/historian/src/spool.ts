@@ -5,6 +5,8 @@ export interface SpoolChunk {
   ids: number[];
   body: string;
   lines: number;
+  /** the retention policy its lines go to; undefined: the raw tier (influx.tiers.raw) */
+  rp?: string;
 }
 
 /** A claimed chunk awaiting its outcome (settle): kept in claim order, the oldest first. */
@@ -12,6 +14,7 @@ interface Outstanding {
   first: number;
   last: number;
   lines: number;
+  rows: number;
   /** undefined: still being written; stored; or refused for good (the reason) */
   outcome?: { stored: true } | { deadLetter: string };
 }
@@ -36,22 +39,38 @@ export class Spool {
   private readonly toDeadLetter: Database.Statement;
   private readonly oldest: Database.Statement;
   private readonly oldestAfter: Database.Statement;
+  private readonly getMeta: Database.Statement;
+  private readonly putMeta: Database.Statement;
   private linesQueued = 0;
   private readonly outstanding: Outstanding[] = [];
   private claimedLines = 0;
+  /** rows appended since open, those there at open included, and rows gone since (in order) */
+  private rowsIn = 0;
+  private rowsOut = 0;
 
   constructor(path: string) {
     this.db = openSqlite(path);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY, lines INTEGER NOT NULL, body TEXT NOT NULL, received INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS dead_letter (id INTEGER PRIMARY KEY, lines INTEGER NOT NULL, body TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
-    this.insert = this.db.prepare('INSERT INTO spool (lines, body, received) VALUES (?, ?, ?)');
-    this.pendingAfter = this.db.prepare('SELECT id, lines, body FROM spool WHERE id > ? ORDER BY id LIMIT ?');
+    // rp: lines for another retention policy than the raw one (the aggregate tier, when the
+    // historian computes it); a spool of an older version has no such column
+    for (const table of ['spool', 'dead_letter']) {
+      const cols = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!cols.some((c) => c.name === 'rp')) this.db.exec(`ALTER TABLE ${table} ADD COLUMN rp TEXT`);
+    }
+    this.insert = this.db.prepare('INSERT INTO spool (lines, body, received, rp) VALUES (?, ?, ?, ?)');
+    this.pendingAfter = this.db.prepare(
+      'SELECT id, lines, body, rp FROM spool WHERE id > ? ORDER BY id LIMIT ?',
+    );
     this.removeRange = this.db.prepare('DELETE FROM spool WHERE id <= ?');
     this.toDeadLetter = this.db.prepare(
-      'INSERT INTO dead_letter (lines, body, reason, at) SELECT lines, body, ?, ? FROM spool WHERE id BETWEEN ? AND ?',
+      'INSERT INTO dead_letter (lines, body, reason, at, rp) SELECT lines, body, ?, ?, rp FROM spool WHERE id BETWEEN ? AND ?',
     );
+    this.getMeta = this.db.prepare('SELECT value FROM meta WHERE key = ?');
+    this.putMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     // rows are appended in time order: the oldest is the lowest id (a primary-key look-up, where
     // MIN(received) scanned the whole spool; the flusher asks before every write)
     this.oldest = this.db.prepare('SELECT received FROM spool ORDER BY id LIMIT 1');
@@ -59,12 +78,36 @@ export class Spool {
     this.linesQueued = (
       this.db.prepare('SELECT COALESCE(SUM(lines), 0) AS n FROM spool').get() as { n: number }
     ).n;
+    this.rowsIn = (this.db.prepare('SELECT COUNT(*) AS n FROM spool').get() as { n: number }).n;
   }
 
-  append(lines: string[]): void {
+  /** Lines for the raw tier, or for the retention policy `rp`. */
+  append(lines: string[], rp?: string): void {
     if (lines.length === 0) return;
-    this.insert.run(lines.length, lines.join('\n'), Date.now());
+    this.insert.run(lines.length, lines.join('\n'), Date.now(), rp ?? null);
     this.linesQueued += lines.length;
+    this.rowsIn++;
+  }
+
+  /**
+   * A mark of what the spool holds now; settledThrough(mark) is true once all of it has left
+   * (written or dead-lettered), whatever came after.
+   */
+  mark(): number {
+    return this.rowsIn;
+  }
+
+  settledThrough(mark: number): boolean {
+    return this.rowsOut >= mark;
+  }
+
+  /** A small value kept with the spool across restarts (the aggregate tier's progress). */
+  meta(key: string): string | undefined {
+    return (this.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.putMeta.run(key, value);
   }
 
   /** The last id claimed and not yet removed (0: none; then every row is unclaimed). */
@@ -79,10 +122,14 @@ export class Spool {
   claim(maxLines: number): SpoolChunk | undefined {
     const chunk: SpoolChunk = { ids: [], body: '', lines: 0 };
     const bodies: string[] = [];
-    type Row = { id: number; lines: number; body: string };
-    // iterate() reads row by row, so we stop as soon as the chunk is full
+    type Row = { id: number; lines: number; body: string; rp: string | null };
+    // iterate() reads row by row, so we stop as soon as the chunk is full; a chunk is one write,
+    // so it holds the rows of one retention policy
     for (const r of this.pendingAfter.iterate(this.claimedTo, maxLines) as IterableIterator<Row>) {
       if (chunk.lines > 0 && chunk.lines + r.lines > maxLines) break;
+      const rp = r.rp ?? undefined;
+      if (chunk.ids.length === 0) chunk.rp = rp;
+      else if (rp !== chunk.rp) break;
       chunk.ids.push(r.id);
       bodies.push(r.body);
       chunk.lines += r.lines;
@@ -93,6 +140,7 @@ export class Spool {
       first: chunk.ids[0]!,
       last: chunk.ids[chunk.ids.length - 1]!,
       lines: chunk.lines,
+      rows: chunk.ids.length,
     });
     this.claimedLines += chunk.lines;
     return chunk;
@@ -122,6 +170,7 @@ export class Spool {
     for (const s of settled) {
       this.linesQueued -= s.lines;
       this.claimedLines -= s.lines;
+      this.rowsOut += s.rows;
     }
   }
 

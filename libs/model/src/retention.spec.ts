@@ -37,7 +37,9 @@ describe('retention tiers (influx.tiers)', () => {
         interval: '1m',
         intervalMs: 60_000,
         resampleFor: '120s',
+        resampleForMs: 120_000,
         resampleEvery: '1m',
+        computedBy: 'influxdb',
       },
       rawMaxSpanMs: 2 * 86_400_000,
     });

@@ -81,6 +81,10 @@ export const DEFAULT_AGGREGATE = { name: 'cicenns_1m', duration: '3650d', interv
 /** The older setting influx.retentionPolicy: still read, as the raw tier. */
 export const legacyRetentionPolicySchema = z.object({ name: policyName, duration }).strict();
 
+/** Who computes the aggregate tier (influx.tiers.aggregate.computedBy). */
+export const AGGREGATORS = ['influxdb', 'historian'] as const;
+export type Aggregator = (typeof AGGREGATORS)[number];
+
 /** As written in the file (influx.tiers); resolved by resolveTiers. */
 export const tiersSchema = z
   .object({
@@ -106,6 +110,12 @@ export const tiersSchema = z
         resampleFor: span.optional(),
         /** how often the continuous query runs (RESAMPLE EVERY); default: once per interval */
         resampleEvery: interval.optional(),
+        /**
+         * Who fills the tier: `influxdb`, its continuous queries (1.x only); or `historian`, the
+         * single historian as it stores each reading (1.x, 2.x and 3.x alike, no query pass over
+         * the raw points: docs/DATA.md "Retention tiers").
+         */
+        computedBy: z.enum(AGGREGATORS).default('influxdb'),
       })
       .strict()
       .prefault({}),
@@ -129,7 +139,9 @@ export interface RetentionTiers {
     interval: string;
     intervalMs: number;
     resampleFor: string;
+    resampleForMs: number;
     resampleEvery: string;
+    computedBy: Aggregator;
   };
   rawMaxSpanMs: number;
 }
@@ -195,7 +207,9 @@ export function resolveTiers(
       interval: t.aggregate.interval,
       intervalMs,
       resampleFor,
+      resampleForMs: forMs,
       resampleEvery: t.aggregate.resampleEvery ?? t.aggregate.interval,
+      computedBy: t.aggregate.computedBy,
     },
     rawMaxSpanMs: parseInfluxDuration(t.rawMaxSpan) ?? 2 * DAY_MS,
   };
