@@ -9,7 +9,14 @@ import {
   serviceInstance,
   subscribeAcked,
 } from '@cicenns/bus';
-import { healthName, healthReceiveCap, parseHealth, parseReadingBatch, Topics } from '@cicenns/contracts';
+import {
+  healthName,
+  healthReceiveCap,
+  parseHealth,
+  parseReadingBatch,
+  Topics,
+  type Reading,
+} from '@cicenns/contracts';
 import { RateLimitedLog, RefusedEntries, serviceLogger, type RunningService } from '@cicenns/common';
 import { ConfigError, type SystemConfig } from '@cicenns/model';
 import type { MqttClient } from 'mqtt';
@@ -19,6 +26,7 @@ import { InfluxQueryError, InfluxWriter, type WriteOutcome } from './influx-writ
 import { countServiceLines, servicePoint, ServicePointGate } from './health-points';
 import { isIntegerField, LineEncoder } from './line-protocol';
 import { AggregateTier } from './aggregate-tier';
+import type { StoredPoint } from './tier-aggregator';
 import { SetValueFilter } from './set-values';
 import { Spool, type SpoolChunk } from './spool';
 import { hvFieldsOf } from './retention-setup';
@@ -229,41 +237,41 @@ export class Historian {
       );
     const { readings } = batch;
     const lines: string[] = [];
-    const agg = this.aggregates;
     for (const r of readings) {
       const stored = this.setValues ? this.setValues.apply(r) : { reading: r };
       if (stored.edge) {
         lines.push(this.lines.encodeFields(r.m, r.id, stored.edge.fields, stored.edge.ts));
         this.counters.setValueEdges++;
-        agg?.add(
-          {
-            m: r.m,
-            series: this.lines.seriesOf(r.m, r.id),
-            fields: stored.edge.fields,
-            isInt: isIntegerField,
-            ts: Math.round(stored.edge.ts),
-          },
-          redelivered,
-        );
+        this.aggregates?.add(this.storedPoint(r.m, r.id, stored.edge.fields, stored.edge.ts), redelivered);
       }
       lines.push(this.lines.encode(stored.reading));
       const s = stored.reading;
-      agg?.add(
-        {
-          m: s.m,
-          series: this.lines.seriesOf(s.m, s.id),
-          fields: s.fields,
-          quality: s.quality,
-          error: s.error || undefined,
-          isInt: isIntegerField,
-          ts: Math.round(s.ts),
-        },
-        redelivered,
-      );
+      this.aggregates?.add(this.storedPoint(s.m, s.id, s.fields, s.ts, s.quality, s.error), redelivered);
     }
     this.commits.add(lines);
     this.counters.batches++;
     this.counters.readings += readings.length;
+  }
+
+  /** A stored line's point for the aggregate tier, as LineEncoder wrote it (series, ts rounded, no empty error). */
+  private storedPoint(
+    m: Reading['m'],
+    id: string,
+    fields: Reading['fields'],
+    ts: number,
+    quality?: string,
+    error?: string,
+  ): StoredPoint {
+    const series = this.lines.seriesOf(m, id);
+    return {
+      m,
+      series,
+      fields,
+      quality,
+      error: error || undefined,
+      isInt: isIntegerField,
+      ts: Math.round(ts),
+    };
   }
 
   /** A service's health report as a `service` point through the spool; a bad one is counted and logged. */

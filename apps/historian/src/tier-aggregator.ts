@@ -207,16 +207,6 @@ export class TierAggregator {
     return min;
   }
 
-  get dirtyIntervals(): number {
-    return this.dirty.size;
-  }
-
-  get openSeries(): number {
-    let n = 0;
-    for (const iv of this.open.values()) n += iv.series.size;
-    return n;
-  }
-
   private line(series: string, si: SeriesInterval, start: number): string | undefined {
     let fields = '';
     const add = (name: string, v: string) => {
