@@ -28,6 +28,11 @@ export interface Condition {
   delayMs: number;
   /** time of the reading that produced this condition */
   ts: number;
+  /**
+   * Judged here, raised by another alarm instance (daq-down in a non-system partition): the
+   * runtime uses it only to suppress the alarms under it, and keeps no record of it.
+   */
+  elsewhere?: true;
 }
 
 export interface RuleEngine {

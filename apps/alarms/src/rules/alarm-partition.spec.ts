@@ -8,7 +8,9 @@ import {
   loadSystemConfig,
   type SystemConfig,
 } from '@cicenns/model';
-import { alarmConfigOf, createRuleEngine } from '../alarms.module';
+import { alarmConfigOf, alarmRulesFile, createRuleEngine } from '../alarms.module';
+import { loadAlarmConfig } from './alarm-config';
+import { DefaultRuleEngine } from './rule-engine';
 import { AlarmRuntime } from '../runtime/alarm-runtime';
 import { AlarmStore } from '../runtime/alarm-store';
 import { configWithAlarmPartitions } from '../../../../test/support/alarm-partitions';
@@ -60,59 +62,94 @@ describe('an alarm partition works on its slice of the configuration', () => {
     expect(alarmConfigOf(loadSystemConfig(undefined, {}))).toBeDefined();
   });
 
-  it('daq-down, owned by the system partition, still holds back the stale DCR checks of the others', () => {
-    const run = (instance: string) => {
-      const cfg = alarmConfigOf(instanceCfg(instance));
-      commissionEvery(cfg.detector, []);
-      let t = T0;
-      const events: JournalEvent[] = [];
-      const store = new AlarmStore(':memory:');
-      const rt = new AlarmRuntime({
-        engine: createRuleEngine(cfg),
-        store,
-        sink: { state: () => undefined, event: (ev) => events.push(ev) },
-        notifier: { update: () => undefined },
-        evaluationIntervalMs: 1000,
-        now: () => t,
-      }).start(false);
-      const reading = (m: Reading['m'], id: string, fields: Reading['fields'], source: string): Reading => ({
-        m,
-        id,
-        ts: t,
-        quality: 'good',
-        fields,
-        source,
-      });
-      const fresh = () => [
-        ...cfg.detector.pmts.map((p) => {
-          const v = cfg.detector.currentCalibration(p.id, t)!.hvV;
-          return reading('hv', p.id, { vset: v, vmon: v, power: 1, status: 1 }, 'hv');
-        }),
-        ...cfg.detector.sensors.map((s) => reading('temperature', s.id, { value_c: 22 }, 'pt100')),
-        reading('beam', '', { on: true, power_kw: 140, rep_rate_hz: 25 }, 'beam'),
-      ];
-      const dcr = () =>
-        cfg.detector.pmts.map((p) =>
-          reading(
-            'dcr',
-            p.id,
-            { rate_hz: cfg.detector.currentCalibration(p.id, t)!.dcrHz, window_s: 10 },
-            'daq',
-          ),
-        );
+  /** The DAQ publishes once, then is silent for 60 s (twice the stale limit) while the rest stays fresh. */
+  const silentDaq = (instance: string, holdStale = true) => {
+    const cfg = alarmConfigOf(instanceCfg(instance));
+    commissionEvery(cfg.detector, []);
+    const rules = loadAlarmConfig(alarmRulesFile(cfg));
+    const engine = new DefaultRuleEngine(
+      cfg,
+      { ...rules, rules: { ...rules.rules, 'daq-down': { ...rules.rules['daq-down'], holdStale } } },
+      { system: instance === 'a', slice: true },
+    );
+    let t = T0;
+    const events: JournalEvent[] = [];
+    const store = new AlarmStore(':memory:');
+    const rt = new AlarmRuntime({
+      engine,
+      store,
+      sink: { state: () => undefined, event: (ev) => events.push(ev) },
+      notifier: { update: () => undefined },
+      evaluationIntervalMs: 1000,
+      now: () => t,
+    }).start(false);
+    const reading = (m: Reading['m'], id: string, fields: Reading['fields'], source: string): Reading => ({
+      m,
+      id,
+      ts: t,
+      quality: 'good',
+      fields,
+      source,
+    });
+    const fresh = () => [
+      ...cfg.detector.pmts.map((p) => {
+        const v = cfg.detector.currentCalibration(p.id, t)!.hvV;
+        return reading('hv', p.id, { vset: v, vmon: v, power: 1, status: 1 }, 'hv');
+      }),
+      ...cfg.detector.sensors.map((s) => reading('temperature', s.id, { value_c: 22 }, 'pt100')),
+      reading('beam', '', { on: true, power_kw: 140, rep_rate_hz: 25 }, 'beam'),
+    ];
+    const dcr = () =>
+      cfg.detector.pmts.map((p) =>
+        reading(
+          'dcr',
+          p.id,
+          { rate_hz: cfg.detector.currentCalibration(p.id, t)!.dcrHz, window_s: 10 },
+          'daq',
+        ),
+      );
+    rt.onReadings([...fresh(), ...dcr()]);
+    for (let i = 0; i < 60; i++) {
+      t += 1000;
+      rt.onReadings(fresh());
+      rt.runTick();
+    }
+    const raised = events.filter((ev) => ev.action === 'raise').map((ev) => ev.alarmId);
+    const back = () => {
       rt.onReadings([...fresh(), ...dcr()]);
-      for (let i = 0; i < 60; i++) {
-        t += 1000;
-        rt.onReadings(fresh());
-        rt.runTick();
-      }
-      store.close();
-      return events.filter((ev) => ev.action === 'raise').map((ev) => ev.alarmId);
+      t += 1000;
+      rt.onReadings(fresh());
+      rt.runTick();
     };
-    // the DAQ went silent for 60 s (twice the stale limit): one daq-down, in the system partition
-    expect(run('a')).toEqual(['daq-down:daq']);
+    return { rt, store, raised, back };
+  };
+
+  it('daq-down, owned by the system partition, still holds back the stale DCR checks of the others', () => {
+    const a = silentDaq('a');
+    const b = silentDaq('b');
+    // one daq-down, in the system partition
+    expect(a.raised).toEqual(['daq-down:daq']);
     // and none of the veto partition's stale DCR alarms (nor a second daq-down)
-    expect(run('b')).toEqual([]);
+    expect(b.raised).toEqual([]);
+    a.store.close();
+    b.store.close();
+  });
+
+  it("holdStale false: another partition's stale DCR alarms stand under the system partition's daq-down, as with one service", () => {
+    const { rt, store, raised, back } = silentDaq('b', false);
+    const staleDcr = (states?: Parameters<AlarmRuntime['list']>[0]) =>
+      rt.list(states ?? { all: true }).filter((v) => v.alarmId.startsWith('stale-dcr:'));
+    expect(raised).toEqual([]); // no daq-down of its own: that is partition a's
+    expect(rt.list({ all: true }).map((v) => v.alarmId)).not.toContain('daq-down:daq');
+    const suppressed = staleDcr({ states: ['suppressed'] });
+    expect(suppressed.length).toBe(staleDcr().length);
+    expect(suppressed.length).toBeGreaterThan(0);
+    expect(suppressed.every((v) => v.conditionActive && v.suppressedBy === 'daq-down:daq')).toBe(true);
+    // the DAQ is back: released, and nothing was raised on the way
+    back();
+    expect(staleDcr({ states: ['suppressed'] })).toEqual([]);
+    expect(staleDcr().filter((v) => v.conditionActive || v.state !== 'normal')).toEqual([]);
+    store.close();
   });
 
   it("checks each override against the whole configuration: another partition's is fine, one matching nothing anywhere stops start-up", () => {

@@ -320,9 +320,13 @@ export class DefaultRuleEngine implements RuleEngine {
     const out: Condition[] = [];
     if (this.daqSlot) {
       const v = daqDown(now - (this.daqSeen ?? this.startedAt), this.daqSlot.params);
-      if (!this.daqOwned)
-        this.daqSlot.severity = v.severity; // judged here, raised by the system instance
-      else if (v.severity !== this.daqSlot.severity) this.emit(out, this.daqSlot, v, now);
+      if (!this.daqOwned) {
+        // judged here, raised by the system instance: said only for the suppression under it
+        const prev = this.daqSlot.severity;
+        this.daqSlot.severity = v.severity;
+        if ((v.severity === undefined) !== (prev === undefined))
+          out.push({ ...this.condition(this.daqSlot, v, now, prev), elsewhere: true });
+      } else if (v.severity !== this.daqSlot.severity) this.emit(out, this.daqSlot, v, now);
       this.holdDaqChecks(this.daqSlot.severity !== undefined && this.daqSlot.params.holdStale, now);
     }
     for (const c of [...this.staleActive]) this.judgeStale(c, now, out);

@@ -202,6 +202,7 @@ export class AlarmRuntime {
     for (const c of conditions) this.suppression.observe({ ...c, conditionActive: c.active });
     const outcomes: Outcome[] = [];
     for (const c of conditions) {
+      if (c.elsewhere) continue; // another instance's alarm: it only suppresses here
       const r = this.byId.get(c.alarmId) ?? newRecord(c, clock.now);
       const by = this.suppression.suppressorOf(c);
       if (by && r.suppressedBy !== by) {
